@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { type Config, configSchema } from './schema.ts';
+
+export const DEFAULT_CONFIG_PATH = 'soc2-evidence.yaml';
+
+/** The config is unusable; `issues` name each bad field by its path. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly source: string,
+    readonly issues: readonly string[],
+    options?: ErrorOptions,
+  ) {
+    super(`invalid configuration in ${source}:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`, options);
+  }
+}
+
+/** `controls[2].cadence` from zod's path array. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, part) => {
+    if (typeof part === 'number') return `${text}[${part}]`;
+    return text === '' ? String(part) : `${text}.${String(part)}`;
+  }, '');
+}
+
+export function formatIssue(issue: z.core.$ZodIssue): string {
+  const where = formatPath(issue.path) || '(root)';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    case 'invalid_value':
+      return `${where}: expected one of ${issue.values.map(String).join(', ')}`;
+    case 'invalid_union':
+      if ('discriminator' in issue && issue.discriminator) return `${where}: ${issue.message}`;
+      return `${where}: ${issue.message}`;
+    default:
+      return `${where}: ${issue.message}`;
+  }
+}
+
+/** Validates an already-parsed object (from YAML, JSON or a test) against the one config schema. */
+export function parseConfig(raw: unknown, source = 'config'): Config {
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(source, result.error.issues.map(formatIssue));
+  return result.data;
+}
+
+export function parseConfigYaml(text: string, source = 'config'): Config {
+  return parseConfig(parseYamlDocument(text, source), source);
+}
+
+function parseYamlDocument(text: string, source: string): unknown {
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      source,
+      document.errors.map((e) => `YAML ${e.linePos?.[0] ? `line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}`),
+    );
+  }
+  return document.toJS();
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(path, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`], {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Reads the YAML config. `riskRegister` may be inline or a path (relative to the config file) to a
+ * YAML file of its own, so risk owners can review the register apart from the control definitions.
+ */
+export async function loadConfig(path = DEFAULT_CONFIG_PATH): Promise<Config> {
+  const raw = parseYamlDocument(await readText(path), path);
+  if (raw && typeof raw === 'object' && typeof (raw as { riskRegister?: unknown }).riskRegister === 'string') {
+    const registerPath = resolve(dirname(path), (raw as { riskRegister: string }).riskRegister);
+    (raw as { riskRegister: unknown }).riskRegister = parseYamlDocument(await readText(registerPath), registerPath);
+  }
+  return parseConfig(raw, path);
+}

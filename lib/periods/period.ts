@@ -1,0 +1,128 @@
+import { DateTime, IANAZone } from 'luxon';
+
+/** How often a control is tested. `daily` exists for monitoring controls such as schedule health. */
+export const CADENCES = ['daily', 'weekly', 'monthly', 'quarterly', 'annual'] as const;
+export type Cadence = (typeof CADENCES)[number];
+
+/**
+ * A closed-open interval [start, end) of one cadence in one time zone, named by a stable key:
+ * `2026-11-23` (daily), `2026-W48` (ISO week), `2026-11`, `2026-Q4`, `2026`.
+ */
+export interface Period {
+  readonly cadence: Cadence;
+  readonly key: string;
+  readonly start: Date;
+  readonly end: Date;
+  readonly timeZone: string;
+}
+
+export class InvalidPeriodError extends Error {
+  override name = 'InvalidPeriodError';
+}
+
+const LUXON_UNIT = {
+  daily: 'day',
+  weekly: 'week',
+  monthly: 'month',
+  quarterly: 'quarter',
+  annual: 'year',
+} as const satisfies Record<Cadence, string>;
+
+export function isValidTimeZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+function zoned(instant: Date, timeZone: string): DateTime {
+  if (!isValidTimeZone(timeZone)) throw new InvalidPeriodError(`unknown time zone "${timeZone}"`);
+  return DateTime.fromJSDate(instant, { zone: timeZone });
+}
+
+function keyOf(cadence: Cadence, start: DateTime): string {
+  switch (cadence) {
+    case 'daily':
+      return start.toFormat('yyyy-MM-dd');
+    case 'weekly':
+      return `${start.weekYear}-W${String(start.weekNumber).padStart(2, '0')}`;
+    case 'monthly':
+      return start.toFormat('yyyy-MM');
+    case 'quarterly':
+      return `${start.year}-Q${start.quarter}`;
+    case 'annual':
+      return String(start.year);
+  }
+}
+
+function periodStartingAt(cadence: Cadence, start: DateTime): Period {
+  const end = start.plus({ [`${LUXON_UNIT[cadence]}s`]: 1 });
+  return {
+    cadence,
+    key: keyOf(cadence, start),
+    start: start.toJSDate(),
+    end: end.toJSDate(),
+    timeZone: start.zoneName ?? 'UTC',
+  };
+}
+
+/** The period of `cadence` that contains `instant`. */
+export function periodContaining(cadence: Cadence, instant: Date, timeZone: string): Period {
+  return periodStartingAt(cadence, zoned(instant, timeZone).startOf(LUXON_UNIT[cadence], { useLocaleWeeks: false }));
+}
+
+/**
+ * The last period that has fully ended at `asOf`: a monthly run on 2026-12-01 covers November 2026.
+ * A run exactly at a period boundary covers the period that just ended, never the one starting.
+ */
+export function lastCompletePeriod(cadence: Cadence, asOf: Date, timeZone: string): Period {
+  const current = periodContaining(cadence, asOf, timeZone);
+  return previousPeriod(current);
+}
+
+export function previousPeriod(period: Period): Period {
+  const start = DateTime.fromJSDate(period.start, { zone: period.timeZone });
+  return periodStartingAt(period.cadence, start.minus({ [`${LUXON_UNIT[period.cadence]}s`]: 1 }));
+}
+
+export function nextPeriod(period: Period): Period {
+  return periodStartingAt(period.cadence, DateTime.fromJSDate(period.end, { zone: period.timeZone }));
+}
+
+const KEY_PATTERNS: Record<Cadence, RegExp> = {
+  daily: /^\d{4}-\d{2}-\d{2}$/,
+  weekly: /^\d{4}-W\d{2}$/,
+  monthly: /^\d{4}-\d{2}$/,
+  quarterly: /^\d{4}-Q[1-4]$/,
+  annual: /^\d{4}$/,
+};
+
+/** Parses a period key back into its period; rejects keys that do not round-trip. */
+export function periodFromKey(cadence: Cadence, key: string, timeZone: string): Period {
+  if (!KEY_PATTERNS[cadence].test(key)) throw new InvalidPeriodError(`"${key}" is not a ${cadence} period key`);
+  let start: DateTime;
+  if (cadence === 'weekly') {
+    const [year, week] = key.split('-W').map(Number);
+    start = DateTime.fromObject({ weekYear: year, weekNumber: week, weekday: 1 }, { zone: timeZone });
+  } else if (cadence === 'quarterly') {
+    const [year, quarter] = key.split('-Q').map(Number);
+    start = DateTime.fromObject({ year, month: ((quarter ?? 1) - 1) * 3 + 1, day: 1 }, { zone: timeZone });
+  } else {
+    start = DateTime.fromISO(key, { zone: timeZone });
+  }
+  if (!start.isValid) throw new InvalidPeriodError(`"${key}" is not a valid ${cadence} period`);
+  const period = periodStartingAt(cadence, start.startOf(LUXON_UNIT[cadence], { useLocaleWeeks: false }));
+  if (period.key !== key) throw new InvalidPeriodError(`"${key}" is not a valid ${cadence} period`);
+  return period;
+}
+
+/**
+ * Every period of `cadence` that ended after `from` and by `asOf`. A control added mid-month owes
+ * that month's verdict: its first scheduled run covers the month it was added in.
+ */
+export function completePeriodsSince(cadence: Cadence, from: Date, asOf: Date, timeZone: string): Period[] {
+  const periods: Period[] = [];
+  let period = periodContaining(cadence, from, timeZone);
+  while (period.end.getTime() <= asOf.getTime()) {
+    periods.push(period);
+    period = nextPeriod(period);
+  }
+  return periods;
+}

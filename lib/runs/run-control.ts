@@ -1,0 +1,152 @@
+import type { Config, ControlConfig } from '../config/schema.ts';
+import { type ControlOutcome, EvidenceLog, errorOutcome } from '../controls/control-test.ts';
+import type { ControlPorts } from '../controls/ports.ts';
+import { runControlTest } from '../controls/registry.ts';
+import type { EvidenceRecorder } from '../evidence/evidence-recorder.ts';
+import type { Logger } from '../logger.ts';
+import type { Notification, Notifier } from '../notify/notification.ts';
+import { periodFromKey } from '../periods/period.ts';
+import { redactConnectionStrings } from '../postgres/postgres-port.ts';
+import type { ResultsStore } from '../stores/dynamodb-results.ts';
+import { type ControlJob, InvalidJobError } from './control-job.ts';
+import { newRunId, type RunResult, type VerdictRecord } from './run-record.ts';
+
+export interface RunControlDeps {
+  readonly config: Config;
+  readonly ports: ControlPorts;
+  readonly evidence: EvidenceRecorder;
+  readonly results: ResultsStore;
+  readonly notifier: Notifier;
+  readonly log: Logger;
+  readonly clock?: () => Date;
+}
+
+export interface ControlRunReport {
+  readonly job: ControlJob;
+  readonly verdict: VerdictRecord;
+  readonly outcome: ControlOutcome;
+  /** SNS message ids of the notifications this attempt sent. */
+  readonly notificationIds: readonly string[];
+}
+
+function describeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return redactConnectionStrings(message);
+}
+
+export function failureNotification(control: ControlConfig, job: ControlJob, verdict: VerdictRecord): Notification {
+  const failed = verdict.verdict === 'fail';
+  const what = failed ? 'FAILED' : 'could not be checked (error)';
+  const lines = [
+    `Control "${control.title}" (${control.id}) ${what} for ${job.cadence} period ${job.periodKey}.`,
+    '',
+    failed ? 'Why it failed:' : 'What went wrong:',
+    ...verdict.reasons.map((reason) => `  - ${reason}`),
+    '',
+    `SOC 2 criteria: ${control.criteria.join(', ')}`,
+    `Evidence: ${verdict.evidenceKey} (sha256 ${verdict.evidenceSha256})`,
+    `Run: ${verdict.runId}, attempt ${verdict.attempts}`,
+  ];
+  return {
+    kind: failed ? 'control-failed' : 'control-error',
+    owner: control.owner,
+    control: control.id,
+    severity: failed ? 'high' : 'medium',
+    subject: `[SOC 2] ${control.id} ${failed ? 'failed' : 'errored'} for ${job.periodKey}`,
+    text: lines.join('\n'),
+    payload: {
+      controlId: control.id,
+      title: control.title,
+      criteria: control.criteria,
+      cadence: job.cadence,
+      periodKey: job.periodKey,
+      verdict: verdict.verdict,
+      reasons: verdict.reasons,
+      figures: verdict.figures,
+      evidenceKey: verdict.evidenceKey,
+      runId: verdict.runId,
+    },
+  };
+}
+
+/**
+ * Runs one control for one period: test, then evidence (S3), then verdict (DynamoDB), then
+ * notification. Evidence comes first so a verdict never points at evidence that is missing; if the
+ * evidence write fails this throws and the job is retried.
+ */
+export async function runControl(job: ControlJob, deps: RunControlDeps): Promise<ControlRunReport> {
+  const clock = deps.clock ?? (() => new Date());
+  const control = deps.config.controls.find((candidate) => candidate.id === job.controlId);
+  if (!control) throw new InvalidJobError(`job names unknown control "${job.controlId}"`);
+  if (control.cadence !== job.cadence) {
+    throw new InvalidJobError(`job cadence ${job.cadence} does not match control ${control.id} (${control.cadence})`);
+  }
+  let period: ReturnType<typeof periodFromKey>;
+  try {
+    period = periodFromKey(job.cadence, job.periodKey, deps.config.timeZone);
+  } catch (error) {
+    throw new InvalidJobError(describeError(error), { cause: error });
+  }
+
+  const startedAt = clock();
+  const runId = newRunId(startedAt);
+  const evidenceLog = new EvidenceLog();
+  let outcome: ControlOutcome;
+  try {
+    outcome = await runControlTest(control.test, {
+      control,
+      period,
+      asOf: new Date(job.asOf),
+      ports: deps.ports,
+      evidence: evidenceLog,
+    });
+  } catch (error) {
+    outcome = errorOutcome(describeError(error), { error: error instanceof Error ? error.name : 'Error' });
+  }
+  const finishedAt = clock();
+
+  const run: RunResult = {
+    controlId: control.id,
+    criteria: control.criteria,
+    owner: control.owner,
+    cadence: job.cadence,
+    periodKey: period.key,
+    periodStart: period.start.toISOString(),
+    periodEnd: period.end.toISOString(),
+    runId,
+    asOf: job.asOf,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    outcome,
+    entries: evidenceLog.entries,
+  };
+  const stored = await deps.evidence.record(run);
+  const verdict = await deps.results.recordAttempt({
+    controlId: control.id,
+    cadence: job.cadence,
+    periodKey: period.key,
+    periodStart: run.periodStart,
+    periodEnd: run.periodEnd,
+    verdict: outcome.verdict,
+    reasons: outcome.reasons,
+    warnings: outcome.warnings,
+    figures: outcome.figures,
+    runId,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    ...stored,
+  });
+  deps.log.info('control run recorded', {
+    controlId: control.id,
+    periodKey: period.key,
+    verdict: outcome.verdict,
+    runId,
+    evidenceKey: stored.evidenceKey,
+  });
+
+  const notificationIds: string[] = [];
+  if (outcome.verdict !== 'pass') {
+    notificationIds.push(await deps.notifier.publish(failureNotification(control, job, { ...verdict, runId, ...stored, reasons: outcome.reasons, verdict: outcome.verdict })));
+  }
+  return { job, verdict, outcome, notificationIds };
+}

@@ -1,0 +1,153 @@
+import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Cadence } from '../periods/period.ts';
+import type { AttemptRecord, VerdictRecord } from '../runs/run-record.ts';
+import { keys, RESULTS_TABLE } from './results-table-design.ts';
+
+/** Read and write verdicts and their attempt history. Every read is a Query. */
+export interface ResultsStore {
+  /** Appends the attempt to history, then makes it the period's verdict (one item per period). */
+  recordAttempt(attempt: AttemptRecord): Promise<VerdictRecord>;
+  verdictFor(controlId: string, cadence: Cadence, periodKey: string): Promise<VerdictRecord | undefined>;
+  /** Newest period first. */
+  verdictsOf(controlId: string, options?: { limit?: number }): Promise<VerdictRecord[]>;
+  verdictsForPeriod(cadence: Cadence, periodKey: string): Promise<VerdictRecord[]>;
+  attemptsFor(controlId: string, cadence: Cadence, periodKey: string): Promise<AttemptRecord[]>;
+}
+
+const { partitionKey, sortKey, periodIndex } = RESULTS_TABLE;
+
+function stripKeys<T>(item: Record<string, unknown>): T {
+  const { [partitionKey]: _pk, [sortKey]: _sk, [periodIndex.partitionKey]: _g1, [periodIndex.sortKey]: _g2, itemType: _t, ...rest } =
+    item;
+  return rest as T;
+}
+
+async function queryAll(
+  client: DynamoDBDocumentClient,
+  input: ConstructorParameters<typeof QueryCommand>[0],
+  limit = Number.POSITIVE_INFINITY,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let exclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: exclusiveStartKey }));
+    items.push(...(page.Items ?? []));
+    exclusiveStartKey = page.LastEvaluatedKey;
+  } while (exclusiveStartKey && items.length < limit);
+  return items.slice(0, limit);
+}
+
+export function makeDynamoResultsStore(client: DynamoDBDocumentClient, tableName: string): ResultsStore {
+  return {
+    async recordAttempt(attempt) {
+      // The attempt goes in first and is never overwritten, so history survives a crash mid-way.
+      await client.send(
+        new PutCommand({
+          TableName: tableName,
+          Item: {
+            [partitionKey]: keys.control(attempt.controlId),
+            [sortKey]: keys.attempt(attempt.cadence, attempt.periodKey, attempt.runId),
+            itemType: 'attempt',
+            ...attempt,
+          },
+          ConditionExpression: 'attribute_not_exists(#pk)',
+          ExpressionAttributeNames: { '#pk': partitionKey },
+        }),
+      );
+      // One verdict per control and period: the latest attempt wins, `attempts` counts them all.
+      // The condition keeps an older attempt that finishes late from replacing a newer verdict.
+      const { controlId, cadence, periodKey, startedAt: _s, finishedAt, ...verdictFields } = attempt;
+      const fields: Record<string, unknown> = {
+        ...verdictFields,
+        controlId,
+        cadence,
+        periodKey,
+        lastAttemptAt: finishedAt,
+        [periodIndex.partitionKey]: keys.period(cadence, periodKey),
+        [periodIndex.sortKey]: keys.control(controlId),
+        itemType: 'verdict',
+      };
+      const names: Record<string, string> = {};
+      const values: Record<string, unknown> = { ':one': 1 };
+      const sets = Object.entries(fields).map(([field, value], index) => {
+        names[`#f${index}`] = field;
+        values[`:v${index}`] = value;
+        return `#f${index} = :v${index}`;
+      });
+      const updated = await client
+        .send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { [partitionKey]: keys.control(controlId), [sortKey]: keys.verdict(cadence, periodKey) },
+            UpdateExpression: `SET ${sets.join(', ')} ADD attempts :one`,
+            ConditionExpression: 'attribute_not_exists(lastAttemptAt) OR lastAttemptAt <= :latest',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: { ...values, ':latest': finishedAt },
+            ReturnValues: 'ALL_NEW',
+          }),
+        )
+        .catch(async (error: Error) => {
+          if (error.name !== 'ConditionalCheckFailedException') throw error;
+          // A newer attempt already holds the verdict; still count this one.
+          return client.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: { [partitionKey]: keys.control(controlId), [sortKey]: keys.verdict(cadence, periodKey) },
+              UpdateExpression: 'ADD attempts :one',
+              ExpressionAttributeValues: { ':one': 1 },
+              ReturnValues: 'ALL_NEW',
+            }),
+          );
+        });
+      return stripKeys<VerdictRecord>(updated.Attributes ?? {});
+    },
+
+    async verdictFor(controlId, cadence, periodKey) {
+      const items = await queryAll(client, {
+        TableName: tableName,
+        KeyConditionExpression: '#pk = :pk AND #sk = :sk',
+        ExpressionAttributeNames: { '#pk': partitionKey, '#sk': sortKey },
+        ExpressionAttributeValues: { ':pk': keys.control(controlId), ':sk': keys.verdict(cadence, periodKey) },
+        ConsistentRead: true,
+      });
+      return items[0] ? stripKeys<VerdictRecord>(items[0]) : undefined;
+    },
+
+    async verdictsOf(controlId, options = {}) {
+      const items = await queryAll(
+        client,
+        {
+          TableName: tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          ExpressionAttributeNames: { '#pk': partitionKey, '#sk': sortKey },
+          ExpressionAttributeValues: { ':pk': keys.control(controlId), ':prefix': 'VERDICT#' },
+          ScanIndexForward: false,
+        },
+        options.limit,
+      );
+      return items.map((item) => stripKeys<VerdictRecord>(item));
+    },
+
+    async verdictsForPeriod(cadence, periodKey) {
+      const items = await queryAll(client, {
+        TableName: tableName,
+        IndexName: periodIndex.name,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': periodIndex.partitionKey },
+        ExpressionAttributeValues: { ':pk': keys.period(cadence, periodKey) },
+      });
+      return items.map((item) => stripKeys<VerdictRecord>(item));
+    },
+
+    async attemptsFor(controlId, cadence, periodKey) {
+      const items = await queryAll(client, {
+        TableName: tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: { '#pk': partitionKey, '#sk': sortKey },
+        ExpressionAttributeValues: { ':pk': keys.control(controlId), ':prefix': keys.attemptPrefix(cadence, periodKey) },
+        ConsistentRead: true,
+      });
+      return items.map((item) => stripKeys<AttemptRecord>(item));
+    },
+  };
+}
