@@ -32,9 +32,20 @@ export function isValidTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
 
-function zoned(instant: Date, timeZone: string): DateTime {
+function assertTimeZone(timeZone: string): void {
   if (!isValidTimeZone(timeZone)) throw new InvalidPeriodError(`unknown time zone "${timeZone}"`);
+}
+
+function zoned(instant: Date, timeZone: string): DateTime {
+  assertTimeZone(timeZone);
+  if (Number.isNaN(instant.getTime()))
+    throw new InvalidPeriodError('cannot place an invalid date in a period');
   return DateTime.fromJSDate(instant, { zone: timeZone });
+}
+
+/** The first instant of the calendar unit containing `instant` (ISO weeks, never locale weeks). */
+function startOfUnit(cadence: Cadence, instant: DateTime): DateTime {
+  return instant.startOf(LUXON_UNIT[cadence], { useLocaleWeeks: false });
 }
 
 function keyOf(cadence: Cadence, start: DateTime): string {
@@ -52,8 +63,11 @@ function keyOf(cadence: Cadence, start: DateTime): string {
   }
 }
 
-function periodStartingAt(cadence: Cadence, start: DateTime): Period {
-  const end = start.plus({ [`${LUXON_UNIT[cadence]}s`]: 1 });
+function periodStartingAt(cadence: Cadence, at: DateTime): Period {
+  const start = startOfUnit(cadence, at);
+  // Re-anchor the end on its own unit start: where a DST change skips midnight (America/Santiago,
+  // Asia/Beirut) a day starts at 01:00, and "start + 1 day" would overlap the next day's period.
+  const end = startOfUnit(cadence, start.plus({ [`${LUXON_UNIT[cadence]}s`]: 1 }));
   return {
     cadence,
     key: keyOf(cadence, start),
@@ -65,7 +79,7 @@ function periodStartingAt(cadence: Cadence, start: DateTime): Period {
 
 /** The period of `cadence` that contains `instant`. */
 export function periodContaining(cadence: Cadence, instant: Date, timeZone: string): Period {
-  return periodStartingAt(cadence, zoned(instant, timeZone).startOf(LUXON_UNIT[cadence], { useLocaleWeeks: false }));
+  return periodStartingAt(cadence, zoned(instant, timeZone));
 }
 
 /**
@@ -77,13 +91,14 @@ export function lastCompletePeriod(cadence: Cadence, asOf: Date, timeZone: strin
   return previousPeriod(current);
 }
 
+/** The period just before `period`: the one containing the last millisecond before its start. */
 export function previousPeriod(period: Period): Period {
-  const start = DateTime.fromJSDate(period.start, { zone: period.timeZone });
-  return periodStartingAt(period.cadence, start.minus({ [`${LUXON_UNIT[period.cadence]}s`]: 1 }));
+  return periodContaining(period.cadence, new Date(period.start.getTime() - 1), period.timeZone);
 }
 
+/** The period starting where `period` ends. */
 export function nextPeriod(period: Period): Period {
-  return periodStartingAt(period.cadence, DateTime.fromJSDate(period.end, { zone: period.timeZone }));
+  return periodContaining(period.cadence, period.end, period.timeZone);
 }
 
 const KEY_PATTERNS: Record<Cadence, RegExp> = {
@@ -96,7 +111,9 @@ const KEY_PATTERNS: Record<Cadence, RegExp> = {
 
 /** Parses a period key back into its period; rejects keys that do not round-trip. */
 export function periodFromKey(cadence: Cadence, key: string, timeZone: string): Period {
-  if (!KEY_PATTERNS[cadence].test(key)) throw new InvalidPeriodError(`"${key}" is not a ${cadence} period key`);
+  assertTimeZone(timeZone);
+  if (!KEY_PATTERNS[cadence].test(key))
+    throw new InvalidPeriodError(`"${key}" is not a ${cadence} period key`);
   let start: DateTime;
   if (cadence === 'weekly') {
     const [year, week] = key.split('-W').map(Number);
@@ -108,7 +125,7 @@ export function periodFromKey(cadence: Cadence, key: string, timeZone: string): 
     start = DateTime.fromISO(key, { zone: timeZone });
   }
   if (!start.isValid) throw new InvalidPeriodError(`"${key}" is not a valid ${cadence} period`);
-  const period = periodStartingAt(cadence, start.startOf(LUXON_UNIT[cadence], { useLocaleWeeks: false }));
+  const period = periodStartingAt(cadence, start);
   if (period.key !== key) throw new InvalidPeriodError(`"${key}" is not a valid ${cadence} period`);
   return period;
 }
@@ -118,6 +135,7 @@ export function periodFromKey(cadence: Cadence, key: string, timeZone: string): 
  * that month's verdict: its first scheduled run covers the month it was added in.
  */
 export function completePeriodsSince(cadence: Cadence, from: Date, asOf: Date, timeZone: string): Period[] {
+  if (Number.isNaN(asOf.getTime())) throw new InvalidPeriodError('asOf is not a valid date');
   const periods: Period[] = [];
   let period = periodContaining(cadence, from, timeZone);
   while (period.end.getTime() <= asOf.getTime()) {
