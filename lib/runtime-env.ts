@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * Environment variable names shared by `infra/` (which sets them) and `functions/` + the CLI (which
  * read them), so the two cannot drift. A construct helper sets each one with its IAM grant.
@@ -13,16 +11,6 @@ export const ENV = {
   signingKeyId: 'SOC2_SIGNING_KEY_ID',
 } as const;
 
-const nonEmpty = (name: string) => z.string({ message: `${name} is not set` }).min(1, `${name} is empty`);
-
-export const runtimeEnvSchema = z.object({
-  [ENV.resultsTable]: nonEmpty(ENV.resultsTable),
-  [ENV.evidenceBucket]: nonEmpty(ENV.evidenceBucket),
-  [ENV.notificationsTopicArn]: nonEmpty(ENV.notificationsTopicArn),
-  [ENV.jobsQueueUrl]: nonEmpty(ENV.jobsQueueUrl),
-  [ENV.signingKeyId]: z.string().min(1).optional(),
-});
-
 export interface RuntimeResources {
   readonly resultsTable: string;
   readonly evidenceBucket: string;
@@ -35,18 +23,28 @@ export class RuntimeEnvError extends Error {
   override name = 'RuntimeEnvError';
 }
 
-/** Reads resource names from the environment; throws naming every missing variable. */
-export function loadRuntimeResources(env: Readonly<Record<string, string | undefined>>): RuntimeResources {
-  const parsed = runtimeEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new RuntimeEnvError(`missing configuration: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+const RESOURCE_ENV: Record<keyof RuntimeResources, string> = {
+  resultsTable: ENV.resultsTable,
+  evidenceBucket: ENV.evidenceBucket,
+  notificationsTopicArn: ENV.notificationsTopicArn,
+  jobsQueueUrl: ENV.jobsQueueUrl,
+  signingKeyId: ENV.signingKeyId,
+};
+
+/**
+ * Reads resource names from the environment at cold start; throws naming every missing variable.
+ * `needed` lists what this caller uses (the dispatcher needs only the queue).
+ */
+export function loadRuntimeResources<K extends keyof RuntimeResources>(
+  env: Readonly<Record<string, string | undefined>>,
+  needed: readonly K[],
+): Pick<RuntimeResources, K> & Partial<RuntimeResources> {
+  const missing = needed.filter((key) => !env[RESOURCE_ENV[key]]).map((key) => RESOURCE_ENV[key]);
+  if (missing.length > 0) throw new RuntimeEnvError(`missing configuration: set ${missing.join(', ')}`);
+  const resources: Partial<Record<keyof RuntimeResources, string>> = {};
+  for (const [key, name] of Object.entries(RESOURCE_ENV) as [keyof RuntimeResources, string][]) {
+    const value = env[name];
+    if (value) resources[key] = value;
   }
-  const data = parsed.data;
-  return {
-    resultsTable: data[ENV.resultsTable],
-    evidenceBucket: data[ENV.evidenceBucket],
-    notificationsTopicArn: data[ENV.notificationsTopicArn],
-    jobsQueueUrl: data[ENV.jobsQueueUrl],
-    ...(data[ENV.signingKeyId] ? { signingKeyId: data[ENV.signingKeyId] } : {}),
-  };
+  return resources as Pick<RuntimeResources, K> & Partial<RuntimeResources>;
 }

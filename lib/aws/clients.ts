@@ -34,12 +34,20 @@ export function endpointFor(service: string, env: Env): string | undefined {
  */
 export function makeAwsClients(env: Env = process.env): AwsClients {
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
-  const common = { region, maxAttempts: 3 };
+  // Explicit keys in `env` (the emulators' dummy ones) win; otherwise the SDK's default chain applies.
+  const credentials =
+    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY && env !== process.env
+      ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }
+      : undefined;
+  const common = { region, maxAttempts: 3, ...(credentials ? { credentials } : {}) };
   const s3Endpoint = endpointFor('S3', env);
   return {
-    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, endpoint: endpointFor('DYNAMODB', env) }), {
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    }),
+    dynamodb: DynamoDBDocumentClient.from(
+      new DynamoDBClient({ ...common, endpoint: endpointFor('DYNAMODB', env) }),
+      {
+        marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+      },
+    ),
     s3: new S3Client({ ...common, endpoint: s3Endpoint, forcePathStyle: s3Endpoint !== undefined }),
     sns: new SNSClient({ ...common, endpoint: endpointFor('SNS', env) }),
     sqs: new SQSClient({ ...common, endpoint: endpointFor('SQS', env) }),

@@ -26,14 +26,19 @@ export const LOCAL_NAMES = {
 export const MAX_RECEIVES = 3;
 
 async function queueArn(clients: AwsClients, queueUrl: string): Promise<string> {
-  const attributes = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  const attributes = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
   const arn = attributes.Attributes?.QueueArn;
   if (!arn) throw new Error(`queue ${queueUrl} has no ARN`);
   return arn;
 }
 
 /** Creates, on the emulators, the same resources the CDK stack deploys. */
-export async function provisionLocalResources(clients: AwsClients, names = LOCAL_NAMES): Promise<LocalResources> {
+export async function provisionLocalResources(
+  clients: AwsClients,
+  names = LOCAL_NAMES,
+): Promise<LocalResources> {
   const { partitionKey, sortKey, periodIndex } = RESULTS_TABLE;
   await clients.dynamodb.send(
     new CreateTableCommand({
@@ -85,7 +90,10 @@ export async function provisionLocalResources(clients: AwsClients, names = LOCAL
       Attributes: {
         FifoQueue: 'true',
         VisibilityTimeout: '1',
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await queueArn(clients, dlq.QueueUrl), maxReceiveCount: MAX_RECEIVES }),
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: await queueArn(clients, dlq.QueueUrl),
+          maxReceiveCount: MAX_RECEIVES,
+        }),
       },
     }),
   );

@@ -1,4 +1,9 @@
-export const NOTIFICATION_KINDS = ['control-failed', 'control-error', 'risk-digest', 'escalation-digest'] as const;
+export const NOTIFICATION_KINDS = [
+  'control-failed',
+  'control-error',
+  'risk-digest',
+  'escalation-digest',
+] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];

@@ -1,5 +1,5 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { Notification, Notifier } from './notification.ts';
+import type { Notifier } from './notification.ts';
 
 /** SNS allows 100 characters of printable ASCII in an email subject. */
 export function toSubject(text: string): string {

@@ -20,12 +20,17 @@ export function makeSqsJobQueue(sqs: SQSClient, queueUrl: string): JobQueue {
               Id: String(index),
               MessageBody: JSON.stringify(job),
               MessageGroupId: job.controlId,
-              MessageDeduplicationId: `${job.controlId}:${job.cadence}:${job.periodKey}:${job.asOf}`.slice(0, 128),
+              MessageDeduplicationId: `${job.controlId}:${job.cadence}:${job.periodKey}:${job.asOf}`.slice(
+                0,
+                128,
+              ),
             })),
           }),
         );
         if (result.Failed && result.Failed.length > 0) {
-          const failed = result.Failed.map((f) => `${batch[Number(f.Id)]?.controlId ?? f.Id}: ${f.Message ?? f.Code}`);
+          const failed = result.Failed.map(
+            (f) => `${batch[Number(f.Id)]?.controlId ?? f.Id}: ${f.Message ?? f.Code}`,
+          );
           throw new Error(`could not enqueue ${failed.join('; ')}`);
         }
       }

@@ -26,6 +26,7 @@ export function parseControlJob(body: string): ControlJob {
     throw new InvalidJobError(`message body is not JSON: ${body.slice(0, 80)}`, { cause: error });
   }
   const parsed = controlJobSchema.safeParse(json);
-  if (!parsed.success) throw new InvalidJobError(`malformed job: ${parsed.error.issues.map(formatIssue).join('; ')}`);
+  if (!parsed.success)
+    throw new InvalidJobError(`malformed job: ${parsed.error.issues.map(formatIssue).join('; ')}`);
   return parsed.data;
 }

@@ -41,7 +41,11 @@ export function dueJobs(config: Config, request: DispatchRequest): ControlJob[] 
     }));
 }
 
-export async function dispatchDueControls(config: Config, request: DispatchRequest, queue: JobQueue): Promise<ControlJob[]> {
+export async function dispatchDueControls(
+  config: Config,
+  request: DispatchRequest,
+  queue: JobQueue,
+): Promise<ControlJob[]> {
   const jobs = dueJobs(config, request);
   await queue.enqueue(jobs);
   return jobs;

@@ -43,8 +43,13 @@ export async function processJobBatch(
 
 function logJobFailure(log: Logger, message: JobMessage, error: unknown): void {
   const poison = error instanceof InvalidJobError;
-  log.error(poison ? 'rejected malformed job; it will reach the DLQ after its retries' : 'job failed; it will be retried', {
-    messageId: message.messageId,
-    error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-  });
+  log.error(
+    poison
+      ? 'rejected malformed job; it will reach the DLQ after its retries'
+      : 'job failed; it will be retried',
+    {
+      messageId: message.messageId,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    },
+  );
 }

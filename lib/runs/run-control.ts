@@ -34,7 +34,11 @@ function describeError(error: unknown): string {
   return redactConnectionStrings(message);
 }
 
-export function failureNotification(control: ControlConfig, job: ControlJob, verdict: VerdictRecord): Notification {
+export function failureNotification(
+  control: ControlConfig,
+  job: ControlJob,
+  verdict: VerdictRecord,
+): Notification {
   const failed = verdict.verdict === 'fail';
   const what = failed ? 'FAILED' : 'could not be checked (error)';
   const lines = [
@@ -79,7 +83,9 @@ export async function runControl(job: ControlJob, deps: RunControlDeps): Promise
   const control = deps.config.controls.find((candidate) => candidate.id === job.controlId);
   if (!control) throw new InvalidJobError(`job names unknown control "${job.controlId}"`);
   if (control.cadence !== job.cadence) {
-    throw new InvalidJobError(`job cadence ${job.cadence} does not match control ${control.id} (${control.cadence})`);
+    throw new InvalidJobError(
+      `job cadence ${job.cadence} does not match control ${control.id} (${control.cadence})`,
+    );
   }
   let period: ReturnType<typeof periodFromKey>;
   try {
@@ -146,7 +152,17 @@ export async function runControl(job: ControlJob, deps: RunControlDeps): Promise
 
   const notificationIds: string[] = [];
   if (outcome.verdict !== 'pass') {
-    notificationIds.push(await deps.notifier.publish(failureNotification(control, job, { ...verdict, runId, ...stored, reasons: outcome.reasons, verdict: outcome.verdict })));
+    notificationIds.push(
+      await deps.notifier.publish(
+        failureNotification(control, job, {
+          ...verdict,
+          runId,
+          ...stored,
+          reasons: outcome.reasons,
+          verdict: outcome.verdict,
+        }),
+      ),
+    );
   }
   return { job, verdict, outcome, notificationIds };
 }

@@ -2,8 +2,14 @@ import type { ControlOutcome, EvidenceEntry, Figure, Verdict } from '../controls
 import type { Cadence } from '../periods/period.ts';
 
 /** Sortable, unique per attempt: `20261201T000012Z-3fa9c1`. */
-export function newRunId(startedAt: Date, random: () => string = () => Math.random().toString(16).slice(2, 8)): string {
-  return `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}-${random()}`;
+export function newRunId(
+  startedAt: Date,
+  random: () => string = () => Math.random().toString(16).slice(2, 8),
+): string {
+  return `${startedAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')}-${random()}`;
 }
 
 /** Everything one attempt produced, before storage. */

@@ -17,8 +17,14 @@ export interface ResultsStore {
 const { partitionKey, sortKey, periodIndex } = RESULTS_TABLE;
 
 function stripKeys<T>(item: Record<string, unknown>): T {
-  const { [partitionKey]: _pk, [sortKey]: _sk, [periodIndex.partitionKey]: _g1, [periodIndex.sortKey]: _g2, itemType: _t, ...rest } =
-    item;
+  const {
+    [partitionKey]: _pk,
+    [sortKey]: _sk,
+    [periodIndex.partitionKey]: _g1,
+    [periodIndex.sortKey]: _g2,
+    itemType: _t,
+    ...rest
+  } = item;
   return rest as T;
 }
 
@@ -107,7 +113,10 @@ export function makeDynamoResultsStore(client: DynamoDBDocumentClient, tableName
         TableName: tableName,
         KeyConditionExpression: '#pk = :pk AND #sk = :sk',
         ExpressionAttributeNames: { '#pk': partitionKey, '#sk': sortKey },
-        ExpressionAttributeValues: { ':pk': keys.control(controlId), ':sk': keys.verdict(cadence, periodKey) },
+        ExpressionAttributeValues: {
+          ':pk': keys.control(controlId),
+          ':sk': keys.verdict(cadence, periodKey),
+        },
         ConsistentRead: true,
       });
       return items[0] ? stripKeys<VerdictRecord>(items[0]) : undefined;
@@ -144,7 +153,10 @@ export function makeDynamoResultsStore(client: DynamoDBDocumentClient, tableName
         TableName: tableName,
         KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
         ExpressionAttributeNames: { '#pk': partitionKey, '#sk': sortKey },
-        ExpressionAttributeValues: { ':pk': keys.control(controlId), ':prefix': keys.attemptPrefix(cadence, periodKey) },
+        ExpressionAttributeValues: {
+          ':pk': keys.control(controlId),
+          ':prefix': keys.attemptPrefix(cadence, periodKey),
+        },
         ConsistentRead: true,
       });
       return items.map((item) => stripKeys<AttemptRecord>(item));

@@ -1,0 +1,32 @@
+import middy from '@middy/core';
+import { makeAwsClients } from '../../lib/aws/clients.ts';
+import { embeddedConfig } from '../../lib/config/embedded-config.ts';
+import { jsonLogger } from '../../lib/logger.ts';
+import { makeSqsJobQueue } from '../../lib/queue/sqs-job-queue.ts';
+import { dispatchDueControls } from '../../lib/runs/dispatch-due-controls.ts';
+import { parseScheduleEvent } from '../../lib/runs/schedule-event.ts';
+import { loadRuntimeResources } from '../../lib/runtime-env.ts';
+
+const config = embeddedConfig();
+const { jobsQueueUrl } = loadRuntimeResources(process.env, ['jobsQueueUrl']);
+const queue = makeSqsJobQueue(makeAwsClients().sqs, jobsQueueUrl);
+const log = jsonLogger();
+
+/** Invoked by the cadence's EventBridge schedule: enqueue one job per due control. */
+export const handler = middy(async (event: unknown) => {
+  const request = parseScheduleEvent(event);
+  const jobs = await dispatchDueControls(
+    config,
+    {
+      cadence: request.cadence,
+      asOf: request.asOf ? new Date(request.asOf) : new Date(),
+      controlIds: request.controlIds,
+    },
+    queue,
+  );
+  log.info('dispatched due controls', {
+    cadence: request.cadence,
+    jobs: jobs.map((job) => `${job.controlId}@${job.periodKey}`),
+  });
+  return { dispatched: jobs.length };
+});

@@ -1,0 +1,37 @@
+import type { AwsClients } from '../aws/clients.ts';
+import type { Config } from '../config/schema.ts';
+import type { ControlPorts } from '../controls/ports.ts';
+import { makeS3EvidenceRecorder } from '../evidence/s3-evidence-recorder.ts';
+import type { Logger } from '../logger.ts';
+import { makeSnsNotifier } from '../notify/sns-notifier.ts';
+import { type ConnectionResolver, makePostgresPort } from '../postgres/postgres-port.ts';
+import type { RunControlDeps } from '../runs/run-control.ts';
+import type { RuntimeResources } from '../runtime-env.ts';
+import { makeDynamoResultsStore } from '../stores/dynamodb-results.ts';
+
+export interface RunDepsInput {
+  readonly config: Config;
+  readonly resources: Pick<RuntimeResources, 'resultsTable' | 'evidenceBucket' | 'notificationsTopicArn'> &
+    Partial<RuntimeResources>;
+  readonly clients: AwsClients;
+  readonly resolveConnection: ConnectionResolver;
+  readonly log: Logger;
+  readonly clock?: () => Date;
+}
+
+/** Wires the run use case to its adapters; shared by the worker Lambda, the CLI and the demo. */
+export function makeRunDeps(input: RunDepsInput): RunControlDeps {
+  const { config, resources, clients } = input;
+  const results = makeDynamoResultsStore(clients.dynamodb, resources.resultsTable);
+  const postgres = makePostgresPort(config.targets, input.resolveConnection);
+  const ports: ControlPorts = { postgres };
+  return {
+    config,
+    ports,
+    results,
+    evidence: makeS3EvidenceRecorder(clients.s3, resources.evidenceBucket),
+    notifier: makeSnsNotifier(clients.sns, resources.notificationsTopicArn),
+    log: input.log,
+    ...(input.clock ? { clock: input.clock } : {}),
+  };
+}

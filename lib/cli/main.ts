@@ -1,0 +1,49 @@
+import { TOOL_VERSION } from '../version.ts';
+import { demoCommand } from './demo-command.ts';
+import { type CliIo, EXIT, processIo } from './io.ts';
+import { runCommand } from './run-command.ts';
+
+type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
+
+/** Subcommands load lazily so `run` does not pay for the export or risk modules. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  run: {
+    summary: 'run the due control tests against AWS (or AWS_ENDPOINT_URL*)',
+    load: async () => runCommand,
+  },
+  demo: { summary: 'run everything locally on embedded services (npm start)', load: async () => demoCommand },
+};
+
+export const MAIN_HELP = () => `soc2-evidence ${TOOL_VERSION}: SOC 2 evidence automation
+
+Usage: soc2-evidence <command> [options]
+
+Commands:
+${Object.entries(COMMANDS)
+  .map(([name, { summary }]) => `  ${name.padEnd(8)} ${summary}`)
+  .join('\n')}
+
+Run \`soc2-evidence <command> --help\` for a command's options.
+Exit codes: 0 success / all controls passed, 1 a control failed or errored, 2 bad usage or configuration.`;
+
+export function registerCommand(name: string, summary: string, load: () => Promise<Command>): void {
+  COMMANDS[name] = { summary, load };
+}
+
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(MAIN_HELP());
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (name === '--version') {
+    io.stdout(TOOL_VERSION);
+    return EXIT.ok;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`unknown command "${name}"\n\n${MAIN_HELP()}`);
+    return EXIT.usage;
+  }
+  return (await command.load())(rest, io);
+}
