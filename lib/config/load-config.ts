@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { type Config, configSchema } from './schema.ts';
 
@@ -14,7 +14,10 @@ export class ConfigError extends Error {
     readonly issues: readonly string[],
     options?: ErrorOptions,
   ) {
-    super(`invalid configuration in ${source}:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`, options);
+    super(
+      `invalid configuration in ${source}:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`,
+      options,
+    );
   }
 }
 
@@ -33,9 +36,19 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
       return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'invalid_value':
       return `${where}: expected one of ${issue.values.map(String).join(', ')}`;
-    case 'invalid_union':
-      if ('discriminator' in issue && issue.discriminator) return `${where}: ${issue.message}`;
+    case 'invalid_union': {
+      // A discriminated union names its valid discriminators (the control test types).
+      const options = (issue as { options?: unknown }).options;
+      if ('discriminator' in issue && issue.discriminator && Array.isArray(options) && options.length > 0) {
+        return `${where}: expected one of ${options.map(String).join(', ')}`;
+      }
       return `${where}: ${issue.message}`;
+    }
+    case 'invalid_type': {
+      // zod says "Invalid input: expected string, received undefined"; say what is wrong instead.
+      if (/received undefined$/.test(issue.message)) return `${where}: missing; expected ${issue.expected}`;
+      return `${where}: ${issue.message.replace(/^Invalid input: /, '')}`;
+    }
     default:
       return `${where}: ${issue.message}`;
   }
@@ -43,6 +56,11 @@ export function formatIssue(issue: z.core.$ZodIssue): string {
 
 /** Validates an already-parsed object (from YAML, JSON or a test) against the one config schema. */
 export function parseConfig(raw: unknown, source = 'config'): Config {
+  if (raw === null || raw === undefined) {
+    throw new ConfigError(source, [
+      '(root): the configuration is empty; expected owners, targets and controls',
+    ]);
+  }
   const result = configSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(source, result.error.issues.map(formatIssue));
   return result.data;
@@ -52,13 +70,18 @@ export function parseConfigYaml(text: string, source = 'config'): Config {
   return parseConfig(parseYamlDocument(text, source), source);
 }
 
+/** `YAML line 3, column 7: Map keys must be unique`, without the library's source excerpt. */
+function formatYamlError(error: YAMLError): string {
+  const position = error.linePos?.[0];
+  const where = position ? ` line ${position.line}, column ${position.col}` : '';
+  const message = (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+  return `YAML${where}: ${message}`;
+}
+
 function parseYamlDocument(text: string, source: string): unknown {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new ConfigError(
-      source,
-      document.errors.map((e) => `YAML ${e.linePos?.[0] ? `line ${e.linePos[0].line}` : ''}: ${e.message.split('\n')[0]}`),
-    );
+    throw new ConfigError(source, document.errors.map(formatYamlError), { cause: document.errors[0] });
   }
   return document.toJS();
 }
@@ -67,9 +90,13 @@ async function readText(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(path, [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`], {
-      cause: error,
-    });
+    throw new ConfigError(
+      path,
+      [`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`],
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -79,9 +106,16 @@ async function readText(path: string): Promise<string> {
  */
 export async function loadConfig(path = DEFAULT_CONFIG_PATH): Promise<Config> {
   const raw = parseYamlDocument(await readText(path), path);
-  if (raw && typeof raw === 'object' && typeof (raw as { riskRegister?: unknown }).riskRegister === 'string') {
+  if (
+    raw &&
+    typeof raw === 'object' &&
+    typeof (raw as { riskRegister?: unknown }).riskRegister === 'string'
+  ) {
     const registerPath = resolve(dirname(path), (raw as { riskRegister: string }).riskRegister);
-    (raw as { riskRegister: unknown }).riskRegister = parseYamlDocument(await readText(registerPath), registerPath);
+    (raw as { riskRegister: unknown }).riskRegister = parseYamlDocument(
+      await readText(registerPath),
+      registerPath,
+    );
   }
   return parseConfig(raw, path);
 }
