@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { controlTestParamsSchema } from '../controls/registry.ts';
 import { notificationsSchema } from '../notify/notifications-schema.ts';
 import { CADENCES, isValidTimeZone } from '../periods/period.ts';
-import { riskRegisterSchema } from '../risks/register-schema.ts';
+import { checkRegisterReferences, riskRegisterSchema } from '../risks/register-schema.ts';
 import { criterionSchema, envVarNameSchema, isoDateSchema, slugSchema } from './identifiers.ts';
 
 export const ownerSchema = z
@@ -80,6 +80,10 @@ export const configSchema = z
     reportDuplicates(config.owners.map((o) => o.id), ['owners'], 'id', ctx);
     reportDuplicates(config.targets.map((t) => t.name), ['targets'], 'name', ctx);
     reportDuplicates(config.controls.map((c) => c.id), ['controls'], 'id', ctx);
+    if (config.riskRegister) {
+      const controlIds = new Set(config.controls.map((c) => c.id));
+      checkRegisterReferences(config.riskRegister, { ownerIds, controlIds }, ctx);
+    }
     config.controls.forEach((control, index) => {
       if (!ownerIds.has(control.owner)) {
         ctx.addIssue({
