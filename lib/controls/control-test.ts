@@ -43,7 +43,13 @@ export type EvidenceEntry =
       readonly response: unknown;
       readonly at: string;
     }
-  | { readonly kind: 'object'; readonly label: string; readonly key: string; readonly sha256: string; readonly at: string };
+  | {
+      readonly kind: 'object';
+      readonly label: string;
+      readonly key: string;
+      readonly sha256: string;
+      readonly at: string;
+    };
 
 /** Collects what a test examined while it runs; the use case writes it to the evidence artifact. */
 export class EvidenceLog {
@@ -61,6 +67,8 @@ export interface ControlContext {
   readonly period: Period;
   /** The instant the run is "as of"; checks such as "no events in the future" compare against it. */
   readonly asOf: Date;
+  /** When the check runs (the clock); "in the future" and "retained for" are measured from here. */
+  readonly now: Date;
   readonly ports: ControlPorts;
   readonly evidence: EvidenceLog;
 }
@@ -78,7 +86,10 @@ export interface ControlTest<Params extends { readonly type: string }> {
 }
 
 export function outcome(
-  parts: Pick<ControlOutcome, 'figures' | 'details'> & { reasons?: readonly string[]; warnings?: readonly string[] },
+  parts: Pick<ControlOutcome, 'figures' | 'details'> & {
+    reasons?: readonly string[];
+    warnings?: readonly string[];
+  },
 ): ControlOutcome {
   const reasons = parts.reasons ?? [];
   return {

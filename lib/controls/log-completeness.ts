@@ -145,7 +145,9 @@ function describeGap(gap: LogGap): string {
 }
 
 async function run(params: LogCompletenessParams, context: ControlContext): Promise<ControlOutcome> {
-  const { period, asOf } = context;
+  // "Future" and retention are judged against the moment of the check, not the period's as-of
+  // date: a backfill for last year must not call this year's events future.
+  const { period, now } = context;
   const relation = `${quoteIdentifier(params.schema)}.${quoteIdentifier(params.table)}`;
   const ts = quoteIdentifier(params.columns.timestamp);
   const success = quoteIdentifier(params.columns.success);
@@ -195,7 +197,7 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
       'retention and future events',
       `SELECT (SELECT min(${ts})::timestamptz FROM ${relation}) AS oldest_event,
               (SELECT count(*) FROM ${relation} WHERE ${ts} > $1) AS future_events`,
-      [asOf.toISOString()],
+      [now.toISOString()],
     );
     if (!edges) throw new ControlCheckError('the retention query returned no row');
 
@@ -209,7 +211,7 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
     const missingActions = params.requiredActions.filter((_, index) => Number(summary[`action_${index}`]) === 0);
     const retentionMs = durationToMs(params.retention);
     const oldest = edges.oldest_event;
-    const retainedMs = oldest ? asOf.getTime() - oldest.getTime() : 0;
+    const retainedMs = oldest ? now.getTime() - oldest.getTime() : 0;
     const futureEvents = Number(edges.future_events);
 
     const reasons: string[] = [];
@@ -228,7 +230,7 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
           : 'the audit log holds no events at all',
       );
     }
-    if (futureEvents > 0) reasons.push(`${futureEvents} events are dated after ${asOf.toISOString()} (clock skew or tampering)`);
+    if (futureEvents > 0) reasons.push(`${futureEvents} events are dated after ${now.toISOString()}, the time of the check (clock skew or tampering)`);
 
     return outcome({
       reasons,

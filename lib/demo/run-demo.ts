@@ -115,6 +115,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         clients,
         resolveConnection: envConnectionResolver(env),
         log: silentLogger,
+        // The demo plays the scheduled run at the demo date, so "now" is that date, not today.
+        clock: () => new Date(asOf.getTime() + (Date.now() - started)),
       });
       const queue = makeSqsJobQueue(clients.sqs, resources.jobsQueueUrl);
       const cadences = CADENCES.filter((cadence) =>

@@ -37,7 +37,7 @@ export async function seedAuditLog(client: pg.Client, seed: AuditLogSeed): Promi
        FROM (SELECT ts + (random() * interval '150 seconds') AS ts, random() AS r
                FROM generate_series($1::timestamptz, $2::timestamptz, interval '3 minutes') AS ts
               WHERE extract(hour FROM ts) BETWEEN 8 AND 18 OR random() < 0.5) AS events
-      WHERE NOT (ts >= $3::timestamptz AND ts < $4::timestamptz)`,
+      WHERE ts < $2::timestamptz AND NOT (ts >= $3::timestamptz AND ts < $4::timestamptz)`,
     [seed.from, seed.to, seed.gap.start, seed.gap.end],
   );
   // Weekly admin exports, each on a Monday morning, so the required-actions check has data.

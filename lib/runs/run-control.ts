@@ -103,6 +103,7 @@ export async function runControl(job: ControlJob, deps: RunControlDeps): Promise
       control,
       period,
       asOf: new Date(job.asOf),
+      now: startedAt,
       ports: deps.ports,
       evidence: evidenceLog,
     });
