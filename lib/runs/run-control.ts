@@ -9,7 +9,7 @@ import { periodFromKey } from '../periods/period.ts';
 import { redactConnectionStrings } from '../postgres/postgres-port.ts';
 import type { ResultsStore } from '../stores/dynamodb-results.ts';
 import { type ControlJob, InvalidJobError } from './control-job.ts';
-import { newRunId, type RunResult, type VerdictRecord } from './run-record.ts';
+import { type AttemptRecord, newRunId, type RunResult, type VerdictRecord } from './run-record.ts';
 
 export interface RunControlDeps {
   readonly config: Config;
@@ -128,7 +128,7 @@ export async function runControl(job: ControlJob, deps: RunControlDeps): Promise
     entries: evidenceLog.entries,
   };
   const stored = await deps.evidence.record(run);
-  const verdict = await deps.results.recordAttempt({
+  const attempt: AttemptRecord = {
     controlId: control.id,
     cadence: job.cadence,
     periodKey: period.key,
@@ -142,7 +142,8 @@ export async function runControl(job: ControlJob, deps: RunControlDeps): Promise
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     ...stored,
-  });
+  };
+  const verdict = await deps.results.recordAttempt(attempt);
   deps.log.info('control run recorded', {
     controlId: control.id,
     periodKey: period.key,
@@ -153,17 +154,9 @@ export async function runControl(job: ControlJob, deps: RunControlDeps): Promise
 
   const notificationIds: string[] = [];
   if (outcome.verdict !== 'pass') {
-    notificationIds.push(
-      await deps.notifier.publish(
-        failureNotification(control, job, {
-          ...verdict,
-          runId,
-          ...stored,
-          reasons: outcome.reasons,
-          verdict: outcome.verdict,
-        }),
-      ),
-    );
+    // Describe this attempt, even if a newer attempt of the same period already holds the verdict.
+    const notification = failureNotification(control, job, { ...attempt, attempts: verdict.attempts });
+    notificationIds.push(await deps.notifier.publish(notification));
   }
   return { job, verdict, outcome, notificationIds };
 }
