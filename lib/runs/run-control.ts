@@ -37,7 +37,7 @@ function describeError(error: unknown): string {
 export function failureNotification(
   control: ControlConfig,
   job: ControlJob,
-  verdict: VerdictRecord,
+  verdict: AttemptRecord & Pick<VerdictRecord, 'attempts'>,
 ): Notification {
   const failed = verdict.verdict === 'fail';
   const what = failed ? 'FAILED' : 'could not be checked (error)';
