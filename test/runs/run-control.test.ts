@@ -200,8 +200,12 @@ describe('running a control end to end', () => {
     expect(listed.KeyCount ?? 0).toBe(0);
   });
 
-  it('sends a malformed job to the dead-letter queue after its retries', async () => {
-    const deps = depsFor(configFor());
+  it('sends a malformed job to the dead-letter queue after its retries, logging its id', async () => {
+    const logged: Record<string, unknown>[] = [];
+    const deps = {
+      ...depsFor(configFor()),
+      log: { ...silentLogger, error: (message: string, fields = {}) => logged.push({ message, ...fields }) },
+    };
     await env.clients.sqs.send(
       new SendMessageCommand({
         QueueUrl: env.resources.jobsQueueUrl,
@@ -220,5 +224,8 @@ describe('running a control end to end', () => {
     expect(failedDeliveries).toBe(3);
     const dead = await receiveAll(env, env.resources.jobsDeadLetterQueueUrl);
     expect(dead.map((m) => m.Body)).toEqual(['{"controlId":"audit-log","cadence":"fortnightly"}']);
+    expect(logged).toHaveLength(3);
+    expect(logged[0]).toMatchObject({ messageId: dead[0]?.MessageId });
+    expect(String(logged[0]?.error)).toMatch(/InvalidJobError: malformed job: .*cadence/);
   });
 });
