@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { VERDICTS } from '../controls/control-test.ts';
+import { CADENCES, nextPeriod, periodFromKey } from '../periods/period.ts';
+import type { RunResult } from '../runs/run-record.ts';
+import { SIGNATURE_ALGORITHM } from '../signing/signer.ts';
+import { TOOL_VERSION } from '../version.ts';
+import { canonicalJson } from './canonical-json.ts';
+
+export const MANIFEST_KIND = 'soc2-evidence/manifest';
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex SHA-256');
+const instantSchema = z.iso.datetime({ offset: true });
+
+export const manifestArtifactSchema = z.strictObject({
+  key: z.string().min(1),
+  size: z.number().int().min(0),
+  sha256: sha256Schema,
+  contentType: z.string().min(1),
+});
+
+/** What a manifest records about its predecessor in the same control's chain. */
+export const chainLinkSchema = z.strictObject({
+  sequence: z.number().int().min(1),
+  key: z.string().min(1),
+  sha256: sha256Schema,
+  /** Base64 DER signature of the predecessor, so re-signing it is detectable too. */
+  signature: z.string().min(1),
+  periodKey: z.string().min(1),
+});
+
+/**
+ * One run's manifest: the signed statement "this run, for this control and period, produced these
+ * files with these hashes and this verdict, after that manifest". Stored as canonical JSON; the
+ * signature covers those exact bytes.
+ */
+export const manifestSchema = z.strictObject({
+  kind: z.literal(MANIFEST_KIND),
+  schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+  control: z.strictObject({
+    id: z.string().min(1),
+    criteria: z.array(z.string()),
+    owner: z.string(),
+  }),
+  /** The period this run is evidence for. */
+  period: z.strictObject({
+    cadence: z.enum(CADENCES),
+    key: z.string().min(1),
+    start: instantSchema,
+    end: instantSchema,
+    timeZone: z.string().min(1),
+  }),
+  runId: z.string().min(1),
+  verdict: z.enum(VERDICTS),
+  reasons: z.array(z.string()),
+  warnings: z.array(z.string()),
+  figures: z.record(z.string(), z.union([z.number(), z.string(), z.boolean(), z.null()])),
+  /** When the run finished collecting. */
+  collectedAt: instantSchema,
+  /** When this evidence is superseded: the next period closes and its run is due. */
+  expiresAt: instantSchema,
+  artifacts: z.array(manifestArtifactSchema).min(1),
+  chain: z.strictObject({
+    sequence: z.number().int().min(1),
+    previous: chainLinkSchema.nullable(),
+  }),
+  signing: z.strictObject({
+    algorithm: z.literal(SIGNATURE_ALGORITHM),
+    keyFingerprint: sha256Schema,
+    publicKeyKey: z.string().min(1),
+  }),
+  tool: z.strictObject({ name: z.string(), version: z.string() }),
+});
+
+export type Manifest = z.output<typeof manifestSchema>;
+export type ManifestArtifact = z.output<typeof manifestArtifactSchema>;
+export type ChainLink = z.output<typeof chainLinkSchema>;
+
+export class ManifestError extends Error {
+  override name = 'ManifestError';
+}
+
+export interface ManifestInputs {
+  readonly run: RunResult;
+  readonly timeZone: string;
+  readonly artifacts: readonly ManifestArtifact[];
+  readonly sequence: number;
+  readonly previous: ChainLink | null;
+  readonly keyFingerprint: string;
+  readonly publicKeyKey: string;
+}
+
+/** Builds a run's manifest; refuses a run whose period does not match its cadence and time zone. */
+export function buildManifest(inputs: ManifestInputs): Manifest {
+  const { run, timeZone } = inputs;
+  const period = periodFromKey(run.cadence, run.periodKey, timeZone);
+  if (period.start.toISOString() !== run.periodStart || period.end.toISOString() !== run.periodEnd) {
+    throw new ManifestError(
+      `run ${run.runId} claims ${run.periodKey} is ${run.periodStart}..${run.periodEnd}, but in ${timeZone} it is ${period.start.toISOString()}..${period.end.toISOString()}`,
+    );
+  }
+  return {
+    kind: MANIFEST_KIND,
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    control: { id: run.controlId, criteria: [...run.criteria], owner: run.owner },
+    period: {
+      cadence: run.cadence,
+      key: run.periodKey,
+      start: run.periodStart,
+      end: run.periodEnd,
+      timeZone,
+    },
+    runId: run.runId,
+    verdict: run.outcome.verdict,
+    reasons: [...run.outcome.reasons],
+    warnings: [...run.outcome.warnings],
+    figures: { ...run.outcome.figures },
+    collectedAt: run.finishedAt,
+    expiresAt: nextPeriod(period).end.toISOString(),
+    artifacts: inputs.artifacts.map((artifact) => ({ ...artifact })),
+    chain: { sequence: inputs.sequence, previous: inputs.previous },
+    signing: {
+      algorithm: SIGNATURE_ALGORITHM,
+      keyFingerprint: inputs.keyFingerprint,
+      publicKeyKey: inputs.publicKeyKey,
+    },
+    tool: { name: 'soc2-evidence', version: TOOL_VERSION },
+  };
+}
+
+/** The exact bytes that are stored and signed. */
+export function serializeManifest(manifest: Manifest): Buffer {
+  return Buffer.from(canonicalJson(manifest), 'utf8');
+}
+
+/** Parses stored manifest bytes; the error names the first offending field. */
+export function parseManifest(bytes: Uint8Array): Manifest {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    throw new ManifestError('not JSON', { cause: error });
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ManifestError(
+      `not a manifest: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}
