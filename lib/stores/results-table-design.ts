@@ -7,8 +7,11 @@
  * | verdict (1 / period) | CONTROL#<id>        | VERDICT#<cadence>#<periodKey>           | PERIOD#<cadence>#<key> | CONTROL#<id>    |
  * | attempt (history)    | CONTROL#<id>        | ATTEMPT#<cadence>#<periodKey>#<runId>   | -                      | -               |
  * | evidence chain head  | CONTROL#<id>        | CHAIN                                   | -                      | -               |
- * | risk state / finding | RISK#<id>           | STATE#<asOf> / FINDING#...              | EVAL#<date>            | ...             |
+ * | risk state (1 / day) | RISK#<id> or REMEDIATION#<id> | STATE#<date>                  | EVAL#<date>            | STATE#<pk>      |
+ * | finding (1 / day)    | RISK#<id> or REMEDIATION#<id> | FINDING#<date>#<findingKey>   | EVAL#<date>            | FINDING#<key>   |
+ * | evaluation summary   | RISKREGISTER        | EVAL#<date>                             | -                      | -               |
  * | reminder ledger      | REMINDER#<owner>    | ITEM#<itemKey>                          | -                      | -               |
+ * | digest sent (history)| REMINDER#<owner>    | SENT#<sentAt>#<digestId>                | -                      | -               |
  */
 export const RESULTS_TABLE = {
   partitionKey: 'pk',
@@ -25,4 +28,13 @@ export const keys = {
   attempt: (cadence: string, periodKey: string, runId: string) => `ATTEMPT#${cadence}#${periodKey}#${runId}`,
   period: (cadence: string, periodKey: string) => `PERIOD#${cadence}#${periodKey}`,
   chainHead: () => 'CHAIN',
+  riskSubject: (kind: 'risk' | 'remediation', id: string) =>
+    `${kind === 'risk' ? 'RISK' : 'REMEDIATION'}#${id}`,
+  riskState: (date: string) => `STATE#${date}`,
+  riskFinding: (date: string, findingKey: string) => `FINDING#${date}#${findingKey}`,
+  riskEvaluationDay: (date: string) => `EVAL#${date}`,
+  riskRegister: () => 'RISKREGISTER',
+  reminderRecipient: (owner: string) => `REMINDER#${owner}`,
+  reminderItem: (itemKey: string) => `ITEM#${itemKey}`,
+  reminderSent: (sentAt: string, digestId: string) => `SENT#${sentAt}#${digestId}`,
 } as const;

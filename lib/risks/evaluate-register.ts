@@ -1,0 +1,298 @@
+import { DateTime } from 'luxon';
+import type { Verdict } from '../controls/control-test.ts';
+import type { Severity } from '../notify/notification.ts';
+import type { Cadence } from '../periods/period.ts';
+import { InvalidPeriodError, isValidTimeZone } from '../periods/period.ts';
+import {
+  type RegisterSettings,
+  type RemediationItem,
+  type Risk,
+  type RiskRegister,
+  riskScore,
+} from './register-schema.ts';
+
+/** The newest stored verdict of a control, as the evaluation needs it (one per control). */
+export interface LatestVerdict {
+  readonly controlId: string;
+  readonly cadence: Cadence;
+  readonly periodKey: string;
+  readonly verdict: Verdict;
+  readonly reasons?: readonly string[];
+}
+
+export const FINDING_RULES = [
+  'missing-mitigation',
+  'review-overdue',
+  'mitigation-overdue',
+  'remediation-overdue',
+  'control-failing',
+] as const;
+export type FindingRule = (typeof FINDING_RULES)[number];
+
+/** `violation`: the register breaks its own policy; `overdue`: a date passed; `flagged`: evidence disagrees. */
+export type FindingCategory = 'violation' | 'overdue' | 'flagged';
+
+export const RULE_CATEGORY: Record<FindingRule, FindingCategory> = {
+  'missing-mitigation': 'violation',
+  'review-overdue': 'overdue',
+  'mitigation-overdue': 'overdue',
+  'remediation-overdue': 'overdue',
+  'control-failing': 'flagged',
+};
+
+export interface RiskFinding {
+  /**
+   * Stable for one occurrence of one problem (`R2/review-overdue/2026-05-18`): the same overdue
+   * review keeps its key from day to day, and a new due date (after the next review) is a new
+   * occurrence. The reminder ledger counts reminders per key.
+   */
+  readonly key: string;
+  readonly rule: FindingRule;
+  readonly category: FindingCategory;
+  readonly severity: Severity;
+  readonly subjectKind: 'risk' | 'remediation';
+  readonly subjectId: string;
+  readonly subjectTitle: string;
+  /** Owner id who must act. */
+  readonly owner: string;
+  /** The date that passed (review due, planned mitigation, target date). */
+  readonly dueDate?: string;
+  readonly daysOverdue?: number;
+  readonly controlId?: string;
+  readonly cadence?: Cadence;
+  readonly periodKey?: string;
+  readonly verdict?: Verdict;
+  /** One sentence the owner understands without opening the register. */
+  readonly message: string;
+}
+
+export interface RiskState {
+  readonly risk: Risk;
+  readonly score: number;
+  readonly atOrAboveThreshold: boolean;
+  /** `lastReviewed` + `reviewCadence`. */
+  readonly nextReviewDue: string;
+  readonly findings: readonly RiskFinding[];
+}
+
+export interface RemediationState {
+  readonly item: RemediationItem;
+  readonly findings: readonly RiskFinding[];
+}
+
+export interface RegisterEvaluation {
+  /** The instant evaluated, ISO-8601. */
+  readonly asOf: string;
+  /** `asOf` as a calendar date in `timeZone`: the "today" every rule compares against. */
+  readonly date: string;
+  readonly timeZone: string;
+  readonly settings: RegisterSettings;
+  /** Highest score first; ties by id (R2 before R10). */
+  readonly risks: readonly RiskState[];
+  /** Earliest target date first. */
+  readonly remediations: readonly RemediationState[];
+  /** Every finding, in the order of `risks` then `remediations`. */
+  readonly findings: readonly RiskFinding[];
+}
+
+export interface EvaluateOptions {
+  readonly asOf: Date;
+  /** IANA zone in which "today" is cut (the config's `timeZone`). */
+  readonly timeZone: string;
+  /** Latest verdict per linked control; omit to evaluate from the register alone. */
+  readonly latestVerdicts?: readonly LatestVerdict[];
+}
+
+const CADENCE_STEP: Record<Cadence, { days?: number; weeks?: number; months?: number; years?: number }> = {
+  daily: { days: 1 },
+  weekly: { weeks: 1 },
+  monthly: { months: 1 },
+  quarterly: { months: 3 },
+  annual: { years: 1 },
+};
+
+/** Calendar arithmetic on `YYYY-MM-DD`; month ends clamp (2026-11-30 + 3 months = 2027-02-28). */
+export function addCadence(date: string, cadence: Cadence): string {
+  return DateTime.fromISO(date, { zone: 'UTC' }).plus(CADENCE_STEP[cadence]).toISODate() ?? date;
+}
+
+/** Whole days from `earlier` to `later`, both `YYYY-MM-DD`. */
+export function daysBetween(earlier: string, later: string): number {
+  return Math.round(
+    DateTime.fromISO(later, { zone: 'UTC' }).diff(DateTime.fromISO(earlier, { zone: 'UTC' }), 'days').days,
+  );
+}
+
+/** The calendar date of `instant` in `timeZone`. */
+export function localDate(instant: Date, timeZone: string): string {
+  if (!isValidTimeZone(timeZone)) throw new InvalidPeriodError(`unknown time zone "${timeZone}"`);
+  const date = DateTime.fromJSDate(instant, { zone: timeZone }).toISODate();
+  if (!date) throw new InvalidPeriodError(`invalid instant ${String(instant)}`);
+  return date;
+}
+
+const days = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
+
+/** R2 before R10, G1 before G2. */
+export const byId = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+
+function riskFindings(
+  risk: Risk,
+  today: string,
+  settings: RegisterSettings,
+  verdicts: ReadonlyMap<string, LatestVerdict>,
+): { findings: RiskFinding[]; nextReviewDue: string } {
+  const score = riskScore(risk);
+  const name = `Risk ${risk.id} "${risk.title}"`;
+  const base = {
+    subjectKind: 'risk' as const,
+    subjectId: risk.id,
+    subjectTitle: risk.title,
+    owner: risk.owner,
+  };
+  const findings: RiskFinding[] = [];
+
+  // A blank mitigation is no mitigation; `accepted` risks need their acceptance rationale written too.
+  if (score >= settings.scoreThreshold && !risk.mitigation) {
+    findings.push({
+      ...base,
+      key: `${risk.id}/missing-mitigation`,
+      rule: 'missing-mitigation',
+      category: 'violation',
+      severity: 'high',
+      message:
+        `${name} scores ${score} (likelihood ${risk.likelihood} x impact ${risk.impact}), at or above the ` +
+        `threshold of ${settings.scoreThreshold}, but has no written mitigation: write down how it is ` +
+        `mitigated${risk.status === 'accepted' ? ' or why the risk is accepted' : ''}.`,
+    });
+  }
+
+  // Due exactly today is not overdue: the owner has until the end of the due date.
+  const nextReviewDue = addCadence(risk.lastReviewed, risk.reviewCadence);
+  if (nextReviewDue < today) {
+    const late = daysBetween(nextReviewDue, today);
+    findings.push({
+      ...base,
+      key: `${risk.id}/review-overdue/${nextReviewDue}`,
+      rule: 'review-overdue',
+      category: 'overdue',
+      severity: 'medium',
+      dueDate: nextReviewDue,
+      daysOverdue: late,
+      message:
+        `${name} was last reviewed on ${risk.lastReviewed}; its ${risk.reviewCadence} review was due on ` +
+        `${nextReviewDue} and is ${days(late)} overdue: re-score it and update lastReviewed.`,
+    });
+  }
+
+  // `accepted` means no further mitigation is planned, so only open and partial risks can slip.
+  if (
+    risk.plannedMitigationDate &&
+    risk.plannedMitigationDate < today &&
+    (risk.status === 'open' || risk.status === 'partial')
+  ) {
+    const late = daysBetween(risk.plannedMitigationDate, today);
+    findings.push({
+      ...base,
+      key: `${risk.id}/mitigation-overdue/${risk.plannedMitigationDate}`,
+      rule: 'mitigation-overdue',
+      category: 'overdue',
+      severity: score >= settings.scoreThreshold ? 'high' : 'medium',
+      dueDate: risk.plannedMitigationDate,
+      daysOverdue: late,
+      message:
+        `${name} is still ${risk.status === 'partial' ? 'only partially mitigated' : 'open'}: its mitigation ` +
+        `was planned for ${risk.plannedMitigationDate} and is ${days(late)} overdue.`,
+    });
+  }
+
+  for (const controlId of risk.linkedControls) {
+    const latest = verdicts.get(controlId);
+    if (!latest || latest.verdict === 'pass') continue;
+    const why = latest.reasons?.[0] ? `: ${latest.reasons[0]}` : '';
+    findings.push({
+      ...base,
+      key: `${risk.id}/control-failing/${controlId}/${latest.cadence}/${latest.periodKey}`,
+      rule: 'control-failing',
+      category: 'flagged',
+      severity: latest.verdict === 'fail' ? 'high' : 'medium',
+      controlId,
+      cadence: latest.cadence,
+      periodKey: latest.periodKey,
+      verdict: latest.verdict,
+      message:
+        `${name} relies on control ${controlId}, which ` +
+        (latest.verdict === 'fail' ? 'FAILED' : 'could not be checked (error)') +
+        ` for its ${latest.cadence} period ${latest.periodKey}${why}; the mitigation may not be working.`,
+    });
+  }
+  return { findings, nextReviewDue };
+}
+
+function remediationFindings(item: RemediationItem, today: string): RiskFinding[] {
+  if (item.status === 'done' || item.targetDate >= today) return [];
+  const late = daysBetween(item.targetDate, today);
+  return [
+    {
+      key: `${item.id}/remediation-overdue/${item.targetDate}`,
+      rule: 'remediation-overdue',
+      category: 'overdue',
+      severity: 'medium',
+      subjectKind: 'remediation',
+      subjectId: item.id,
+      subjectTitle: item.gap,
+      owner: item.owner,
+      dueDate: item.targetDate,
+      daysOverdue: late,
+      message:
+        `Remediation ${item.id} for the gap "${item.gap}" (${item.remediation}) was due on ${item.targetDate} ` +
+        `and is ${days(late)} overdue; it is still ${item.status === 'in-progress' ? 'in progress' : 'open'}.`,
+    },
+  ];
+}
+
+/**
+ * Applies the register's rules as of one instant. Pure: the same register, instant, zone and
+ * verdicts always give the same findings, so the CLI, the scheduled Lambda and tests agree.
+ */
+export function evaluateRegister(register: RiskRegister, options: EvaluateOptions): RegisterEvaluation {
+  const today = localDate(options.asOf, options.timeZone);
+  const verdicts = new Map((options.latestVerdicts ?? []).map((v) => [v.controlId, v]));
+  const risks = register.risks
+    .map((risk): RiskState => {
+      const { findings, nextReviewDue } = riskFindings(risk, today, register.settings, verdicts);
+      const score = riskScore(risk);
+      return {
+        risk,
+        score,
+        atOrAboveThreshold: score >= register.settings.scoreThreshold,
+        nextReviewDue,
+        findings,
+      };
+    })
+    .sort((a, b) => b.score - a.score || byId(a.risk.id, b.risk.id));
+  const remediations = register.remediations
+    .map((item): RemediationState => ({ item, findings: remediationFindings(item, today) }))
+    .sort((a, b) => a.item.targetDate.localeCompare(b.item.targetDate) || byId(a.item.id, b.item.id));
+  return {
+    asOf: options.asOf.toISOString(),
+    date: today,
+    timeZone: options.timeZone,
+    settings: register.settings,
+    risks,
+    remediations,
+    findings: [...risks.flatMap((r) => r.findings), ...remediations.flatMap((r) => r.findings)],
+  };
+}
+
+/** Keeps only what one owner must act on (the CLI's `--owner`). */
+export function evaluationForOwner(evaluation: RegisterEvaluation, owner: string): RegisterEvaluation {
+  const risks = evaluation.risks.filter((state) => state.risk.owner === owner);
+  const remediations = evaluation.remediations.filter((state) => state.item.owner === owner);
+  return {
+    ...evaluation,
+    risks,
+    remediations,
+    findings: [...risks.flatMap((r) => r.findings), ...remediations.flatMap((r) => r.findings)],
+  };
+}
