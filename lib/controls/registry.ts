@@ -1,12 +1,24 @@
 import { z } from 'zod';
+import { accessReview, accessReviewParamsSchema } from './access-review.ts';
 import type { ControlContext, ControlOutcome, ControlTest } from './control-test.ts';
 import { logCompleteness, logCompletenessParamsSchema } from './log-completeness.ts';
+import { manualAttestation, manualAttestationParamsSchema } from './manual-attestation.ts';
+import { scheduleHealth, scheduleHealthParamsSchema } from './schedule-health.ts';
+import { secretRotation, secretRotationParamsSchema } from './secret-rotation.ts';
+import { vulnerabilityScan, vulnerabilityScanParamsSchema } from './vulnerability-scan.ts';
 
 /**
  * Every control test type. To add one: write its module (params schema + run) and list it in both
  * places below; the config schema and the runner pick it up from here.
  */
-export const controlTestParamsSchema = z.discriminatedUnion('type', [logCompletenessParamsSchema]);
+export const controlTestParamsSchema = z.discriminatedUnion('type', [
+  logCompletenessParamsSchema,
+  secretRotationParamsSchema,
+  vulnerabilityScanParamsSchema,
+  accessReviewParamsSchema,
+  manualAttestationParamsSchema,
+  scheduleHealthParamsSchema,
+]);
 export type ControlTestParams = z.output<typeof controlTestParamsSchema>;
 export type ControlTestType = ControlTestParams['type'];
 
@@ -14,6 +26,11 @@ type ControlTestsByType = { readonly [P in ControlTestParams as P['type']]: Cont
 
 const CONTROL_TESTS: ControlTestsByType = {
   'log-completeness': logCompleteness,
+  'secret-rotation': secretRotation,
+  'vulnerability-scan': vulnerabilityScan,
+  'access-review': accessReview,
+  'manual-attestation': manualAttestation,
+  'schedule-health': scheduleHealth,
 };
 
 export const CONTROL_TEST_TYPES = Object.keys(CONTROL_TESTS) as ControlTestType[];

@@ -1,0 +1,264 @@
+import { z } from 'zod';
+import {
+  durationSchema,
+  durationToMs,
+  quoteIdentifier,
+  slugSchema,
+  sqlIdentifierSchema,
+} from '../config/identifiers.ts';
+import {
+  ControlCheckError,
+  type ControlContext,
+  type ControlOutcome,
+  type ControlTest,
+  outcome,
+} from './control-test.ts';
+import { wholeDays } from './evaluation-time.ts';
+import type { ReadOnlySession } from './ports.ts';
+
+export const accessReviewParamsSchema = z.strictObject({
+  type: z.literal('access-review'),
+  target: slugSchema,
+  /** @default 'public' */
+  schema: sqlIdentifierSchema.default('public'),
+  /** The accounts table. @default 'users' */
+  table: sqlIdentifierSchema.default('users'),
+  columns: z
+    .strictObject({
+      /** Identifies the account (username, email); matched against the audit log's user id. @default 'username' */
+      account: sqlIdentifierSchema.default('username'),
+      /** Boolean: can the account sign in. @default 'enabled' */
+      enabled: sqlIdentifierSchema.default('enabled'),
+      /** Timestamp of the last successful login; ignored when `loginEvents` is set. @default 'last_login_at' */
+      lastLogin: sqlIdentifierSchema.default('last_login_at'),
+      /** Optional creation timestamp: accounts younger than `dormantAfter` are not dormant. */
+      createdAt: sqlIdentifierSchema.optional(),
+      /** Optional timestamp of the recorded removal (offboarding) date. */
+      removedAt: sqlIdentifierSchema.optional(),
+    })
+    .default({ account: 'username', enabled: 'enabled', lastLogin: 'last_login_at' }),
+  /**
+   * Read successful logins from an audit log on the same target instead of a last-login column
+   * (the reference `audit_log`: `action = 'login' AND success`).
+   */
+  loginEvents: z
+    .strictObject({
+      /** @default 'public' */
+      schema: sqlIdentifierSchema.default('public'),
+      /** @default 'audit_log' */
+      table: sqlIdentifierSchema.default('audit_log'),
+      columns: z
+        .strictObject({
+          timestamp: sqlIdentifierSchema.default('timestamp'),
+          userId: sqlIdentifierSchema.default('user_id'),
+          action: sqlIdentifierSchema.default('action'),
+          success: sqlIdentifierSchema.default('success'),
+        })
+        .default({ timestamp: 'timestamp', userId: 'user_id', action: 'action', success: 'success' }),
+      /** @default 'login' */
+      action: z.string().min(1).max(200).default('login'),
+    })
+    .optional(),
+  /** An enabled account with no successful login for this long is dormant. @default 'P90D' */
+  dormantAfter: durationSchema.default('P90D'),
+  /** Accounts listed in the evidence at most per finding; counts are always exact. @default 200 */
+  maxListed: z.number().int().min(1).max(10_000).default(200),
+});
+export type AccessReviewParams = z.output<typeof accessReviewParamsSchema>;
+
+const TIMESTAMP_TYPES = new Set(['timestamp with time zone', 'timestamp without time zone', 'date']);
+
+async function columnTypes(
+  session: ReadOnlySession,
+  schema: string,
+  table: string,
+): Promise<Map<string, string>> {
+  const rows = await session.query<{ column_name: string; data_type: string }>(
+    `columns of ${schema}.${table}`,
+    'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+    [schema, table],
+  );
+  if (rows.length === 0)
+    throw new ControlCheckError(`table ${schema}.${table} does not exist or is not readable`);
+  return new Map(rows.map((row) => [row.column_name, row.data_type]));
+}
+
+function expectColumn(
+  types: Map<string, string>,
+  relation: string,
+  column: string,
+  kind: 'timestamp' | 'boolean' | 'any' | 'text',
+): void {
+  const type = types.get(column);
+  if (type === undefined) throw new ControlCheckError(`column ${relation}.${column} does not exist`);
+  const ok =
+    kind === 'any' ||
+    (kind === 'timestamp' && TIMESTAMP_TYPES.has(type)) ||
+    (kind === 'boolean' && type === 'boolean') ||
+    (kind === 'text' && ['text', 'character varying', 'character'].includes(type));
+  if (!ok)
+    throw new ControlCheckError(
+      `column ${relation}.${column} is ${type}, expected ${kind === 'text' ? 'text' : `a ${kind}`}`,
+    );
+}
+
+interface Counts extends Record<string, unknown> {
+  total: string;
+  enabled: string;
+  dormant: string;
+  active_after_removal: string;
+}
+
+interface Listed extends Record<string, unknown> {
+  account: string;
+  enabled: boolean;
+  last_login: Date | null;
+  created_at: Date | null;
+  removed_at: Date | null;
+  dormant: boolean;
+  active_after_removal: boolean;
+}
+
+async function run(params: AccessReviewParams, context: ControlContext): Promise<ControlOutcome> {
+  const at = context.asOf;
+  const cutoff = new Date(at.getTime() - durationToMs(params.dormantAfter));
+  const { columns, loginEvents } = params;
+  const relation = `${params.schema}.${params.table}`;
+
+  return context.ports.postgres.withReadOnlySession(params.target, context.evidence, async (session) => {
+    const types = await columnTypes(session, params.schema, params.table);
+    expectColumn(types, relation, columns.account, 'any');
+    expectColumn(types, relation, columns.enabled, 'boolean');
+    if (!loginEvents) expectColumn(types, relation, columns.lastLogin, 'timestamp');
+    if (columns.createdAt) expectColumn(types, relation, columns.createdAt, 'timestamp');
+    if (columns.removedAt) expectColumn(types, relation, columns.removedAt, 'timestamp');
+    if (loginEvents) {
+      const eventsRelation = `${loginEvents.schema}.${loginEvents.table}`;
+      const eventTypes = await columnTypes(session, loginEvents.schema, loginEvents.table);
+      expectColumn(eventTypes, eventsRelation, loginEvents.columns.timestamp, 'timestamp');
+      expectColumn(eventTypes, eventsRelation, loginEvents.columns.userId, 'any');
+      expectColumn(eventTypes, eventsRelation, loginEvents.columns.action, 'text');
+      expectColumn(eventTypes, eventsRelation, loginEvents.columns.success, 'boolean');
+    }
+
+    const q = quoteIdentifier;
+    const a = (column: string) => `a.${q(column)}`;
+    const createdAt = columns.createdAt ? `${a(columns.createdAt)}::timestamptz` : 'NULL::timestamptz';
+    const removedAt = columns.removedAt ? `${a(columns.removedAt)}::timestamptz` : 'NULL::timestamptz';
+    // $1 = as-of instant, $2 = dormancy cutoff, $3 = login action (with loginEvents).
+    let lastLogin: string;
+    if (loginEvents) {
+      const e = loginEvents.columns;
+      // Newest successful login up to as-of; uses an index on the audit log's timestamp or user id.
+      lastLogin = `(SELECT max(l.${q(e.timestamp)})::timestamptz FROM ${q(loginEvents.schema)}.${q(loginEvents.table)} AS l
+                     WHERE l.${q(e.userId)}::text = ${a(columns.account)}::text AND l.${q(e.action)} = $3
+                       AND l.${q(e.success)} AND l.${q(e.timestamp)} <= $1)`;
+    } else {
+      lastLogin = `${a(columns.lastLogin)}::timestamptz`;
+    }
+    const accounts = `WITH accounts AS (
+        SELECT ${a(columns.account)}::text AS account, coalesce(${a(columns.enabled)}, false) AS enabled,
+               ${lastLogin} AS last_login, ${createdAt} AS created_at, ${removedAt} AS removed_at
+          FROM ${q(params.schema)}.${q(params.table)} AS a),
+      judged AS (
+        SELECT *,
+               enabled AND coalesce(last_login, created_at, '-infinity'::timestamptz) < $2::timestamptz AS dormant,
+               removed_at IS NOT NULL AND removed_at <= $1::timestamptz
+                 AND (enabled OR last_login > removed_at) AS active_after_removal
+          FROM accounts)`;
+    const bound = loginEvents
+      ? [at.toISOString(), cutoff.toISOString(), loginEvents.action]
+      : [at.toISOString(), cutoff.toISOString()];
+
+    const [counts] = await session.query<Counts>(
+      'account counts',
+      `${accounts}
+       SELECT count(*) AS total, count(*) FILTER (WHERE enabled) AS enabled,
+              count(*) FILTER (WHERE dormant) AS dormant,
+              count(*) FILTER (WHERE active_after_removal) AS active_after_removal
+         FROM judged`,
+      bound,
+    );
+    if (!counts) throw new ControlCheckError('the account count query returned no row');
+    const list = (finding: 'dormant' | 'active_after_removal') =>
+      session.query<Listed>(
+        `accounts: ${finding.replaceAll('_', ' ')}`,
+        `${accounts}
+         SELECT * FROM judged WHERE ${finding} ORDER BY account LIMIT $${bound.length + 1}`,
+        [...bound, params.maxListed],
+      );
+    const dormantRows = Number(counts.dormant) > 0 ? await list('dormant') : [];
+    const removedRows = Number(counts.active_after_removal) > 0 ? await list('active_after_removal') : [];
+
+    const total = Number(counts.total);
+    const dormant = Number(counts.dormant);
+    const afterRemoval = Number(counts.active_after_removal);
+    const describe = (row: Listed) => ({
+      account: row.account,
+      enabled: row.enabled,
+      lastLogin: row.last_login?.toISOString() ?? null,
+      createdAt: row.created_at?.toISOString() ?? null,
+      removedAt: row.removed_at?.toISOString() ?? null,
+    });
+
+    const reasons: string[] = [];
+    const warnings: string[] = [];
+    if (total === 0)
+      reasons.push(`${relation} holds no accounts: nothing to review, check the configured table`);
+    if (dormant > 0) {
+      const names = dormantRows.slice(0, 5).map((row) => {
+        const last = row.last_login
+          ? `last login ${wholeDays(at.getTime() - row.last_login.getTime())} days ago`
+          : 'never logged in';
+        return `${row.account} (${last})`;
+      });
+      reasons.push(
+        `${dormant} enabled accounts have had no successful login for ${params.dormantAfter}: ${names.join(', ')}${dormant > 5 ? ', ...' : ''}`,
+      );
+    }
+    if (afterRemoval > 0) {
+      const names = removedRows
+        .slice(0, 5)
+        .map((row) => `${row.account} (removed ${row.removed_at?.toISOString().slice(0, 10)})`);
+      reasons.push(
+        `${afterRemoval} accounts are still active after their recorded removal date: ${names.join(', ')}${afterRemoval > 5 ? ', ...' : ''}`,
+      );
+    }
+    if (!columns.removedAt)
+      warnings.push('no removedAt column configured: accounts active after removal were not checked');
+    if (!columns.createdAt && !loginEvents) {
+      warnings.push(
+        'no createdAt column configured: accounts that never logged in count as dormant however new',
+      );
+    }
+
+    return outcome({
+      reasons,
+      warnings,
+      figures: {
+        accounts: total,
+        enabled: Number(counts.enabled),
+        dormant,
+        activeAfterRemoval: afterRemoval,
+      },
+      details: {
+        asOf: at.toISOString(),
+        dormancyCutoff: cutoff.toISOString(),
+        lastLoginSource: loginEvents
+          ? `${loginEvents.schema}.${loginEvents.table} (${loginEvents.action}, successful)`
+          : `${relation}.${columns.lastLogin}`,
+        dormant: dormantRows.map(describe),
+        dormantTruncated: dormant > dormantRows.length,
+        activeAfterRemoval: removedRows.map(describe),
+        activeAfterRemovalTruncated: afterRemoval > removedRows.length,
+      },
+    });
+  });
+}
+
+export const accessReview: ControlTest<AccessReviewParams> = {
+  type: 'access-review',
+  description: 'Access review: no dormant enabled accounts, no account active after its removal date.',
+  paramsSchema: accessReviewParamsSchema,
+  run,
+};

@@ -1,0 +1,96 @@
+import { z } from 'zod';
+import type { ControlContext, ControlOutcome, ControlTest } from './control-test.ts';
+import { periodCutoff } from './evaluation-time.ts';
+import { bucketNameSchema, bucketOf, keyPrefixSchema, s3Uri } from './object-location.ts';
+import { requirePort, type StoredObject } from './ports.ts';
+
+export const manualAttestationParamsSchema = z.strictObject({
+  type: z.literal('manual-attestation'),
+  /** Bucket people upload evidence to. @default the deployment's evidence bucket */
+  bucket: bucketNameSchema.optional(),
+  /**
+   * Where the evidence is uploaded, e.g. `attestations/incident-response/`. `{period}` is replaced
+   * by the period key (`attestations/incident-response/{period}/` -> `.../2026/`); with it, an upload
+   * into the period's folder counts even if it arrived after the period ended.
+   */
+  prefix: keyPrefixSchema,
+  /** What the owner must provide, quoted in the failure so the reminder says what to upload. */
+  expects: z.string().min(1).max(300).default('evidence of the activity'),
+  /** Distinct non-empty objects required. @default 1 */
+  minObjects: z.number().int().min(1).max(100).default(1),
+  /** Objects fingerprinted into the evidence at most. @default 20 */
+  maxObjects: z.number().int().min(1).max(1000).default(20),
+});
+export type ManualAttestationParams = z.output<typeof manualAttestationParamsSchema>;
+
+async function run(params: ManualAttestationParams, context: ControlContext): Promise<ControlOutcome> {
+  const objects = requirePort(context.ports.objects, 'S3 object reader (objects port)');
+  const { period } = context;
+  const bucket = bucketOf(params.bucket, objects);
+  const periodFolder = params.prefix.includes('{period}');
+  const prefix = params.prefix.replaceAll('{period}', period.key);
+  const location = s3Uri(bucket, prefix);
+  // Without a per-period folder, the upload time is the only link to the period.
+  const windowStart = periodFolder ? Number.NEGATIVE_INFINITY : period.start.getTime();
+  const windowEnd = periodFolder ? context.asOf.getTime() : periodCutoff(context).getTime();
+
+  const listed = await objects.list(bucket, prefix, context.evidence);
+  const inWindow = (object: StoredObject) =>
+    object.lastModified.getTime() >= windowStart &&
+    object.lastModified.getTime() < windowEnd &&
+    !object.key.endsWith('/');
+  const candidates = listed.filter(inWindow).sort((a, b) => a.key.localeCompare(b.key));
+  const empty = candidates.filter((object) => object.size === 0);
+  const accepted = candidates.filter((object) => object.size > 0);
+
+  const fingerprinted: { key: string; size: number; lastModified: string; sha256: string }[] = [];
+  for (const object of accepted.slice(0, params.maxObjects)) {
+    const { sha256, size } = await objects.fingerprint(object, context.evidence);
+    fingerprinted.push({ key: object.key, size, lastModified: object.lastModified.toISOString(), sha256 });
+  }
+
+  const reasons: string[] = [];
+  const warnings: string[] = [];
+  if (accepted.length < params.minObjects) {
+    const window = periodFolder ? `by ${new Date(windowEnd).toISOString()}` : `during ${period.key}`;
+    reasons.push(
+      `evidence not provided: expected ${params.expects} uploaded under ${location} ${window}` +
+        (params.minObjects > 1 ? ` (${accepted.length} of ${params.minObjects} objects)` : ''),
+    );
+  }
+  if (empty.length > 0)
+    warnings.push(`${empty.length} empty objects under ${location} were not counted as evidence`);
+  const outside = listed.length - candidates.length;
+  if (outside > 0 && accepted.length < params.minObjects) {
+    warnings.push(
+      `${outside} objects under ${location} were uploaded outside ${period.key} and do not count for it`,
+    );
+  }
+
+  return {
+    verdict: reasons.length > 0 ? 'fail' : 'pass',
+    reasons,
+    warnings,
+    figures: { objects: accepted.length, required: params.minObjects },
+    details: {
+      location,
+      window: {
+        from: Number.isFinite(windowStart) ? new Date(windowStart).toISOString() : null,
+        to: new Date(windowEnd).toISOString(),
+      },
+      expects: params.expects,
+      accepted: fingerprinted,
+      acceptedNotFingerprinted: Math.max(0, accepted.length - fingerprinted.length),
+      emptyObjects: empty.map((object) => object.key),
+      listedObjects: listed.length,
+    },
+  };
+}
+
+export const manualAttestation: ControlTest<ManualAttestationParams> = {
+  type: 'manual-attestation',
+  description:
+    'Manual attestation: evidence of a manual activity (e.g. an incident-response tabletop) uploaded for the period.',
+  paramsSchema: manualAttestationParamsSchema,
+  run,
+};

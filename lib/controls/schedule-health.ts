@@ -1,0 +1,209 @@
+import { DateTime } from 'luxon';
+import { z } from 'zod';
+import { durationSchema, durationToMs, slugSchema } from '../config/identifiers.ts';
+import type { ControlConfig } from '../config/schema.ts';
+import { completePeriodsSince, lastCompletePeriod, type Period } from '../periods/period.ts';
+import type { VerdictRecord } from '../runs/run-record.ts';
+import type { ControlContext, ControlOutcome, ControlTest, EvidenceLog } from './control-test.ts';
+import { requirePort, type VerdictHistoryPort } from './ports.ts';
+
+export const scheduleHealthParamsSchema = z.strictObject({
+  type: z.literal('schedule-health'),
+  /** A period that ended less than this long ago is not yet owed a verdict. @default 'PT6H' */
+  grace: durationSchema.default('PT6H'),
+  /** Only these controls. @default every control in the configuration, this one included */
+  controls: z.array(slugSchema).min(1).optional(),
+  /** Ignore periods that ended longer ago than this (e.g. after a deliberate backfill cut-off). @default no limit */
+  lookback: durationSchema.optional(),
+});
+export type ScheduleHealthParams = z.output<typeof scheduleHealthParamsSchema>;
+
+export type PeriodProblem =
+  | { readonly kind: 'missing'; readonly periodKey: string; readonly periodEnd: string }
+  | {
+      readonly kind: 'stuck';
+      readonly periodKey: string;
+      readonly periodEnd: string;
+      readonly attempts: number;
+      readonly allErrors: boolean;
+      readonly lastAttemptAt: string;
+    }
+  | {
+      readonly kind: 'premature';
+      readonly periodKey: string;
+      readonly periodEnd: string;
+      readonly lastAttemptAt: string;
+    };
+
+export interface ControlHealth {
+  readonly controlId: string;
+  readonly cadence: string;
+  readonly since: string | null;
+  readonly periodsOwed: number;
+  readonly verdictsFound: number;
+  readonly problems: readonly PeriodProblem[];
+}
+
+/**
+ * Pure: compares the periods a control owes with its stored verdicts. A verdict written before its
+ * period ended cannot come from a scheduled run of that period and counts as a problem; a verdict
+ * of `error` means the period was never actually checked.
+ */
+export function judgeControlSchedule(
+  owed: readonly Period[],
+  verdicts: readonly Pick<
+    VerdictRecord,
+    'periodKey' | 'cadence' | 'verdict' | 'lastAttemptAt' | 'attempts'
+  >[],
+): PeriodProblem[] {
+  const byKey = new Map(verdicts.map((verdict) => [`${verdict.cadence}#${verdict.periodKey}`, verdict]));
+  const problems: PeriodProblem[] = [];
+  for (const period of owed) {
+    const verdict = byKey.get(`${period.cadence}#${period.key}`);
+    const periodEnd = period.end.toISOString();
+    if (!verdict) problems.push({ kind: 'missing', periodKey: period.key, periodEnd });
+    else if (Date.parse(verdict.lastAttemptAt) < period.end.getTime()) {
+      problems.push({
+        kind: 'premature',
+        periodKey: period.key,
+        periodEnd,
+        lastAttemptAt: verdict.lastAttemptAt,
+      });
+    } else if (verdict.verdict === 'error') {
+      problems.push({
+        kind: 'stuck',
+        periodKey: period.key,
+        periodEnd,
+        attempts: verdict.attempts,
+        allErrors: true,
+        lastAttemptAt: verdict.lastAttemptAt,
+      });
+    }
+  }
+  return problems;
+}
+
+function describe(controlId: string, problems: readonly PeriodProblem[]): string[] {
+  const list = (keys: string[]) =>
+    keys.length > 8 ? `${keys.slice(0, 8).join(', ')} and ${keys.length - 8} more` : keys.join(', ');
+  const lines: string[] = [];
+  const missing = problems.filter((p) => p.kind === 'missing').map((p) => p.periodKey);
+  if (missing.length > 0) lines.push(`${controlId}: no verdict for ${list(missing)}`);
+  for (const problem of problems) {
+    if (problem.kind === 'stuck') {
+      lines.push(
+        `${controlId}: ${problem.periodKey} is stuck: ${problem.allErrors ? `all ${problem.attempts} attempts errored` : `the latest of ${problem.attempts} attempts errored`}`,
+      );
+    } else if (problem.kind === 'premature') {
+      lines.push(
+        `${controlId}: the ${problem.periodKey} verdict was recorded at ${problem.lastAttemptAt}, before the period ended`,
+      );
+    }
+  }
+  return lines;
+}
+
+async function checkControl(
+  control: ControlConfig,
+  history: VerdictHistoryPort,
+  context: ControlContext,
+  dueBy: Date,
+  notBefore: Date | null,
+): Promise<ControlHealth> {
+  const timeZone = context.period.timeZone;
+  const since = control.addedOn ? DateTime.fromISO(control.addedOn, { zone: timeZone }).toJSDate() : null;
+  // Without addedOn, only the last complete period is certainly owed.
+  let owed = since
+    ? completePeriodsSince(control.cadence, since, dueBy, timeZone)
+    : [lastCompletePeriod(control.cadence, dueBy, timeZone)];
+  if (notBefore) owed = owed.filter((period) => period.end.getTime() >= notBefore.getTime());
+  // This run is producing the current period's verdict of schedule health itself.
+  if (control.id === context.control.id) owed = owed.filter((period) => period.key !== context.period.key);
+  if (owed.length === 0) {
+    return {
+      controlId: control.id,
+      cadence: control.cadence,
+      since: control.addedOn ?? null,
+      periodsOwed: 0,
+      verdictsFound: 0,
+      problems: [],
+    };
+  }
+  const verdicts = await history.verdictsOf(control.id, context.evidence);
+  const problems = judgeControlSchedule(owed, verdicts);
+  const refined = await Promise.all(
+    problems.map((problem) => refineStuck(control, problem, history, context.evidence)),
+  );
+  return {
+    controlId: control.id,
+    cadence: control.cadence,
+    since: control.addedOn ?? null,
+    periodsOwed: owed.length,
+    verdictsFound: verdicts.filter((v) => v.cadence === control.cadence).length,
+    problems: refined,
+  };
+}
+
+/** A stuck period is "all attempts errored" or "the latest errored after earlier real verdicts". */
+async function refineStuck(
+  control: ControlConfig,
+  problem: PeriodProblem,
+  history: VerdictHistoryPort,
+  evidence: EvidenceLog,
+): Promise<PeriodProblem> {
+  if (problem.kind !== 'stuck') return problem;
+  const attempts = await history.attemptsFor(control.id, control.cadence, problem.periodKey, evidence);
+  if (attempts.length === 0) return problem;
+  return {
+    ...problem,
+    attempts: attempts.length,
+    allErrors: attempts.every((attempt) => attempt.verdict === 'error'),
+  };
+}
+
+async function run(params: ScheduleHealthParams, context: ControlContext): Promise<ControlOutcome> {
+  const history = requirePort(context.ports.verdictHistory, 'verdict history (verdictHistory port)');
+  const dueBy = new Date(context.asOf.getTime() - durationToMs(params.grace));
+  const notBefore = params.lookback ? new Date(context.asOf.getTime() - durationToMs(params.lookback)) : null;
+  const wanted = params.controls;
+  const unknown = wanted?.filter((id) => !history.controls.some((control) => control.id === id)) ?? [];
+  const controls = history.controls.filter((control) => !wanted || wanted.includes(control.id));
+
+  const health: ControlHealth[] = [];
+  for (const control of controls)
+    health.push(await checkControl(control, history, context, dueBy, notBefore));
+
+  const reasons = health.flatMap((h) => describe(h.controlId, h.problems));
+  for (const id of unknown)
+    reasons.push(`${id}: not a configured control, so its schedule cannot be checked`);
+  const warnings = health
+    .filter((h) => h.since === null)
+    .map((h) => `${h.controlId} has no addedOn date: only its last complete period was checked`);
+  const problems = health.flatMap((h) => h.problems);
+
+  return {
+    verdict: reasons.length > 0 ? 'fail' : 'pass',
+    reasons,
+    warnings,
+    figures: {
+      controls: health.length,
+      periodsOwed: health.reduce((sum, h) => sum + h.periodsOwed, 0),
+      missing: problems.filter((p) => p.kind === 'missing').length,
+      stuck: problems.filter((p) => p.kind !== 'missing').length,
+    },
+    details: {
+      asOf: context.asOf.toISOString(),
+      dueBy: dueBy.toISOString(),
+      grace: params.grace,
+      controls: health,
+    },
+  };
+}
+
+export const scheduleHealth: ControlTest<ScheduleHealthParams> = {
+  type: 'schedule-health',
+  description:
+    'Schedule health: every control has a real verdict for every period that ended since it was added.',
+  paramsSchema: scheduleHealthParamsSchema,
+  run,
+};
