@@ -1,0 +1,226 @@
+import { parseArgs } from 'node:util';
+import { DateTime } from 'luxon';
+import { makeAwsClients } from '../aws/clients.ts';
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
+import type { Config } from '../config/schema.ts';
+import { wrap } from '../risks/digest-message.ts';
+import {
+  evaluateRegister,
+  evaluationForOwner,
+  type LatestVerdict,
+  type RegisterEvaluation,
+  type RiskFinding,
+} from '../risks/evaluate-register.ts';
+import { latestVerdictsFrom } from '../risks/latest-verdicts.ts';
+import { linkedControlIds } from '../risks/run-risk-evaluation.ts';
+import { ENV } from '../runtime-env.ts';
+import { makeDynamoResultsStore } from '../stores/dynamodb-results.ts';
+import { type CliIo, EXIT, UsageError } from './io.ts';
+import { renderTable } from './table.ts';
+
+export const RISKS_HELP = `Usage: soc2-evidence risks [options]
+
+Evaluates the risk register (riskRegister in the config) and prints it, highest score first, with
+each risk's status and every finding: a score at or above the threshold with no written mitigation,
+a review past its cadence, a planned mitigation or remediation past its date, a linked control whose
+latest verdict failed. Works offline from the config alone.
+
+Options:
+  --as-of DATE      evaluate as of this date (YYYY-MM-DD, in the config's time zone) or ISO instant
+                    (default: now). A date due on the --as-of day is not yet overdue.
+  --owner ID        only the risks and remediation items of this owner
+  --json            print the evaluation as JSON
+  --with-verdicts   also flag risks whose linked controls failed, reading the latest verdicts from
+                    the results table in ${ENV.resultsTable} (AWS credentials or AWS_ENDPOINT_URL*)
+  --config PATH     configuration file (default: ${DEFAULT_CONFIG_PATH})
+  -h, --help        show this help
+
+Exit codes: 0 the register was evaluated (findings or not), 2 bad usage or configuration.`;
+
+/** A date is the start of that day in the config's zone (so the evaluation's "today" is that date). */
+export function parseRiskAsOf(
+  value: string | undefined,
+  timeZone: string,
+  now: () => Date = () => new Date(),
+): Date {
+  if (value === undefined) return now();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    const day = DateTime.fromISO(value, { zone: timeZone });
+    if (!day.isValid) throw new UsageError(`--as-of: "${value}" is not a valid date`);
+    return day.startOf('day').toJSDate();
+  }
+  const instant = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(instant.getTime())) {
+    throw new UsageError(`--as-of: expected a date (YYYY-MM-DD) or ISO-8601 instant, got "${value}"`);
+  }
+  return instant;
+}
+
+const CATEGORY_MARK: Record<RiskFinding['category'], string> = {
+  violation: 'VIOLATION',
+  overdue: 'OVERDUE',
+  flagged: 'FLAGGED',
+};
+
+function findingLines(findings: readonly RiskFinding[]): string[] {
+  return findings.flatMap((finding) => {
+    const [first = '', ...rest] = wrap(finding.message, '', 96);
+    return [
+      `    ${CATEGORY_MARK[finding.category].padEnd(9)} ${first}`,
+      ...rest.map((line) => `              ${line}`),
+    ];
+  });
+}
+
+/** Table rows, each followed by its findings' sentences. */
+function tableWithFindings(
+  headers: string[],
+  rows: { cells: string[]; findings: readonly RiskFinding[] }[],
+): string {
+  const [header = '', rule = '', ...lines] = renderTable(
+    headers,
+    rows.map((row) => row.cells),
+    70,
+  ).split('\n');
+  return [
+    header,
+    rule,
+    ...lines.flatMap((line, index) => [line, ...findingLines(rows[index]?.findings ?? [])]),
+  ].join('\n');
+}
+
+export function renderRegister(evaluation: RegisterEvaluation, config: Config): string {
+  const counts = { violation: 0, overdue: 0, flagged: 0 };
+  for (const finding of evaluation.findings) counts[finding.category] += 1;
+  const names = new Map(config.owners.map((o) => [o.id, o.id]));
+  const lines = [
+    `Risk register as of ${evaluation.date} (${evaluation.timeZone}): ${evaluation.risks.length} risks, ` +
+      `${evaluation.remediations.length} remediation items, written mitigation required at score >= ${evaluation.settings.scoreThreshold}.`,
+    `${evaluation.findings.length} findings: ${counts.violation} violations, ${counts.overdue} overdue, ${counts.flagged} flagged.`,
+    '',
+    'Risks (highest score first)',
+    tableWithFindings(
+      ['ID', 'SCORE', 'L x I', 'STATUS', 'OWNER', 'REVIEW DUE', 'TITLE'],
+      evaluation.risks.map((state) => ({
+        cells: [
+          state.risk.id,
+          String(state.score),
+          `${state.risk.likelihood} x ${state.risk.impact}`,
+          state.risk.status,
+          names.get(state.risk.owner) ?? state.risk.owner,
+          state.nextReviewDue,
+          state.risk.title,
+        ],
+        findings: state.findings,
+      })),
+    ),
+  ];
+  if (evaluation.remediations.length > 0) {
+    lines.push(
+      '',
+      'Remediation items (earliest target first)',
+      tableWithFindings(
+        ['ID', 'TARGET', 'STATUS', 'OWNER', 'GAP', 'REMEDIATION'],
+        evaluation.remediations.map((state) => ({
+          cells: [
+            state.item.id,
+            state.item.targetDate,
+            state.item.status,
+            state.item.owner,
+            state.item.gap,
+            state.item.remediation,
+          ],
+          findings: state.findings,
+        })),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The JSON shape of `risks --json` (stable field names; findings carry their sentence). */
+export function registerJson(evaluation: RegisterEvaluation) {
+  return {
+    asOf: evaluation.asOf,
+    date: evaluation.date,
+    timeZone: evaluation.timeZone,
+    settings: evaluation.settings,
+    risks: evaluation.risks.map((state) => ({
+      ...state.risk,
+      score: state.score,
+      atOrAboveThreshold: state.atOrAboveThreshold,
+      nextReviewDue: state.nextReviewDue,
+      findings: state.findings,
+    })),
+    remediations: evaluation.remediations.map((state) => ({ ...state.item, findings: state.findings })),
+    findings: evaluation.findings,
+  };
+}
+
+async function readLatestVerdicts(config: Config, env: CliIo['env']): Promise<LatestVerdict[]> {
+  const table = env[ENV.resultsTable];
+  if (!table) throw new UsageError(`--with-verdicts: set ${ENV.resultsTable} to the results table name`);
+  const clients = makeAwsClients(env);
+  try {
+    return await latestVerdictsFrom(makeDynamoResultsStore(clients.dynamodb, table))(
+      linkedControlIds(config),
+    );
+  } finally {
+    clients.dynamodb.destroy();
+  }
+}
+
+/** `soc2-evidence risks`: see RISKS_HELP. */
+export async function risksCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const { values } = parseArgs({
+      args: [...argv],
+      options: {
+        'as-of': { type: 'string' },
+        owner: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'with-verdicts': { type: 'boolean', default: false },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      io.stdout(RISKS_HELP);
+      return EXIT.ok;
+    }
+    const configPath = values.config ?? DEFAULT_CONFIG_PATH;
+    const config = await loadConfig(configPath);
+    if (!config.riskRegister) {
+      throw new UsageError(`${configPath} has no riskRegister (add \`riskRegister: risk-register.yaml\`)`);
+    }
+    if (values.owner !== undefined && !config.owners.some((owner) => owner.id === values.owner)) {
+      throw new UsageError(
+        `--owner: unknown owner "${values.owner}"; expected one of ${config.owners.map((o) => o.id).join(', ')}`,
+      );
+    }
+    const asOf = parseRiskAsOf(values['as-of'], config.timeZone);
+    const latestVerdicts = values['with-verdicts'] ? await readLatestVerdicts(config, io.env) : [];
+    let evaluation = evaluateRegister(config.riskRegister, {
+      asOf,
+      timeZone: config.timeZone,
+      latestVerdicts,
+    });
+    if (values.owner !== undefined) evaluation = evaluationForOwner(evaluation, values.owner);
+    io.stdout(
+      values.json ? JSON.stringify(registerJson(evaluation), null, 2) : renderRegister(evaluation, config),
+    );
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError) {
+      io.stderr(error.message);
+      return EXIT.usage;
+    }
+    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`${error.message}\n\n${RISKS_HELP}`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}

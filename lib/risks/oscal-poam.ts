@@ -1,0 +1,277 @@
+import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
+import type { RiskFinding } from './evaluate-register.ts';
+import type { RemediationItem, Risk, RiskRegister } from './register-schema.ts';
+import { riskScore } from './register-schema.ts';
+
+/** Namespace of this tool's OSCAL props and facets (a URN: no domain is implied). */
+export const OSCAL_NS = 'urn:soc2-evidence:ns:oscal';
+export const OSCAL_VERSION = '1.0.4';
+
+/** Fixed namespace for name-based (v5) UUIDs, so a subject keeps its UUID across revisions. */
+const UUID_NAMESPACE = '6f1c2b0e-8d7a-4c55-9a0e-5b3f1d2c7e41';
+
+/** RFC 4122 version-5 UUID of `name` within `namespace`. */
+export function uuidV5(name: string, namespace = UUID_NAMESPACE): string {
+  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
+  const bytes = createHash('sha1').update(ns).update(name, 'utf8').digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x50;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+export interface PoamOptions {
+  /** `metadata.last-modified`; also the observations' collection time. */
+  readonly generatedAt: Date;
+  /** Zone in which dates (deadlines) end: a target date is due by the end of that day there. */
+  readonly timeZone: string;
+  /** Owners become OSCAL parties (`risk-owner` role). */
+  readonly owners: readonly { readonly id: string; readonly name: string; readonly email?: string }[];
+  /** Keeps UUIDs distinct per deployment; the same system gets the same UUIDs every export. @default 'default' */
+  readonly systemName?: string;
+  /** @default 'SOC 2 risk register: Plan of Action and Milestones' */
+  readonly title?: string;
+  /** `metadata.version`. @default the generation date */
+  readonly version?: string;
+}
+
+/** The JSON object of an OSCAL 1.0.4 POA&M document (`{ "plan-of-action-and-milestones": ... }`). */
+export type PoamDocument = { readonly 'plan-of-action-and-milestones': Readonly<Record<string, unknown>> };
+
+type Prop = { name: string; value: string; ns: string };
+const prop = (name: string, value: string | number): Prop => ({ name, value: String(value), ns: OSCAL_NS });
+
+const RISK_STATUS: Record<Risk['status'], string> = {
+  open: 'open',
+  partial: 'remediating',
+  accepted: 'deviation-approved',
+  mitigated: 'open', // only exported when a finding reopens it (failing control, no written mitigation)
+};
+
+/** Rules that put a risk on the POA&M whatever its register status. */
+const REOPENING_RULES = new Set<RiskFinding['rule']>([
+  'missing-mitigation',
+  'control-failing',
+  'mitigation-overdue',
+]);
+
+function instant(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function endOfDay(date: string, timeZone: string): string {
+  const end = DateTime.fromISO(date, { zone: timeZone }).set({
+    hour: 23,
+    minute: 59,
+    second: 59,
+    millisecond: 0,
+  });
+  return end.toISO({ suppressMilliseconds: true }) ?? `${date}T23:59:59Z`;
+}
+
+/**
+ * Builds an OSCAL 1.0.4 Plan of Action and Milestones from the register: one POA&M item (with its
+ * OSCAL risk) per risk that is open, partial or accepted or that a finding reopens (no written
+ * mitigation, failing linked control, mitigation overdue), and per remediation item not done. Every
+ * finding becomes an observation linked from its item. UUIDs are name-based, so re-exports keep them.
+ *
+ * OSCAL requires at least one POA&M item; a register with nothing open yields a single item saying so.
+ */
+export function buildPoam(
+  register: RiskRegister,
+  findings: readonly RiskFinding[],
+  options: PoamOptions,
+): PoamDocument {
+  const system = options.systemName ?? 'default';
+  const id = (kind: string, name: string) => uuidV5(`${system}/${kind}/${name}`);
+  const generatedAt = instant(options.generatedAt);
+  const date =
+    DateTime.fromJSDate(options.generatedAt, { zone: options.timeZone }).toISODate() ??
+    generatedAt.slice(0, 10);
+
+  const parties = options.owners.map((owner) => ({
+    uuid: id('party', owner.id),
+    type: 'organization',
+    name: owner.name,
+    'short-name': owner.id,
+    ...(owner.email ? { 'email-addresses': [owner.email] } : {}),
+  }));
+  const partyOf = (ownerId: string) => id('party', ownerId);
+  const knownOwners = new Set(options.owners.map((o) => o.id));
+
+  const observations = findings.map((finding) => ({
+    uuid: id('observation', `${date}/${finding.key}`),
+    title: `${finding.subjectId}: ${finding.rule}`,
+    description: finding.message,
+    props: [
+      prop('finding-rule', finding.rule),
+      prop('finding-category', finding.category),
+      ...(finding.dueDate ? [prop('due-date', finding.dueDate)] : []),
+      ...(finding.daysOverdue !== undefined ? [prop('days-overdue', finding.daysOverdue)] : []),
+      ...(finding.controlId
+        ? [prop('control-id', finding.controlId), prop('period', finding.periodKey ?? '')]
+        : []),
+    ].filter((p) => p.value.trim() !== ''),
+    methods: ['EXAMINE'],
+    types: ['finding'],
+    collected: generatedAt,
+  }));
+  const observationsOf = (subjectId: string) =>
+    findings
+      .map((finding, index) => ({ finding, uuid: observations[index]?.uuid ?? '' }))
+      .filter(({ finding }) => finding.subjectId === subjectId)
+      .map(({ uuid }) => ({ 'observation-uuid': uuid }));
+  const remarksOf = (subjectId: string) =>
+    findings
+      .filter((f) => f.subjectId === subjectId)
+      .map((f) => f.message)
+      .join('\n\n');
+
+  const characterization = (ownerId: string, facets: [string, string | number][]) => ({
+    origin: { actors: [{ type: 'party', 'actor-uuid': partyOf(ownerId), 'role-id': 'risk-owner' }] },
+    facets: facets.map(([name, value]) => ({ name, system: OSCAL_NS, value: String(value) })),
+  });
+
+  const risks: Record<string, unknown>[] = [];
+  const items: Record<string, unknown>[] = [];
+
+  const includeRisk = (risk: Risk) =>
+    risk.status !== 'mitigated' ||
+    findings.some((f) => f.subjectId === risk.id && REOPENING_RULES.has(f.rule));
+  for (const risk of register.risks.filter(includeRisk)) {
+    const riskUuid = id('risk', risk.id);
+    const related = observationsOf(risk.id);
+    const score = riskScore(risk);
+    risks.push({
+      uuid: riskUuid,
+      title: `${risk.id}: ${risk.title}`,
+      description: `${risk.threat} threat to ${risk.asset} (${risk.classification}); likelihood ${risk.likelihood} x impact ${risk.impact} = ${score}.`,
+      statement: risk.mitigation ? risk.mitigation : 'No written mitigation.',
+      props: [
+        prop('risk-id', risk.id),
+        prop('register-status', risk.status),
+        prop('owner', risk.owner),
+        prop('last-reviewed', risk.lastReviewed),
+        ...risk.criteria.map((c) => prop('soc2-criterion', c)),
+        ...risk.linkedControls.map((c) => prop('linked-control', c)),
+      ],
+      status: RISK_STATUS[risk.status],
+      'threat-ids': [{ system: `${OSCAL_NS}:stride`, id: risk.threat }],
+      ...(knownOwners.has(risk.owner)
+        ? {
+            characterizations: [
+              characterization(risk.owner, [
+                ['likelihood', risk.likelihood],
+                ['impact', risk.impact],
+                ['score', score],
+              ]),
+            ],
+          }
+        : {}),
+      ...(risk.plannedMitigationDate
+        ? {
+            deadline: endOfDay(risk.plannedMitigationDate, options.timeZone),
+            remediations: [
+              {
+                uuid: id('response', risk.id),
+                lifecycle: 'planned',
+                title: `Complete the mitigation of ${risk.id}`,
+                description: risk.notes ?? risk.mitigation ?? 'Mitigation planned.',
+                props: [prop('planned-date', risk.plannedMitigationDate)],
+              },
+            ],
+          }
+        : {}),
+      ...(related.length > 0 ? { 'related-observations': related } : {}),
+    });
+    const remarks = remarksOf(risk.id);
+    items.push({
+      uuid: id('poam-item', risk.id),
+      title: `${risk.id}: ${risk.title}`,
+      description: risk.mitigation
+        ? `Risk scored ${score} (status ${risk.status}). Mitigation: ${risk.mitigation}`
+        : `Risk scored ${score} (status ${risk.status}) with no written mitigation.`,
+      props: [prop('subject-kind', 'risk'), prop('owner', risk.owner)],
+      ...(related.length > 0 ? { 'related-observations': related } : {}),
+      'related-risks': [{ 'risk-uuid': riskUuid }],
+      ...(remarks ? { remarks } : {}),
+    });
+  }
+
+  for (const item of register.remediations.filter((r: RemediationItem) => r.status !== 'done')) {
+    const riskUuid = id('risk', item.id);
+    const related = observationsOf(item.id);
+    risks.push({
+      uuid: riskUuid,
+      title: `${item.id}: ${item.gap}`,
+      description: `Gap: ${item.gap}.`,
+      statement: `Remediation: ${item.remediation}.`,
+      props: [
+        prop('remediation-id', item.id),
+        prop('register-status', item.status),
+        prop('owner', item.owner),
+        ...item.criteria.map((c) => prop('soc2-criterion', c)),
+      ],
+      status: item.status === 'in-progress' ? 'remediating' : 'open',
+      deadline: endOfDay(item.targetDate, options.timeZone),
+      remediations: [
+        {
+          uuid: id('response', item.id),
+          lifecycle: 'planned',
+          title: item.remediation,
+          description: `${item.remediation} (target ${item.targetDate}, owner ${item.owner}).`,
+          props: [prop('target-date', item.targetDate)],
+        },
+      ],
+      ...(related.length > 0 ? { 'related-observations': related } : {}),
+    });
+    const remarks = remarksOf(item.id);
+    items.push({
+      uuid: id('poam-item', item.id),
+      title: `${item.id}: ${item.gap}`,
+      description: `${item.remediation}; target date ${item.targetDate}; status ${item.status}.`,
+      props: [
+        prop('subject-kind', 'remediation'),
+        prop('owner', item.owner),
+        prop('target-date', item.targetDate),
+      ],
+      ...(related.length > 0 ? { 'related-observations': related } : {}),
+      'related-risks': [{ 'risk-uuid': riskUuid }],
+      ...(remarks ? { remarks } : {}),
+    });
+  }
+
+  if (items.length === 0) {
+    items.push({
+      uuid: id('poam-item', 'none'),
+      title: 'No open risks or remediation items',
+      description: `As of ${date} every risk in the register is mitigated and every remediation item is done.`,
+    });
+  }
+
+  const ownersInUse = [
+    ...new Set([...register.risks.map((r) => r.owner), ...register.remediations.map((r) => r.owner)]),
+  ]
+    .filter((owner) => knownOwners.has(owner))
+    .sort();
+  return {
+    'plan-of-action-and-milestones': {
+      uuid: id('poam', 'register'),
+      metadata: {
+        title: options.title ?? 'SOC 2 risk register: Plan of Action and Milestones',
+        'last-modified': generatedAt,
+        version: options.version ?? date,
+        'oscal-version': OSCAL_VERSION,
+        roles: [{ id: 'risk-owner', title: 'Risk owner' }],
+        ...(parties.length > 0 ? { parties } : {}),
+        ...(ownersInUse.length > 0
+          ? { 'responsible-parties': [{ 'role-id': 'risk-owner', 'party-uuids': ownersInUse.map(partyOf) }] }
+          : {}),
+      },
+      ...(observations.length > 0 ? { observations } : {}),
+      ...(risks.length > 0 ? { risks } : {}),
+      'poam-items': items,
+    },
+  };
+}
