@@ -1,0 +1,178 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { acknowledge } from './nag.ts';
+
+/** Where a function runs inside the customer's VPC (to reach databases that are not public). */
+export interface FunctionNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly subnets: readonly ec2.ISubnet[];
+  readonly securityGroups: readonly ec2.ISecurityGroup[];
+}
+
+/** Repository paths esbuild bundles from. */
+export interface BundlingSource {
+  /** Repository root: everything bundled lives under it. */
+  readonly projectRoot: string;
+  /** `package-lock.json`, which pins what esbuild bundles. */
+  readonly depsLockFilePath: string;
+  /**
+   * Compile-time constants (esbuild `define`): the validated config and the tool version.
+   * Values are JavaScript expressions, e.g. `JSON.stringify(config)`.
+   */
+  readonly define: Readonly<Record<string, string>>;
+}
+
+export interface Soc2FunctionProps {
+  /** Absolute path of the handler's TypeScript entry (`functions/<name>/handler.ts`). */
+  readonly entry: string;
+  /** What the function does, shown in the console. */
+  readonly description: string;
+  readonly bundling: BundlingSource;
+  /** Key for the log group. */
+  readonly logsKey: kms.IKey;
+  /**
+   * @default Duration.minutes(1)
+   */
+  readonly timeout?: Duration;
+  /**
+   * @default 512
+   */
+  readonly memorySize?: number;
+  /**
+   * How long the function's logs are kept.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * VPC placement.
+   * @default - not in a VPC
+   */
+  readonly network?: FunctionNetwork;
+  /**
+   * For asynchronously invoked functions: where the invocation record goes once retries are exhausted.
+   * @default - no on-failure destination (synchronous or event source mapping invocations)
+   */
+  readonly onFailure?: sqs.IQueue;
+  /**
+   * Retries of a failed asynchronous invocation.
+   * @default 2
+   */
+  readonly retryAttempts?: number;
+  /**
+   * Reserved concurrency. Each reservation lowers the account's unreserved pool, which AWS keeps
+   * at 10 or more; new accounts with a limit of 10 cannot reserve any.
+   * @default - none
+   */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * A Lambda function with this project's defaults: Node.js 22 on ARM64, bundled locally by esbuild
+ * as an ES module (no Docker), X-Ray active tracing, its own KMS-encrypted log group with a
+ * retention, and its own role holding only the log write grant until bindings add more.
+ */
+export class Soc2Function extends Construct {
+  readonly function: nodejs.NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: Soc2FunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_YEAR,
+      encryptionKey: props.logsKey,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // Our own role instead of the AWSLambdaBasicExecutionRole managed policy: logs go to this
+    // function's log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `soc2-evidence ${id}`,
+    });
+    this.logGroup.grantWrite(this.role);
+    if (props.network) {
+      // What AWSLambdaVPCAccessExecutionRole grants; network interface actions take no resource ARN.
+      this.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ManageVpcNetworkInterfaces',
+          actions: [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeSubnets',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          resources: ['*'],
+        }),
+      );
+    }
+
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.minutes(1),
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      projectRoot: props.bundling.projectRoot,
+      depsLockFilePath: props.bundling.depsLockFilePath,
+      bundling: {
+        format: nodejs.OutputFormat.ESM,
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        // CommonJS dependencies (pg) still call require() inside the ES module bundle.
+        banner:
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // The AWS SDK is bundled at the versions package-lock.json pins (the ones the tests ran),
+        // not taken from the runtime. pg-native is an optional addon pg never loads here.
+        externalModules: ['pg-native'],
+        define: { ...props.bundling.define },
+      },
+      ...(props.network
+        ? {
+            vpc: props.network.vpc,
+            vpcSubnets: { subnets: [...props.network.subnets] },
+            securityGroups: [...props.network.securityGroups],
+          }
+        : {}),
+      ...(props.onFailure
+        ? {
+            onFailure: new destinations.SqsDestination(props.onFailure),
+            retryAttempts: props.retryAttempts ?? 2,
+            maxEventAge: Duration.hours(6),
+          }
+        : {}),
+      ...(props.reservedConcurrentExecutions !== undefined
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
+    });
+    acknowledge(
+      this.function,
+      'AwsSolutions-L1',
+      'nodejs22.x is pinned on purpose (supported by Lambda until 2027-04-30): it is the runtime the bundles target ' +
+        'and the tests cover; moving to nodejs24.x is a deliberate upgrade, not a silent one.',
+    );
+    acknowledge(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) and, in a VPC, the ec2 network ' +
+        'interface actions support no resource-level permissions; AWS documents Resource "*" for them.',
+    );
+  }
+}

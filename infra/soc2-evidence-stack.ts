@@ -1,0 +1,521 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { Config } from '../lib/config/schema.ts';
+import { CADENCES } from '../lib/periods/period.ts';
+import { AuditorRole } from './constructs/auditor-role.ts';
+import { CADENCE_CRON, LambdaSchedules } from './constructs/cadence-schedules.ts';
+import { EncryptionKeys } from './constructs/encryption-keys.ts';
+import {
+  type ArchiveStorageClass,
+  EVIDENCE_BUCKET_PREFIXES,
+  EvidenceBucket,
+} from './constructs/evidence-bucket.ts';
+import { FailureQueue } from './constructs/failure-queue.ts';
+import { JobsQueue } from './constructs/jobs-queue.ts';
+import { Notifications } from './constructs/notifications.ts';
+import { ResultsTable } from './constructs/results-table.ts';
+import {
+  bind,
+  evidenceWriter,
+  jobsQueue,
+  notificationsTopic,
+  resultsTable,
+  signingKey,
+} from './constructs/runtime-binding.ts';
+import {
+  type BundlingSource,
+  type FunctionNetwork,
+  Soc2Function,
+  type Soc2FunctionProps,
+} from './constructs/soc2-function.ts';
+import { type ControlAccess, controlAccess } from './control-access.ts';
+
+/** Existing VPC resources the runner functions join to reach databases that are not public. */
+export interface NetworkPlacement {
+  readonly vpcId: string;
+  /** Private subnets with a route to AWS APIs (NAT gateway or VPC endpoints). */
+  readonly subnetIds: readonly string[];
+  /**
+   * Security groups for the functions; the databases must accept them on their port.
+   * @default - one group created for the runners, egress only
+   */
+  readonly securityGroupIds?: readonly string[];
+}
+
+export interface Soc2EvidenceStackProps extends StackProps {
+  /** The validated configuration (owners, targets, controls, evidence settings). */
+  readonly config: Config;
+  /**
+   * Repository root holding `functions/`, `package.json` and `package-lock.json`.
+   * @default - the parent of this file's folder
+   */
+  readonly projectRoot?: string;
+  /**
+   * Run the worker and restore validator inside a VPC.
+   * @default - not in a VPC
+   */
+  readonly network?: NetworkPlacement;
+  /**
+   * Require MFA to assume the auditor role.
+   * @default false
+   */
+  readonly auditorRequiresMfa?: boolean;
+  /**
+   * Principals allowed to assume the auditor role.
+   * @default - this account (principals whose own policy allows it)
+   */
+  readonly auditorPrincipalArns?: readonly string[];
+  /**
+   * Email addresses for operational alarms (dead letters, failed deliveries).
+   * @default - none
+   */
+  readonly alarmEmails?: readonly string[];
+  /**
+   * Worker timeout; it must exceed every target's statement timeout.
+   * @default Duration.minutes(5)
+   */
+  readonly workerTimeout?: Duration;
+  /**
+   * Jobs per worker invocation (1-10). One keeps each control's full timeout to itself.
+   * @default 1
+   */
+  readonly workerBatchSize?: number;
+  /**
+   * Most concurrent worker invocations (the SQS event source's maximum concurrency), which bounds
+   * the connections opened to customer databases. At least 2.
+   * @default 5
+   */
+  readonly workerMaxConcurrency?: number;
+  /**
+   * Reserve concurrency for the dispatcher (1), risk evaluator (1) and Slack forwarder (2). Turn
+   * off in accounts still at the default limit of 10 concurrent executions, where AWS refuses any
+   * reservation.
+   * @default true
+   */
+  readonly reserveConcurrency?: boolean;
+  /**
+   * Deploy the restore validator and its AWS Backup "Restore Job State Change" trigger.
+   * @default - true when a control's test type is a restore check
+   */
+  readonly restoreValidation?: boolean;
+  /**
+   * Retention of every function's logs.
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Storage class evidence moves to after `config.evidence.archiveAfterDays`.
+   * @default 'DEEP_ARCHIVE'
+   */
+  readonly archiveStorageClass?: ArchiveStorageClass;
+}
+
+/** Function folders under `functions/`; each holds a `handler.ts` entry. */
+export const FUNCTION_NAMES = [
+  'dispatcher',
+  'worker',
+  'restore-validator',
+  'risk-evaluator',
+  'slack-forwarder',
+] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** Control test types that validate restores get the AWS Backup restore-testing trigger. */
+const RESTORE_TEST_TYPE = /restore/;
+
+/**
+ * soc2-evidence on AWS: schedules dispatch due controls to a FIFO queue; the worker runs each
+ * control against the customer's databases and writes signed evidence to a WORM bucket and the
+ * verdict to DynamoDB; owners are notified by filtered SNS subscriptions (and Slack).
+ */
+export class Soc2EvidenceStack extends Stack {
+  readonly keys: EncryptionKeys;
+  readonly results: ResultsTable;
+  readonly evidence: EvidenceBucket;
+  readonly notifications: Notifications;
+  readonly jobs: JobsQueue;
+  readonly auditor: AuditorRole;
+  /** The functions this config needs, by folder name under `functions/`. */
+  readonly functions: Partial<Record<FunctionName, Soc2Function>> = {};
+
+  private readonly config: Config;
+  private readonly projectRoot: string;
+  private readonly bundling: BundlingSource;
+  private readonly access: ControlAccess;
+  private readonly workerTimeout: Duration;
+  private readonly reserveConcurrency: boolean;
+  private readonly logRetention: logs.RetentionDays | undefined;
+  private readonly network: FunctionNetwork | undefined;
+
+  constructor(scope: Construct, id: string, props: Soc2EvidenceStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.config = config;
+    this.projectRoot = props.projectRoot ?? join(import.meta.dirname, '..');
+    this.workerTimeout = props.workerTimeout ?? Duration.minutes(5);
+    assertWorkerOutlastsStatements(config, this.workerTimeout);
+    this.reserveConcurrency = props.reserveConcurrency ?? true;
+    this.logRetention = props.logRetention;
+    this.access = controlAccess(config);
+    this.bundling = {
+      projectRoot: this.projectRoot,
+      depsLockFilePath: join(this.projectRoot, 'package-lock.json'),
+      define: {
+        __SOC2_CONFIG__: JSON.stringify(config),
+        __SOC2_EVIDENCE_VERSION__: JSON.stringify(readPackageVersion(this.projectRoot)),
+      },
+    };
+
+    this.keys = new EncryptionKeys(this, 'Keys');
+    const dataKey = this.keys.dataKey;
+    this.results = new ResultsTable(this, 'Results', { encryptionKey: dataKey });
+    this.evidence = new EvidenceBucket(this, 'Evidence', {
+      encryptionKey: dataKey,
+      objectLockMode: config.evidence.objectLockMode,
+      retentionYears: config.evidence.retentionYears,
+      archiveAfterDays: config.evidence.archiveAfterDays,
+      ...(props.archiveStorageClass ? { archiveStorageClass: props.archiveStorageClass } : {}),
+    });
+    this.auditor = new AuditorRole(this, 'Auditor', {
+      bucket: this.evidence.bucket,
+      encryptionKey: dataKey,
+      readablePrefixes: Object.values(EVIDENCE_BUCKET_PREFIXES),
+      requireMfa: props.auditorRequiresMfa ?? false,
+      ...(props.auditorPrincipalArns ? { trustedPrincipalArns: props.auditorPrincipalArns } : {}),
+    });
+    this.notifications = new Notifications(this, 'Notifications', {
+      encryptionKey: dataKey,
+      owners: config.owners,
+      ...(props.alarmEmails ? { alarmEmails: props.alarmEmails } : {}),
+    });
+    // CloudWatch publishes alarms to the encrypted alarm topic with the data key.
+    this.keys.allowServiceToUseDataKey('cloudwatch.amazonaws.com');
+    this.jobs = new JobsQueue(this, 'Jobs', {
+      encryptionKey: dataKey,
+      alarmTopic: this.notifications.alarmTopic,
+      consumerTimeout: this.workerTimeout,
+    });
+    this.network = props.network ? this.runnerNetwork(props.network) : undefined;
+
+    this.addDispatcher();
+    this.addWorker(props);
+    const restoreValidation =
+      props.restoreValidation ?? config.controls.some((control) => RESTORE_TEST_TYPE.test(control.test.type));
+    if (restoreValidation) this.addRestoreValidator();
+    if (config.riskRegister) this.addRiskEvaluator();
+    if (config.notifications?.slack) this.addSlackForwarder(config.notifications.slack.webhookSecretId);
+
+    this.output('EvidenceBucketName', this.evidence.bucket.bucketName, 'WORM evidence bucket');
+    this.output('ResultsTableName', this.results.table.tableName, 'Verdicts and history');
+    this.output('NotificationsTopicArn', this.notifications.topic.topicArn, 'Owner notifications');
+    this.output('AlarmTopicArn', this.notifications.alarmTopic.topicArn, 'Operational alarms');
+    this.output('JobsQueueUrl', this.jobs.queue.queueUrl, 'Control jobs (FIFO)');
+    this.output('AuditorRoleArn', this.auditor.role.roleArn, 'Read-only role for auditors');
+    this.output('SigningKeyArn', this.keys.signingKey.keyArn, 'KMS key that signs evidence manifests');
+  }
+
+  /** Enqueues the due controls of a cadence; one schedule per cadence that has controls. */
+  private addDispatcher(): void {
+    const failures = this.failureQueue('DispatchFailures', 'cadence dispatches');
+    const dispatcher = this.addFunction('dispatcher', {
+      description: 'soc2-evidence: enqueues one job per due control for a cadence',
+      timeout: Duration.minutes(1),
+      memorySize: 256,
+      onFailure: failures,
+      ...(this.reserveConcurrency ? { reservedConcurrentExecutions: 1 } : {}),
+    });
+    bind(dispatcher.function, jobsQueue(this.jobs.queue));
+    const cadences = CADENCES.filter((cadence) =>
+      this.config.controls.some((control) => control.cadence === cadence),
+    );
+    new LambdaSchedules(this, 'CadenceSchedules', {
+      target: dispatcher.function,
+      timeZone: this.config.timeZone,
+      deadLetterQueue: failures,
+      invocations: cadences.map((cadence) => ({
+        id: `${cadence.charAt(0).toUpperCase()}${cadence.slice(1)}`,
+        description: `soc2-evidence: dispatch the ${cadence} controls`,
+        cron: CADENCE_CRON[cadence],
+        input: { cadence },
+      })),
+    });
+  }
+
+  /** Runs one control per FIFO message and reports partial batch failures. */
+  private addWorker(props: Soc2EvidenceStackProps): void {
+    const worker = this.addFunction('worker', {
+      description: 'soc2-evidence: runs one control test, writes signed evidence and the verdict',
+      timeout: this.workerTimeout,
+      memorySize: 1024,
+      ...(this.network ? { network: this.network } : {}),
+    });
+    this.bindRunner(worker);
+    worker.function.addEventSource(
+      new lambdaEvents.SqsEventSource(this.jobs.queue, {
+        batchSize: props.workerBatchSize ?? 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: props.workerMaxConcurrency ?? 5,
+      }),
+    );
+  }
+
+  /** AWS Backup restore testing reports a completed restore: verify it, record it, report back. */
+  private addRestoreValidator(): void {
+    const failures = this.failureQueue('RestoreValidationFailures', 'restore validations');
+    const validator = this.addFunction('restore-validator', {
+      description: 'soc2-evidence: verifies a completed AWS Backup restore and reports the validation result',
+      timeout: this.workerTimeout,
+      memorySize: 1024,
+      onFailure: failures,
+      ...(this.network ? { network: this.network } : {}),
+    });
+    this.bindRunner(validator);
+    validator.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReportRestoreValidation',
+        actions: ['backup:DescribeRestoreJob', 'backup:PutRestoreValidationResult'],
+        resources: ['*'],
+      }),
+    );
+    new events.Rule(this, 'RestoreCompleted', {
+      description: 'soc2-evidence: AWS Backup restore jobs that completed (restore testing)',
+      eventPattern: {
+        source: ['aws.backup'],
+        detailType: ['Restore Job State Change'],
+        detail: { status: ['COMPLETED'] },
+      },
+      targets: [
+        new eventTargets.LambdaFunction(validator.function, {
+          deadLetterQueue: failures,
+          retryAttempts: 4,
+          maxEventAge: Duration.hours(6),
+        }),
+      ],
+    });
+    // EventBridge writes undeliverable events to the encrypted dead-letter queue.
+    this.keys.allowServiceToUseDataKey('events.amazonaws.com');
+  }
+
+  /** Evaluates the risk register daily and sends one digest per owner. */
+  private addRiskEvaluator(): void {
+    const failures = this.failureQueue('RiskEvaluationFailures', 'risk evaluations');
+    const evaluator = this.addFunction('risk-evaluator', {
+      description: 'soc2-evidence: evaluates the risk register and sends owner digests',
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      onFailure: failures,
+      // One evaluation at a time: a retry never races the run it retries.
+      ...(this.reserveConcurrency ? { reservedConcurrentExecutions: 1 } : {}),
+    });
+    bind(
+      evaluator.function,
+      resultsTable(this.results.table, 'readWrite'),
+      notificationsTopic(this.notifications.topic),
+    );
+    new LambdaSchedules(this, 'RiskSchedule', {
+      target: evaluator.function,
+      timeZone: this.config.timeZone,
+      deadLetterQueue: failures,
+      invocations: [
+        {
+          id: 'Daily',
+          description: 'soc2-evidence: evaluate the risk register',
+          cron: CADENCE_CRON.daily,
+          input: {},
+        },
+      ],
+    });
+  }
+
+  /** Posts every notification to the owner's Slack channel through the incoming webhook. */
+  private addSlackForwarder(webhookSecretId: string): void {
+    const failures = this.failureQueue('SlackDeliveryFailures', 'Slack deliveries');
+    const forwarder = this.addFunction('slack-forwarder', {
+      description: 'soc2-evidence: posts owner notifications to Slack through an incoming webhook',
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      onFailure: failures,
+      // Slack rate-limits incoming webhooks to about one message per second.
+      ...(this.reserveConcurrency ? { reservedConcurrentExecutions: 2 } : {}),
+    });
+    forwarder.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheSlackWebhookSecret',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.secretArn(webhookSecretId)],
+      }),
+    );
+    this.notifications.topic.addSubscription(
+      new snsSubscriptions.LambdaSubscription(forwarder.function, { deadLetterQueue: failures }),
+    );
+    // SNS writes undeliverable notifications to the encrypted dead-letter queue.
+    this.keys.allowServiceToUseDataKey('sns.amazonaws.com');
+  }
+
+  private addFunction(
+    name: FunctionName,
+    props: Omit<Soc2FunctionProps, 'entry' | 'bundling' | 'logsKey' | 'logRetention'>,
+  ): Soc2Function {
+    const id = name.replace(/(^|-)([a-z])/g, (_match, _dash, letter: string) => letter.toUpperCase());
+    const fn = new Soc2Function(this, id, {
+      ...props,
+      entry: join(this.projectRoot, 'functions', name, 'handler.ts'),
+      bundling: this.bundling,
+      logsKey: this.keys.dataKey,
+      ...(this.logRetention ? { logRetention: this.logRetention } : {}),
+    });
+    this.functions[name] = fn;
+    return fn;
+  }
+
+  private failureQueue(id: string, description: string): sqs.Queue {
+    return new FailureQueue(this, id, {
+      encryptionKey: this.keys.dataKey,
+      alarmTopic: this.notifications.alarmTopic,
+      description,
+    }).queue;
+  }
+
+  /** What a control run needs: results, evidence writes, notifications, signing, and the tests' reads. */
+  private bindRunner(runner: Soc2Function): void {
+    const access = this.access;
+    bind(
+      runner.function,
+      resultsTable(this.results.table, 'readWrite'),
+      evidenceWriter(this.evidence.bucket, this.keys.dataKey, [
+        EVIDENCE_BUCKET_PREFIXES.evidence,
+        EVIDENCE_BUCKET_PREFIXES.publicKeys,
+      ]),
+      notificationsTopic(this.notifications.topic),
+      signingKey(this.keys.signingKey),
+    );
+    const role = runner.role;
+    if (access.connectionSecrets.length > 0) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadTargetConnectionSecrets',
+          actions: ['secretsmanager:GetSecretValue'],
+          resources: access.connectionSecrets.map((id) => this.secretArn(id)),
+        }),
+      );
+    }
+    if (access.describedSecrets.length > 0) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadSecretRotationMetadata',
+          actions: ['secretsmanager:DescribeSecret'],
+          resources: access.describedSecrets.map((id) => this.secretArn(id)),
+        }),
+      );
+    }
+    if (access.iamUsers.length > 0) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadAccessKeyAges',
+          actions: ['iam:ListAccessKeys'],
+          resources: access.iamUsers.map((user) =>
+            this.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: user }),
+          ),
+        }),
+      );
+    }
+    if (access.listsRestoreJobs) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ListRestoreJobs',
+          actions: ['backup:ListRestoreJobs'],
+          resources: ['*'],
+        }),
+      );
+    }
+    for (const [index, location] of access.s3Reads.entries()) {
+      const bucketArn = location.bucket
+        ? this.formatArn({ service: 's3', region: '', account: '', resource: location.bucket })
+        : this.evidence.bucket.bucketArn;
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: `ListTestInput${index}`,
+          actions: ['s3:ListBucket'],
+          resources: [bucketArn],
+          conditions: { StringLike: { 's3:prefix': [location.prefix, `${location.prefix}*`] } },
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: `ReadTestInput${index}`,
+          actions: ['s3:GetObject'],
+          resources: [`${bucketArn}/${location.prefix}*`],
+        }),
+      );
+      if (!location.bucket) this.keys.dataKey.grantDecrypt(role);
+    }
+  }
+
+  /** A secret's ARN from its name (any version suffix) or its full ARN. */
+  private secretArn(secretId: string): string {
+    if (secretId.startsWith('arn:')) return secretId;
+    return this.formatArn({
+      service: 'secretsmanager',
+      resource: 'secret',
+      resourceName: `${secretId}-??????`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+  }
+
+  private runnerNetwork(placement: NetworkPlacement): FunctionNetwork {
+    const vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: placement.vpcId,
+      availabilityZones: this.availabilityZones,
+    });
+    const subnets = placement.subnetIds.map((subnetId, i) =>
+      ec2.Subnet.fromSubnetId(this, `Subnet${i}`, subnetId),
+    );
+    const securityGroups =
+      placement.securityGroupIds && placement.securityGroupIds.length > 0
+        ? placement.securityGroupIds.map((sgId, i) =>
+            ec2.SecurityGroup.fromSecurityGroupId(this, `Sg${i}`, sgId),
+          )
+        : [
+            new ec2.SecurityGroup(this, 'RunnerSecurityGroup', {
+              vpc,
+              description: 'soc2-evidence runners: egress to customer databases and AWS APIs',
+              allowAllOutbound: true,
+            }),
+          ];
+    return { vpc, subnets, securityGroups };
+  }
+
+  private output(id: string, value: string, description: string): void {
+    new CfnOutput(this, id, { value, description });
+  }
+}
+
+function readPackageVersion(projectRoot: string): string {
+  const pkg = JSON.parse(readFileSync(join(projectRoot, 'package.json'), 'utf8')) as { version?: string };
+  if (!pkg.version) throw new Error(`no "version" in ${join(projectRoot, 'package.json')}`);
+  return pkg.version;
+}
+
+/** The worker must outlive its longest statement, or Lambda kills it before PostgreSQL reports. */
+export class WorkerTimeoutTooShortError extends Error {
+  override name = 'WorkerTimeoutTooShortError';
+}
+
+function assertWorkerOutlastsStatements(config: Config, workerTimeout: Duration): void {
+  const longest = config.targets.reduce((max, t) => Math.max(max, t.statementTimeoutMs), 0);
+  if (longest >= workerTimeout.toMilliseconds()) {
+    throw new WorkerTimeoutTooShortError(
+      `worker timeout ${workerTimeout.toSeconds()} s must exceed the longest targets[].statementTimeoutMs (${longest} ms)`,
+    );
+  }
+}
