@@ -30,6 +30,8 @@ export async function runTest(options: {
   cadence: Cadence;
   periodKey: string;
   asOf: Date | string;
+  /** The clock at the check. @default asOf */
+  now?: Date | string;
   ports: Partial<ControlPorts>;
   controlId?: string;
   addedOn?: string;
@@ -53,6 +55,7 @@ export async function runTest(options: {
       control,
       period: periodFromKey(options.cadence, options.periodKey, timeZone),
       asOf: new Date(options.asOf),
+      now: new Date(options.now ?? options.asOf),
       ports: { postgres: noPostgres, ...options.ports },
       evidence,
     });

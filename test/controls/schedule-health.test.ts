@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ControlConfig } from '../../lib/config/schema.ts';
+import type { Verdict } from '../../lib/controls/control-test.ts';
+import { judgeControlSchedule } from '../../lib/controls/schedule-health.ts';
+import { makeVerdictHistory } from '../../lib/controls/verdict-history.ts';
+import { type Cadence, periodFromKey } from '../../lib/periods/period.ts';
+import { makeDynamoResultsStore, type ResultsStore } from '../../lib/stores/dynamodb-results.ts';
+import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
+import { runTest } from './control-harness.ts';
+
+// 05:00 the day after 2026-11-23: with the default 6 h grace, yesterday is not yet owed.
+const AS_OF = '2026-11-24T05:00:00Z';
+
+function control(id: string, cadence: Cadence, addedOn?: string): ControlConfig {
+  return {
+    id,
+    title: id,
+    criteria: ['CC4.1'],
+    cadence,
+    owner: 'security',
+    ...(addedOn ? { addedOn } : {}),
+    test: { type: 'manual-attestation', prefix: 'x/', expects: 'x', minObjects: 1, maxObjects: 1 },
+  };
+}
+
+const CONTROLS: ControlConfig[] = [
+  control('monthly-ok', 'monthly', '2026-09-15'),
+  control('monthly-missing', 'monthly', '2026-08-01'),
+  control('weekly-stuck', 'weekly', '2026-11-02'),
+  control('quarterly-premature', 'quarterly', '2026-07-01'),
+  control('annual-no-date', 'annual'),
+  control('daily-recent', 'daily', '2026-11-23'),
+  control('schedule-health', 'daily', '2026-11-22'),
+];
+
+describe('schedule-health', () => {
+  let env: TestEnvironment;
+  let results: ResultsStore;
+
+  async function record(
+    controlId: string,
+    cadence: Cadence,
+    periodKey: string,
+    verdict: Verdict,
+    finishedAt?: string,
+  ) {
+    const period = periodFromKey(cadence, periodKey, 'UTC');
+    const at = finishedAt ?? new Date(period.end.getTime() + 600_000).toISOString();
+    await results.recordAttempt({
+      controlId,
+      cadence,
+      periodKey,
+      periodStart: period.start.toISOString(),
+      periodEnd: period.end.toISOString(),
+      verdict,
+      reasons: verdict === 'pass' ? [] : ['something'],
+      warnings: [],
+      figures: {},
+      runId: `${at.replace(/[-:.]/g, '')}-${Math.random().toString(16).slice(2, 8)}`,
+      startedAt: at,
+      finishedAt: at,
+      evidenceKey: 'evidence/x',
+      evidenceSha256: '0'.repeat(64),
+      manifestKey: 'evidence/m',
+      manifestSha256: '0'.repeat(64),
+    });
+  }
+
+  const run = (test: Record<string, unknown>, history = makeVerdictHistory(CONTROLS, results)) =>
+    runTest({
+      test: { type: 'schedule-health', ...test },
+      controlId: 'schedule-health',
+      cadence: 'daily',
+      periodKey: '2026-11-23',
+      asOf: AS_OF,
+      ports: { verdictHistory: history },
+    });
+
+  beforeAll(async () => {
+    env = await startTestEnvironment({ postgres: false });
+    results = makeDynamoResultsStore(env.clients.dynamodb, env.resources.resultsTable);
+    await record('monthly-ok', 'monthly', '2026-09', 'pass');
+    await record('monthly-ok', 'monthly', '2026-10', 'fail');
+    await record('monthly-missing', 'monthly', '2026-08', 'pass');
+    await record('monthly-missing', 'monthly', '2026-10', 'pass');
+    await record('weekly-stuck', 'weekly', '2026-W45', 'pass');
+    await record('weekly-stuck', 'weekly', '2026-W46', 'pass');
+    await record('weekly-stuck', 'weekly', '2026-W47', 'error', '2026-11-23T00:10:00.000Z');
+    await record('weekly-stuck', 'weekly', '2026-W47', 'error', '2026-11-23T00:20:00.000Z');
+    await record('quarterly-premature', 'quarterly', '2026-Q3', 'pass', '2026-09-20T10:00:00.000Z');
+    await record('annual-no-date', 'annual', '2025', 'pass');
+    await record('schedule-health', 'daily', '2026-11-22', 'pass');
+  });
+  afterAll(async () => env?.stop());
+
+  it('passes when every owed period has a real verdict, whatever that verdict was', async () => {
+    const { outcome } = await run({
+      controls: ['monthly-ok', 'annual-no-date', 'daily-recent', 'schedule-health'],
+    });
+    expect(outcome.verdict).toBe('pass');
+    expect(outcome.figures).toEqual({ controls: 4, periodsOwed: 4, missing: 0, stuck: 0 });
+    expect(outcome.warnings).toEqual([
+      'annual-no-date has no addedOn date: only its last complete period was checked',
+    ]);
+  });
+
+  it('fails naming each control and period that is missing, stuck or recorded before the period ended', async () => {
+    const { outcome, evidence } = await run({});
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'monthly-missing: no verdict for 2026-09',
+      'weekly-stuck: 2026-W47 is stuck: all 2 attempts errored',
+      'quarterly-premature: the 2026-Q3 verdict was recorded at 2026-09-20T10:00:00.000Z, before the period ended',
+    ]);
+    expect(
+      evidence.entries
+        .filter((e) => e.kind === 'api')
+        .every((e) => e.kind === 'api' && e.operation === 'Query'),
+    ).toBe(true);
+  });
+
+  it('owes a period only once the grace period after its end has passed', async () => {
+    const { outcome } = await run({ controls: ['daily-recent'], grace: 'PT0S' });
+    expect(outcome.reasons).toEqual(['daily-recent: no verdict for 2026-11-23']);
+  });
+
+  it('errors rather than passes when no verdict history is wired in', async () => {
+    const { outcome } = await runTest({
+      test: { type: 'schedule-health' },
+      cadence: 'daily',
+      periodKey: '2026-11-23',
+      asOf: AS_OF,
+      ports: {},
+    });
+    expect(outcome.verdict).toBe('error');
+    expect(outcome.reasons[0]).toContain('no verdict history');
+  });
+
+  it('errors naming the cause when the results table cannot be read', async () => {
+    const broken = makeVerdictHistory(
+      CONTROLS,
+      makeDynamoResultsStore(env.clients.dynamodb, 'no-such-table'),
+    );
+    const { outcome } = await run({}, broken);
+    expect(outcome.verdict).toBe('error');
+    expect(outcome.reasons[0]).toMatch(/non-existent table|not found|ResourceNotFound/i);
+  });
+});
+
+describe('judgeControlSchedule', () => {
+  it('matches verdicts by cadence as well as period key', () => {
+    const owed = [periodFromKey('monthly', '2026-10', 'UTC')];
+    const problems = judgeControlSchedule(owed, [
+      {
+        cadence: 'daily',
+        periodKey: '2026-10',
+        verdict: 'pass',
+        lastAttemptAt: '2026-11-01T01:00:00Z',
+        attempts: 1,
+      },
+    ]);
+    expect(problems).toEqual([
+      { kind: 'missing', periodKey: '2026-10', periodEnd: '2026-11-01T00:00:00.000Z' },
+    ]);
+  });
+});
