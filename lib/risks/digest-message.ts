@@ -29,18 +29,37 @@ export function findingHeadline(finding: RiskFinding): string {
   return `${finding.subjectId} ${finding.subjectTitle}: ${ruleLabel(finding)}${late}${control}`;
 }
 
-/** Word-wraps for plain-text mail clients, which show long lines unwrapped or badly broken. */
-export function wrap(text: string, indent: string, width = 76): string[] {
+/**
+ * Word-wraps for plain-text mail clients, which show long lines unwrapped or badly broken. The
+ * first line starts with `first` (e.g. "3. "), the others with `indent`.
+ */
+export function wrap(text: string, indent: string, width = 76, first = indent): string[] {
   const lines: string[] = [];
   let line = '';
+  let prefix = first;
   for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && indent.length + line.length + 1 + word.length > width) {
-      lines.push(indent + line);
+    if (line && prefix.length + line.length + 1 + word.length > width) {
+      lines.push(prefix + line);
+      prefix = indent;
       line = word;
     } else line = line ? `${line} ${word}` : word;
   }
-  if (line) lines.push(indent + line);
+  if (line) lines.push(prefix + line);
   return lines;
+}
+
+/** `P7D` -> "7 days", `PT12H` -> "12 hours", `P1DT6H` -> "1 day 6 hours". */
+export function humanDuration(duration: string): string {
+  const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/.exec(duration);
+  if (!match) return duration;
+  const units = ['day', 'hour', 'minute', 'second'];
+  const parts = match
+    .slice(1)
+    .map((value, index) =>
+      value && Number(value) > 0 ? plural(Number(value), units[index] ?? '') : undefined,
+    )
+    .filter((part) => part !== undefined);
+  return parts.length > 0 ? parts.join(' ') : duration;
 }
 
 function highest(severities: readonly Severity[]): Severity {
@@ -143,7 +162,7 @@ export function digestNotification(
       lines.push(`OWNED BY ${(names.get(owner) ?? owner).toUpperCase()} (${owner})`, '');
       for (const item of items) {
         n += 1;
-        lines.push(...wrap(`${n}. ${findingHeadline(item.finding)}`, ''));
+        lines.push(...wrap(findingHeadline(item.finding), '   ', 76, `${n}. `));
         lines.push(...wrap(item.finding.message, '   '));
         lines.push(
           `   Owner reminded ${plural(item.ownerReminders ?? 0, 'time')}; escalation ${item.reminderNumber}.`,
@@ -154,7 +173,7 @@ export function digestNotification(
   } else {
     lines.push('NEEDS ACTION', '');
     digest.due.forEach((item, index) => {
-      lines.push(...wrap(`${index + 1}. ${findingHeadline(item.finding)}`, ''));
+      lines.push(...wrap(findingHeadline(item.finding), '   ', 76, `${index + 1}. `));
       lines.push(...wrap(item.finding.message, '   '));
       const note = item.escalated && escalationName ? ` Also escalated to ${escalationName}.` : '';
       lines.push(`   Reminder ${item.reminderNumber}.${note}`, '');
@@ -163,17 +182,21 @@ export function digestNotification(
       lines.push('STILL OPEN (reminded recently, listed for completeness)', '');
       for (const open of digest.stillOpen) {
         const when = open.lastSentAt ? ` (last reminded ${open.lastSentAt.slice(0, 10)})` : '';
-        lines.push(...wrap(`- ${findingHeadline(open.finding)}${when}`, ''));
+        lines.push(...wrap(`${findingHeadline(open.finding)}${when}`, '  ', 76, '- '));
       }
       lines.push('');
     }
   }
   lines.push(
     ...wrap(
-      'What to do: update the risk register in a pull request (re-score and set lastReviewed, record the ' +
-        'mitigation, or mark the remediation done). Items stay in this digest until the register says so.',
+      escalation
+        ? 'What to do: make sure the owners above update the risk register, or reassign the items. ' +
+            'You will hear about an item again while it stays open.'
+        : 'What to do: update the risk register in a pull request (re-score and set lastReviewed, record ' +
+            'the mitigation, or mark the remediation done). Items stay in this digest until the register says so.',
       '',
     ),
+    '',
   );
   const escalationNote =
     !escalation && escalationName
@@ -181,7 +204,7 @@ export function digestNotification(
       : '';
   lines.push(
     ...wrap(
-      `You are reminded at most once every ${settings.reminderInterval} per item.${escalationNote}`,
+      `You are reminded of each item at most once every ${humanDuration(settings.reminderInterval)}.${escalationNote}`,
       '',
     ),
     '',

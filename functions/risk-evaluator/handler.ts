@@ -1,0 +1,28 @@
+import middy from '@middy/core';
+import { makeAwsClients } from '../../lib/aws/clients.ts';
+import { embeddedConfig } from '../../lib/config/embedded-config.ts';
+import { jsonLogger } from '../../lib/logger.ts';
+import { evaluationInstant } from '../../lib/risks/evaluation-event.ts';
+import { makeRiskDeps } from '../../lib/risks/make-risk-deps.ts';
+import { DigestDeliveryError, runRiskEvaluation } from '../../lib/risks/run-risk-evaluation.ts';
+import { loadRuntimeResources } from '../../lib/runtime-env.ts';
+
+// Built once per cold start; a missing variable or invalid config fails here, naming it.
+const deps = makeRiskDeps({
+  config: embeddedConfig(),
+  resources: loadRuntimeResources(process.env, ['resultsTable', 'notificationsTopicArn']),
+  clients: makeAwsClients(),
+  log: jsonLogger(),
+});
+
+/** Daily schedule: evaluate the register, store state and findings, send each owner's digest. */
+export const handler = middy(async (event: unknown) => {
+  const report = await runRiskEvaluation(evaluationInstant(event), deps);
+  // Claims of the failed digests were released: throwing makes the invocation retry them.
+  if (report.failures.length > 0) throw new DigestDeliveryError(report.failures);
+  return {
+    date: report.evaluation.date,
+    findings: report.evaluation.findings.length,
+    digests: report.digests.length,
+  };
+});
