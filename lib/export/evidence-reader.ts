@@ -1,0 +1,20 @@
+import type { Readable } from 'node:stream';
+
+export interface StoredObject {
+  readonly key: string;
+  readonly size: number;
+}
+
+/** Read access to the evidence bucket: what export needs and nothing more (the auditor role's rights). */
+export interface EvidenceReader {
+  /** The next level of "folders" under `prefix` (S3 common prefixes with delimiter `/`). */
+  listFolders(prefix: string): Promise<string[]>;
+  /** Every object under `prefix`, in key order, starting after `startAfter`. */
+  listObjects(prefix: string, startAfter?: string): AsyncIterable<StoredObject>;
+  getBytes(key: string): Promise<Buffer>;
+  getStream(key: string): Promise<Readable>;
+}
+
+export class EvidenceReadError extends Error {
+  override name = 'EvidenceReadError';
+}

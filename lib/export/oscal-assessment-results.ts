@@ -1,0 +1,157 @@
+import { createHash } from 'node:crypto';
+import { TOOL_VERSION } from '../version.ts';
+import type { ExportedRun, ExportModel, MatrixCell, MatrixRow } from './export-model.ts';
+
+export const OSCAL_VERSION = '1.0.4';
+/** Namespace of the `props` this tool adds (OSCAL requires a namespace for non-core property names). */
+export const PROPS_NS = 'https://github.com/soc2-evidence/soc2-evidence/ns/oscal';
+
+/** A stable UUID (version 5 layout) derived from a name, so the same export yields the same document. */
+export function stableUuid(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  const variant = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** OSCAL tokens must start with a letter or `_`; control slugs may start with a digit. */
+export function oscalToken(id: string): string {
+  return /^[A-Za-z_]/.test(id) ? id : `_${id}`;
+}
+
+function prop(name: string, value: string) {
+  return { name, ns: PROPS_NS, value };
+}
+
+function observation(row: MatrixRow, run: ExportedRun) {
+  const m = run.manifest;
+  const figures = Object.entries(m.figures).map(([name, value]) => `${name}=${String(value)}`);
+  return {
+    uuid: stableUuid('observation', run.manifestKey, run.manifestSha256),
+    title: `${row.controlId} ${m.period.key}: automated test ${m.verdict}`,
+    description: [
+      `Automated control test of ${row.controlId} for ${m.period.cadence} period ${m.period.key} (${m.period.start} to ${m.period.end}), run ${m.runId}: ${m.verdict}.`,
+      ...m.reasons,
+      ...(figures.length ? [`Figures: ${figures.join(', ')}.`] : []),
+    ].join(' '),
+    props: [
+      prop('verdict', m.verdict),
+      prop('period', m.period.key),
+      prop('run-id', m.runId),
+      prop('chain-sequence', String(m.chain.sequence)),
+      prop('manifest-sha256', run.manifestSha256),
+    ],
+    methods: ['TEST'],
+    types: ['control-objective'],
+    'relevant-evidence': [
+      ...m.artifacts.map((artifact) => ({
+        href: artifact.key,
+        description: `Evidence document (${artifact.size} bytes), SHA-256 ${artifact.sha256}, listed in the signed manifest.`,
+        props: [prop('sha256', artifact.sha256)],
+      })),
+      {
+        href: run.manifestKey,
+        description: `Signed manifest (chain sequence ${m.chain.sequence}); signature in manifest.sig, key ${m.signing.keyFingerprint}.`,
+        props: [prop('sha256', run.manifestSha256)],
+      },
+    ],
+    collected: m.collectedAt,
+    expires: m.expiresAt,
+  };
+}
+
+function finding(row: MatrixRow, cell: MatrixCell, observationUuids: readonly string[]) {
+  const latest = cell.latest?.manifest;
+  const satisfied = cell.status === 'pass';
+  const what =
+    cell.status === 'missing'
+      ? 'No evidence was recorded for this period: the control was not tested.'
+      : `The latest test (run ${latest?.runId}) ${cell.status === 'pass' ? 'passed' : cell.status === 'fail' ? 'failed' : 'could not be completed'}.${latest?.reasons.length ? ` ${latest.reasons.join(' ')}` : ''}`;
+  return {
+    uuid: stableUuid('finding', row.controlId, cell.periodKey),
+    title: `${row.controlId} ${cell.periodKey}: ${satisfied ? 'satisfied' : 'not satisfied'}`,
+    description: what,
+    props: [
+      prop('period', cell.periodKey),
+      prop('status', cell.status),
+      prop('criteria', row.criteria.join(' ')),
+    ],
+    target: {
+      type: 'objective-id',
+      'target-id': oscalToken(row.controlId),
+      title: `${row.controlId} (${row.criteria.join(', ')}), ${cell.periodKey}`,
+      status: {
+        state: satisfied ? 'satisfied' : 'not-satisfied',
+        ...(satisfied ? {} : { reason: cell.status === 'missing' ? 'other' : 'fail' }),
+      },
+    },
+    ...(observationUuids.length
+      ? { 'related-observations': observationUuids.map((uuid) => ({ 'observation-uuid': uuid })) }
+      : {}),
+  };
+}
+
+/**
+ * OSCAL 1.0.4 Assessment Results for an export: one result covering the range, an observation per
+ * run (linked to its evidence files and manifest by relative path, with SHA-256) and a finding per
+ * control and period (satisfied only when the period's latest run passed).
+ */
+export function buildAssessmentResults(model: ExportModel): Record<string, unknown> {
+  const observations: ReturnType<typeof observation>[] = [];
+  const findings: ReturnType<typeof finding>[] = [];
+  let start: string | undefined;
+  let end: string | undefined;
+  for (const row of model.rows) {
+    for (const cell of row.cells) {
+      if (!start || cell.start < start) start = cell.start;
+      if (!end || cell.end > end) end = cell.end;
+      const uuids = cell.runs.map((run) => {
+        const obs = observation(row, run);
+        observations.push(obs);
+        return obs.uuid;
+      });
+      findings.push(finding(row, cell, uuids));
+    }
+  }
+  const planUuid = stableUuid('assessment-plan', model.bucket);
+  const rangeText = `${model.range.from ?? '(start)'} to ${model.range.to ?? '(export)'}`;
+  const result: Record<string, unknown> = {
+    uuid: stableUuid('result', model.bucket, rangeText, model.exportedAt),
+    title: `Automated SOC 2 control tests, periods ending ${rangeText}`,
+    description: `Scheduled control tests run by soc2-evidence; each observation is one run, sealed in a signed, hash-chained manifest. ${model.counts.pass} control-periods passed, ${model.counts.fail} failed, ${model.counts.error} could not be checked, ${model.counts.missing} have no evidence.`,
+    start: start ?? model.exportedAt,
+    ...(end ? { end } : {}),
+    'reviewed-controls': {
+      'control-selections':
+        model.rows.length > 0
+          ? [{ 'include-controls': model.rows.map((row) => ({ 'control-id': oscalToken(row.controlId) })) }]
+          : [{ 'include-all': {} }],
+    },
+    ...(observations.length ? { observations } : {}),
+    ...(findings.length ? { findings } : {}),
+  };
+  return {
+    'assessment-results': {
+      uuid: stableUuid('assessment-results', model.bucket, rangeText, model.exportedAt),
+      metadata: {
+        title: `SOC 2 automated control test results, ${rangeText}`,
+        'last-modified': model.exportedAt,
+        version: TOOL_VERSION,
+        'oscal-version': OSCAL_VERSION,
+        props: [prop('evidence-bucket', model.bucket)],
+      },
+      'import-ap': { href: `#${planUuid}` },
+      results: [result],
+      'back-matter': {
+        resources: [
+          {
+            uuid: planUuid,
+            title: 'Assessment plan: the soc2-evidence control testing schedule',
+            description:
+              'Controls are tested automatically on their cadence (daily, weekly, monthly, quarterly, annual); each run writes evidence, a manifest and a signature. See VERIFY.md in this archive.',
+            rlinks: [{ href: 'VERIFY.md', 'media-type': 'text/markdown' }],
+          },
+        ],
+      },
+    },
+  };
+}

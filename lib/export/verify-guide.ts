@@ -1,0 +1,85 @@
+import type { DateRange } from '../evidence/coverage.ts';
+
+export interface VerifyGuideInput {
+  readonly range: DateRange;
+  readonly exportedAt: string;
+  readonly bucket: string;
+  readonly keyFingerprints: readonly string[];
+}
+
+/** VERIFY.md: how an auditor checks the archive, with the tool or by hand with openssl and sha256sum. */
+export function renderVerifyGuide(input: VerifyGuideInput): string {
+  const keys = input.keyFingerprints.length
+    ? input.keyFingerprints.map((fingerprint) => `- \`${fingerprint}\``).join('\n')
+    : '- (no manifests in range)';
+  return `# Verifying this evidence archive
+
+Exported ${input.exportedAt} from \`${input.bucket}\`, for periods ending ${input.range.from ?? '(start)'} to ${input.range.to ?? '(export date)'}.
+
+Every control run wrote its evidence, then a **manifest** listing each evidence file's key, size and
+SHA-256, the control, period and verdict, and the hash and signature of the control's previous
+manifest (a hash chain per control, with a sequence number). Each manifest is signed with an AWS KMS
+key (ECDSA P-256, SHA-256) that the runner can use but not read; the public half is in
+\`evidence/_public-keys/<fingerprint>.pem\`. A manifest is written for every run, failed or errored
+runs included, so a period without one is provably missing. The model is CloudTrail log-file integrity
+validation.
+
+## 1. Pin the signing key
+
+This archive was signed by:
+
+${keys}
+
+A fingerprint is the SHA-256 of the key's DER SubjectPublicKeyInfo. Confirm it with the account owner,
+independently of this archive:
+
+\`\`\`sh
+aws kms get-public-key --key-id <key-id> --query PublicKey --output text | base64 -d | sha256sum
+\`\`\`
+
+## 2. Run the verifier
+
+\`\`\`sh
+soc2-evidence verify evidence-export.zip --trusted-key <fingerprint>
+\`\`\`
+
+It checks, offline: every evidence file against the SHA-256 in its manifest; every manifest's
+signature; each control's chain (no manifest missing, replaced, re-signed, moved or reordered);
+a manifest for every period that was due in the range; and that nothing is present that no manifest
+lists. It prints a summary per control and exits 0 only when everything holds; otherwise it names
+each problem (file, control, period, what is wrong). The same command verifies a folder pulled
+straight from the bucket (\`aws s3 sync s3://${input.bucket}/evidence/ ./evidence\`).
+
+The range and export time come from \`export.json\`, which is not signed: check that they match what
+you asked for, or pass \`--from\`, \`--to\` and \`--as-of\` yourself.
+
+## 3. Or check by hand
+
+\`\`\`sh
+# the key file is the key its name says
+openssl pkey -pubin -in evidence/_public-keys/<fingerprint>.pem -outform DER | sha256sum
+# a manifest's signature (manifest.sig is base64 DER ECDSA over the exact bytes of manifest.json)
+base64 -d evidence/<control>/<cadence>/<period>/<run>/manifest.sig > /tmp/manifest.sig.der
+openssl dgst -sha256 -verify evidence/_public-keys/<fingerprint>.pem -signature /tmp/manifest.sig.der \\
+  evidence/<control>/<cadence>/<period>/<run>/manifest.json
+# each artifact's hash equals its "sha256" in the manifest
+sha256sum evidence/<control>/<cadence>/<period>/<run>/result.json
+# the chain: "chain.previous.sha256" equals the previous manifest's sha256sum, and
+# "chain.previous.signature" equals the previous manifest.sig; "chain.sequence" goes up by one
+\`\`\`
+
+## What the other files are
+
+- \`index.html\`: an overview (control x period matrix, coloured by verdict). Convenience only.
+- \`oscal/assessment-results.json\`: the same results as OSCAL 1.0.4 Assessment Results; observations
+  link to the evidence files by relative path and SHA-256.
+- \`export.json\`: the requested range and the hashes of these generated files.
+
+## Orphans
+
+A run that stopped after writing its manifest but before advancing the chain head (or that lost a
+race with a concurrent run of the same control) leaves an **orphan**: a correctly signed manifest
+whose sequence number is taken, on the chain, by the run that was retried. The verifier lists orphans
+as notes; they do not break the chain, and their evidence remains valid.
+`;
+}

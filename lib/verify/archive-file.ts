@@ -1,0 +1,36 @@
+/** One file of an archive or synced folder, hashed while read. */
+export interface ArchiveFile {
+  /** Normalised path: evidence under `evidence/...` (as in the bucket), reports at the top level. */
+  readonly path: string;
+  readonly size: number;
+  readonly sha256: string;
+  /** Kept for the small files verify must parse (manifests, signatures, public keys, export.json). */
+  readonly content?: Buffer;
+}
+
+/** What was read, whichever form it came in. */
+export interface ArchiveContents {
+  readonly kind: 'zip' | 'folder';
+  readonly source: string;
+  readonly files: ReadonlyMap<string, ArchiveFile>;
+  readonly bytes: number;
+  /** Names that occur more than once in a zip (only the last was kept): never produced by export. */
+  readonly duplicates?: readonly string[];
+}
+
+export class ArchiveReadError extends Error {
+  override name = 'ArchiveReadError';
+}
+
+/** Files whose bytes verify needs; everything else is only hashed. */
+export function keepsContent(path: string): boolean {
+  return (
+    path.endsWith('/manifest.json') ||
+    path.endsWith('/manifest.sig') ||
+    path.endsWith('.pem') ||
+    path === 'export.json'
+  );
+}
+
+/** Manifests, signatures and keys are small; anything bigger under those names is not read into memory. */
+export const MAX_KEPT_BYTES = 4 * 1024 * 1024;
