@@ -127,7 +127,7 @@ const SEVERITY_MARK: Record<string, string> = {
 
 function digestBlocks(note: IncomingNotification, view: DigestView): SlackPayload {
   const escalation = note.kind === 'escalation-digest';
-  const count = view.items.length + (view.truncated > 0 ? view.truncated : 0);
+  const count = view.items.length + Math.max(0, view.truncated);
   const title = escalation
     ? `Escalation: ${view.items.length} risk register item${view.items.length === 1 ? '' : 's'} still open`
     : `Risk register: ${view.items.length} item${view.items.length === 1 ? '' : 's'} need${view.items.length === 1 ? 's' : ''} attention`;

@@ -78,7 +78,7 @@ function checkUrl(value: unknown, where: string): string {
  */
 export function parseWebhookSecret(secret: string): WebhookLookup {
   const trimmed = secret.trim();
-  if (!trimmed.startsWith('{')) {
+  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) {
     const url = checkUrl(trimmed, 'webhook secret');
     return () => url;
   }
