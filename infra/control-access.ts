@@ -54,8 +54,9 @@ export function controlAccess(config: Config): ControlAccess {
       if ((key === 'prefix' || key.endsWith('Prefix')) && typeof field === 'string') {
         const bucketKey = key === 'prefix' ? 'bucket' : `${key.slice(0, -'Prefix'.length)}Bucket`;
         const bucket = typeof params[bucketKey] === 'string' ? (params[bucketKey] as string) : params.bucket;
-        const location: S3ReadLocation =
-          typeof bucket === 'string' ? { bucket, prefix: field } : { prefix: field };
+        // A `{period}` placeholder is filled in at run time: grant the fixed part before it.
+        const prefix = field.split('{')[0] ?? '';
+        const location: S3ReadLocation = typeof bucket === 'string' ? { bucket, prefix } : { prefix };
         s3Reads.set(`${location.bucket ?? ''}/${location.prefix}`, location);
       }
       if (field !== null && typeof field === 'object') visit(field);

@@ -22,6 +22,7 @@ import {
 } from './constructs/evidence-bucket.ts';
 import { FailureQueue } from './constructs/failure-queue.ts';
 import { JobsQueue } from './constructs/jobs-queue.ts';
+import { acknowledge, acknowledgeWildcardResource } from './constructs/nag.ts';
 import { Notifications } from './constructs/notifications.ts';
 import { ResultsTable } from './constructs/results-table.ts';
 import {
@@ -457,6 +458,12 @@ export class Soc2EvidenceStack extends Stack {
           resources: [`${bucketArn}/${location.prefix}*`],
         }),
       );
+      acknowledgeWildcardResource(
+        role,
+        `${bucketArn}/${location.prefix}*`,
+        `A control test reads the reports or uploads under ${location.prefix} (names not known in advance); ` +
+          'read-only, and only that prefix.',
+      );
       if (!location.bucket) this.keys.dataKey.grantDecrypt(role);
     }
   }
@@ -477,9 +484,15 @@ export class Soc2EvidenceStack extends Stack {
       vpcId: placement.vpcId,
       availabilityZones: this.availabilityZones,
     });
-    const subnets = placement.subnetIds.map((subnetId, i) =>
-      ec2.Subnet.fromSubnetId(this, `Subnet${i}`, subnetId),
-    );
+    const subnets = placement.subnetIds.map((subnetId, i) => {
+      const subnet = ec2.Subnet.fromSubnetId(this, `Subnet${i}`, subnetId);
+      acknowledge(
+        subnet,
+        'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        'The functions only need the subnet ids; routing (NAT or VPC endpoints) stays with the VPC owner.',
+      );
+      return subnet;
+    });
     const securityGroups =
       placement.securityGroupIds && placement.securityGroupIds.length > 0
         ? placement.securityGroupIds.map((sgId, i) =>

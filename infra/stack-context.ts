@@ -57,7 +57,7 @@ export function readStackContext(node: Pick<Node, 'tryGetContext'>): StackContex
   const vpcId = text(CONTEXT_KEYS.vpcId);
   const subnetIds = list(CONTEXT_KEYS.subnetIds);
   const securityGroupIds = list(CONTEXT_KEYS.securityGroupIds);
-  if (vpcId && !/^vpc-[0-9a-f]+$/.test(vpcId))
+  if (vpcId && !/^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/.test(vpcId))
     throw new StackContextError(`context vpcId: expected vpc-…, got "${vpcId}"`);
   if (!vpcId && (subnetIds || securityGroupIds)) {
     throw new StackContextError('context subnetIds/securityGroupIds: set vpcId as well');
@@ -66,11 +66,11 @@ export function readStackContext(node: Pick<Node, 'tryGetContext'>): StackContex
     throw new StackContextError('context subnetIds: expected at least one private subnet id with vpcId');
   }
   for (const id of subnetIds ?? []) {
-    if (!/^subnet-[0-9a-f]+$/.test(id))
+    if (!/^subnet-([0-9a-f]{8}|[0-9a-f]{17})$/.test(id))
       throw new StackContextError(`context subnetIds: "${id}" is not a subnet id`);
   }
   for (const id of securityGroupIds ?? []) {
-    if (!/^sg-[0-9a-f]+$/.test(id))
+    if (!/^sg-([0-9a-f]{8}|[0-9a-f]{17})$/.test(id))
       throw new StackContextError(`context securityGroupIds: "${id}" is not a security group id`);
   }
 

@@ -8,7 +8,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledge } from './nag.ts';
+import { acknowledge, acknowledgeKmsGrantWildcards } from './nag.ts';
 
 /** Where a function runs inside the customer's VPC (to reach databases that are not public). */
 export interface FunctionNetwork {
@@ -168,6 +168,9 @@ export class Soc2Function extends Construct {
       'nodejs22.x is pinned on purpose (supported by Lambda until 2027-04-30): it is the runtime the bundles target ' +
         'and the tests cover; moving to nodejs24.x is a deliberate upgrade, not a silent one.',
     );
+    if (props.onFailure) {
+      acknowledgeKmsGrantWildcards(this.role, 'the data key that encrypts the on-failure queue');
+    }
     acknowledge(
       this.role,
       'AwsSolutions-IAM5[Resource::*]',
