@@ -2,11 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config/load-config.ts';
 import type { Config } from '../../lib/config/schema.ts';
 import { silentLogger } from '../../lib/logger.ts';
-import {
-  type FilterPolicy,
-  ownerFilterPolicy,
-  slackForwarderFilterPolicy,
-} from '../../lib/notify/filter-policies.ts';
+import { ownerFilterPolicy, slackForwarderFilterPolicy } from '../../lib/notify/filter-policies.ts';
 import { makeRiskDeps } from '../../lib/risks/make-risk-deps.ts';
 import { runRiskEvaluation } from '../../lib/risks/run-risk-evaluation.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
