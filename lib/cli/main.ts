@@ -12,6 +12,18 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => runCommand,
   },
   demo: { summary: 'run everything locally on embedded services (npm start)', load: async () => demoCommand },
+  risks: {
+    summary: 'print the risk register sorted by score, with every overdue reason',
+    load: async () => (await import('./risks-command.ts')).risksCommand,
+  },
+  export: {
+    summary: 'stream an auditor archive (evidence, manifests, index.html, OSCAL) for a date range',
+    load: async () => (await import('./export-command.ts')).exportCommand,
+  },
+  verify: {
+    summary: 'verify an exported archive or synced evidence folder offline',
+    load: async () => (await import('./verify-command.ts')).verifyCommand,
+  },
 };
 
 export const MAIN_HELP = () => `soc2-evidence ${TOOL_VERSION}: SOC 2 evidence automation
@@ -25,10 +37,6 @@ ${Object.entries(COMMANDS)
 
 Run \`soc2-evidence <command> --help\` for a command's options.
 Exit codes: 0 success / all controls passed, 1 a control failed or errored, 2 bad usage or configuration.`;
-
-export function registerCommand(name: string, summary: string, load: () => Promise<Command>): void {
-  COMMANDS[name] = { summary, load };
-}
 
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
   const [name, ...rest] = argv;
