@@ -3,6 +3,8 @@ import { accessReview, accessReviewParamsSchema } from './access-review.ts';
 import type { ControlContext, ControlOutcome, ControlTest } from './control-test.ts';
 import { logCompleteness, logCompletenessParamsSchema } from './log-completeness.ts';
 import { manualAttestation, manualAttestationParamsSchema } from './manual-attestation.ts';
+import { restoreTestHistory, restoreTestHistoryParamsSchema } from './restore-test-history.ts';
+import { restoreVerification, restoreVerificationParamsSchema } from './restore-verification.ts';
 import { scheduleHealth, scheduleHealthParamsSchema } from './schedule-health.ts';
 import { secretRotation, secretRotationParamsSchema } from './secret-rotation.ts';
 import { vulnerabilityScan, vulnerabilityScanParamsSchema } from './vulnerability-scan.ts';
@@ -18,6 +20,8 @@ export const controlTestParamsSchema = z.discriminatedUnion('type', [
   accessReviewParamsSchema,
   manualAttestationParamsSchema,
   scheduleHealthParamsSchema,
+  restoreVerificationParamsSchema,
+  restoreTestHistoryParamsSchema,
 ]);
 export type ControlTestParams = z.output<typeof controlTestParamsSchema>;
 export type ControlTestType = ControlTestParams['type'];
@@ -31,6 +35,8 @@ const CONTROL_TESTS: ControlTestsByType = {
   'access-review': accessReview,
   'manual-attestation': manualAttestation,
   'schedule-health': scheduleHealth,
+  'restore-verification': restoreVerification,
+  'restore-test-history': restoreTestHistory,
 };
 
 export const CONTROL_TEST_TYPES = Object.keys(CONTROL_TESTS) as ControlTestType[];

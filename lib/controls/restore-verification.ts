@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { quoteIdentifier, slugSchema, sqlIdentifierSchema } from '../config/identifiers.ts';
+import { restoreComparisonShape, verifyRestore } from '../restore/verify-restore.ts';
+import {
+  ControlCheckError,
+  type ControlContext,
+  type ControlOutcome,
+  type ControlTest,
+} from './control-test.ts';
+
+const restoreLogSchema = z.strictObject({
+  /** @default 'public' */
+  schema: sqlIdentifierSchema.default('public'),
+  /** @default 'soc2_restore_log' */
+  table: sqlIdentifierSchema.default('soc2_restore_log'),
+  columns: z
+    .strictObject({
+      /** The instant the restore restored to. @default 'recovery_point' */
+      recoveryPoint: sqlIdentifierSchema.default('recovery_point'),
+      /** @default 'started_at' */
+      startedAt: sqlIdentifierSchema.default('started_at'),
+      /** @default 'completed_at' */
+      completedAt: sqlIdentifierSchema.default('completed_at'),
+    })
+    .default({ recoveryPoint: 'recovery_point', startedAt: 'started_at', completedAt: 'completed_at' }),
+});
+
+export const restoreVerificationParamsSchema = z
+  .strictObject({
+    type: z.literal('restore-verification'),
+    ...restoreComparisonShape,
+    /** The restored copy (e.g. the monthly restore to staging). */
+    restoredTarget: slugSchema,
+    /**
+     * Where the recovery point comes from: a row the restore job writes into the restored database
+     * (`restoreLog`, newest row wins; also gives the restore's start and end for the RTO), or a
+     * fixed `recoveryPoint` for a one-off check.
+     */
+    restoreLog: restoreLogSchema.optional(),
+    recoveryPoint: z.iso.datetime({ offset: true }).optional(),
+    restoreStartedAt: z.iso.datetime({ offset: true }).optional(),
+    restoreCompletedAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((params) => params.restoreLog !== undefined || params.recoveryPoint !== undefined, {
+    message: 'expected restoreLog or recoveryPoint: the recovery point must be known',
+    path: ['restoreLog'],
+  })
+  .refine((params) => params.sourceTarget !== params.restoredTarget, {
+    message: 'the restored target must differ from the source target',
+    path: ['restoredTarget'],
+  });
+export type RestoreVerificationParams = z.output<typeof restoreVerificationParamsSchema>;
+
+interface RestoreRecord {
+  recoveryPoint: Date;
+  startedAt?: Date;
+  completedAt?: Date;
+  source: string;
+}
+
+async function readRestoreLog(
+  params: RestoreVerificationParams,
+  context: ControlContext,
+): Promise<RestoreRecord> {
+  const log = params.restoreLog;
+  if (!log) {
+    return {
+      recoveryPoint: new Date(params.recoveryPoint as string),
+      ...(params.restoreStartedAt ? { startedAt: new Date(params.restoreStartedAt) } : {}),
+      ...(params.restoreCompletedAt ? { completedAt: new Date(params.restoreCompletedAt) } : {}),
+      source: 'params.recoveryPoint',
+    };
+  }
+  const q = quoteIdentifier;
+  const c = log.columns;
+  return context.ports.postgres.withReadOnlySession(
+    params.restoredTarget,
+    context.evidence,
+    async (session) => {
+      const columns = await session.query<{ column_name: string }>(
+        'restore log columns',
+        'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+        [log.schema, log.table],
+      );
+      const relation = `${log.schema}.${log.table}`;
+      if (columns.length === 0) {
+        throw new ControlCheckError(
+          `restore log ${relation} does not exist on "${params.restoredTarget}": the restore job must record its recovery point there`,
+        );
+      }
+      for (const column of [c.recoveryPoint, c.startedAt, c.completedAt]) {
+        if (!columns.some((row) => row.column_name === column))
+          throw new ControlCheckError(`column ${relation}.${column} does not exist`);
+      }
+      // The newest restore finished by the as-of instant.
+      const [row] = await session.query<{
+        recovery_point: Date | null;
+        started_at: Date | null;
+        completed_at: Date | null;
+      }>(
+        'newest restore',
+        `SELECT ${q(c.recoveryPoint)}::timestamptz AS recovery_point, ${q(c.startedAt)}::timestamptz AS started_at,
+              ${q(c.completedAt)}::timestamptz AS completed_at
+         FROM ${q(log.schema)}.${q(log.table)}
+        WHERE ${q(c.completedAt)} IS NULL OR ${q(c.completedAt)} <= $1
+        ORDER BY ${q(c.completedAt)} DESC NULLS LAST, ${q(c.recoveryPoint)} DESC
+        LIMIT 1`,
+        [context.asOf.toISOString()],
+      );
+      if (!row?.recovery_point)
+        throw new ControlCheckError(`restore log ${relation} has no restore with a recovery point`);
+      return {
+        recoveryPoint: row.recovery_point,
+        ...(row.started_at ? { startedAt: row.started_at } : {}),
+        ...(row.completed_at ? { completedAt: row.completed_at } : {}),
+        source: relation,
+      };
+    },
+  );
+}
+
+async function run(params: RestoreVerificationParams, context: ControlContext): Promise<ControlOutcome> {
+  const restore = await readRestoreLog(params, context);
+  const comparison = await verifyRestore({
+    postgres: context.ports.postgres,
+    evidence: context.evidence,
+    restoredTarget: params.restoredTarget,
+    comparison: params,
+    recoveryPoint: restore.recoveryPoint,
+    ...(restore.startedAt ? { restoreStartedAt: restore.startedAt } : {}),
+    ...(restore.completedAt ? { restoreCompletedAt: restore.completedAt } : {}),
+    ignoreInRestored: params.restoreLog ? [`${params.restoreLog.schema}.${params.restoreLog.table}`] : [],
+  });
+  const reasons = [...comparison.reasons];
+  const warnings = [...comparison.warnings];
+  // Re-verifying last month's restore proves nothing about this month: the test must be repeated.
+  if (params.restoreLog && restore.completedAt && restore.completedAt < context.period.start) {
+    reasons.unshift(
+      `the newest restore completed ${restore.completedAt.toISOString()}, before ${context.period.key} began: no restore was tested in the period`,
+    );
+  }
+  if (!params.restoreLog)
+    warnings.push('fixed recoveryPoint in the configuration: the check does not show a new restore was made');
+  return {
+    verdict: reasons.length > 0 ? 'fail' : 'pass',
+    reasons,
+    warnings,
+    figures: comparison.figures,
+    details: {
+      source: params.sourceTarget,
+      restored: params.restoredTarget,
+      recoveryPointFrom: restore.source,
+      rpo: comparison.rpo,
+      rto: comparison.rto,
+      tables: comparison.tables,
+    },
+  };
+}
+
+export const restoreVerification: ControlTest<RestoreVerificationParams> = {
+  type: 'restore-verification',
+  description:
+    'Restore verification: the restored copy matches the source (tables, counts, key checksums) within RPO and RTO.',
+  paramsSchema: restoreVerificationParamsSchema,
+  run,
+};
