@@ -1,0 +1,107 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Verdict } from '../../lib/controls/control-test.ts';
+import type { ChainHeadStore } from '../../lib/evidence/chain-head-store.ts';
+import { makeDynamoChainHeads } from '../../lib/evidence/dynamodb-chain-heads.ts';
+import { EVIDENCE_PREFIX } from '../../lib/evidence/evidence-recorder.ts';
+import { makeS3EvidenceRecorder } from '../../lib/evidence/s3-evidence-recorder.ts';
+import { type Cadence, periodFromKey } from '../../lib/periods/period.ts';
+import type { RunResult, StoredEvidence } from '../../lib/runs/run-record.ts';
+import { makeLocalSigner } from '../../lib/signing/local-signer.ts';
+import type { ManifestSigner } from '../../lib/signing/signer.ts';
+import type { TestEnvironment } from '../support/test-environment.ts';
+
+let counter = 0;
+
+/** A finished run of `controlId` for one period, as run-control hands it to the recorder. */
+export function runResult(options: {
+  controlId: string;
+  cadence: Cadence;
+  periodKey: string;
+  verdict?: Verdict;
+  timeZone?: string;
+  /** When the run finished; defaults to an hour after the period closed. */
+  finishedAt?: Date;
+  figures?: Record<string, number | string | boolean | null>;
+}): RunResult {
+  const period = periodFromKey(options.cadence, options.periodKey, options.timeZone ?? 'UTC');
+  const finished = options.finishedAt ?? new Date(period.end.getTime() + 3_600_000);
+  const verdict = options.verdict ?? 'pass';
+  counter += 1;
+  const runId = `${finished
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')}-${counter.toString(16).padStart(6, '0')}`;
+  return {
+    controlId: options.controlId,
+    criteria: ['CC7.2'],
+    owner: 'security',
+    cadence: options.cadence,
+    periodKey: period.key,
+    periodStart: period.start.toISOString(),
+    periodEnd: period.end.toISOString(),
+    runId,
+    asOf: period.end.toISOString(),
+    startedAt: new Date(finished.getTime() - 1000).toISOString(),
+    finishedAt: finished.toISOString(),
+    outcome: {
+      verdict,
+      reasons:
+        verdict === 'pass'
+          ? []
+          : [verdict === 'fail' ? 'audit log silent for 4.5 hours' : 'database unreachable'],
+      warnings: [],
+      figures: options.figures ?? {
+        events: 1000 + counter,
+        longestSilenceMinutes: verdict === 'fail' ? 270 : 12,
+      },
+      details: { note: 'fixture' },
+    },
+    entries: [],
+  };
+}
+
+export interface EvidenceFixture {
+  readonly signer: ManifestSigner;
+  readonly chain: ChainHeadStore;
+  record(run: RunResult): Promise<StoredEvidence>;
+}
+
+/** The real recorder, writing to the test environment's fauxqs bucket and dynalite table. */
+export function evidenceFixture(
+  env: TestEnvironment,
+  signer: ManifestSigner = makeLocalSigner(),
+): EvidenceFixture {
+  const chain = makeDynamoChainHeads(env.clients.dynamodb, env.resources.resultsTable);
+  const recorder = makeS3EvidenceRecorder({
+    s3: env.clients.s3,
+    bucket: env.resources.evidenceBucket,
+    signer,
+    chain,
+  });
+  return { signer, chain, record: (run) => recorder.record(run) };
+}
+
+export const MONTHS_2026 = Array.from({ length: 12 }, (_, i) => `2026-${String(i + 1).padStart(2, '0')}`);
+
+/** Like `aws s3 sync s3://<bucket>/evidence/ <dir>`: every object under the prefix, prefix dropped. */
+export async function syncEvidence(s3: S3Client, bucket: string, dir: string): Promise<number> {
+  let token: string | undefined;
+  let count = 0;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: EVIDENCE_PREFIX, ContinuationToken: token }),
+    );
+    for (const object of page.Contents ?? []) {
+      const key = object.Key ?? '';
+      const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const path = join(dir, key.slice(EVIDENCE_PREFIX.length));
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, await (body.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array())));
+      count += 1;
+    }
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token);
+  return count;
+}
