@@ -108,7 +108,7 @@ describe('running a control end to end', () => {
     expect(evidence.verdict).toBe('fail');
     expect(
       evidence.checks.some(
-        (c: { kind: string; text: string }) => c.kind === 'sql' && c.text.includes('lag('),
+        (c: { kind: string; label: string }) => c.kind === 'sql' && c.label.startsWith('gaps'),
       ),
     ).toBe(true);
     expect(JSON.stringify(evidence)).not.toContain(new URL(appUrl).password);

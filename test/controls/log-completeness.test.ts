@@ -1,0 +1,545 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ControlCheckError, EvidenceLog } from '../../lib/controls/control-test.ts';
+import type { LogGap } from '../../lib/controls/log-completeness.ts';
+import type { PostgresPort } from '../../lib/controls/ports.ts';
+import { envConnectionResolver, makePostgresPort } from '../../lib/postgres/postgres-port.ts';
+import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
+import { type HarnessRun, runTest } from './control-harness.ts';
+
+/**
+ * Fixtures: November 2026 with an event every 10 minutes from 00:05 to 23:55 UTC (4,320 events,
+ * 7 users, every 25th attempt failed, actions cycling through six values), plus one event a year
+ * earlier so the 365-day retention holds. Each test changes one thing in a table of its own.
+ */
+const NOW = new Date('2026-12-01T06:00:00Z');
+const EVENTS_IN_NOVEMBER = 4320;
+const FAILED_IN_NOVEMBER = Math.floor(EVENTS_IN_NOVEMBER / 25);
+
+let env: TestEnvironment;
+let url: string;
+let port: PostgresPort;
+
+interface TableOptions {
+  /** `timestamptz` or naive `timestamp` (values written as UTC). @default 'timestamptz' */
+  readonly type?: 'timestamptz' | 'timestamp';
+  /** @default true */
+  readonly index?: boolean;
+  /** @default 'public' */
+  readonly schema?: string;
+  readonly columns?: { timestamp: string; userId: string; action: string; success: string };
+  /** Deletes events in these UTC ranges [from, to) to make silences. */
+  readonly silences?: readonly (readonly [string, string])[];
+  /** SQL run after the fill, with `$table` replaced by the qualified table name. */
+  readonly afterFill?: string;
+  /** @default '2025-11-01T00:00:00Z' */
+  readonly oldestEvent?: string | null;
+}
+
+async function auditLog(name: string, options: TableOptions = {}): Promise<void> {
+  const schema = options.schema ?? 'public';
+  const table = `${schema}.${name}`;
+  const c = options.columns ?? {
+    timestamp: '"timestamp"',
+    userId: 'user_id',
+    action: 'action',
+    success: 'success',
+  };
+  const type = options.type ?? 'timestamptz';
+  const value = (instant: string) => (type === 'timestamp' ? `(${instant} AT TIME ZONE 'UTC')` : instant);
+  const statements = [
+    `CREATE SCHEMA IF NOT EXISTS ${schema}`,
+    `CREATE TABLE ${table} (id bigserial PRIMARY KEY, ${c.timestamp} ${type} NOT NULL, ${c.userId} text NOT NULL,
+       ${c.action} text NOT NULL, resource_id text, ${c.success} boolean)`,
+    `INSERT INTO ${table} (${c.timestamp}, ${c.userId}, ${c.action}, resource_id, ${c.success})
+     SELECT ${value('ts')}, 'u' || (n % 7), (ARRAY['login','read','update','secrets_rotation','admin_export','read'])[1 + n % 6],
+            'res-' || n, n % 25 <> 0
+       FROM (SELECT ts, row_number() OVER (ORDER BY ts) AS n
+               FROM generate_series('2026-11-01T00:05:00Z'::timestamptz, '2026-11-30T23:55:00Z'::timestamptz, interval '10 minutes') AS ts) AS events`,
+    ...(options.oldestEvent === null
+      ? []
+      : [
+          `INSERT INTO ${table} (${c.timestamp}, ${c.userId}, ${c.action}, ${c.success})
+           VALUES (${value(`'${options.oldestEvent ?? '2025-11-01T00:00:00Z'}'::timestamptz`)}, 'u0', 'login', true)`,
+        ]),
+    ...(options.silences ?? []).map(
+      ([from, to]) =>
+        `DELETE FROM ${table} WHERE ${c.timestamp} >= ${value(`'${from}'::timestamptz`)} AND ${c.timestamp} < ${value(`'${to}'::timestamptz`)}`,
+    ),
+    ...(options.index === false ? [] : [`CREATE INDEX ON ${table} (${c.timestamp})`]),
+    ...(options.afterFill ? [options.afterFill.replaceAll('$table', table)] : []),
+    `ANALYZE ${table}`,
+  ];
+  for (const statement of statements) await env.sql(url, statement);
+}
+
+async function check(
+  test: Record<string, unknown>,
+  options: { periodKey?: string; timeZone?: string; ports?: { postgres: PostgresPort } } = {},
+): Promise<HarnessRun> {
+  return runTest({
+    test: { type: 'log-completeness', target: 'app', ...test },
+    cadence: 'monthly',
+    periodKey: options.periodKey ?? '2026-11',
+    asOf: NOW,
+    now: NOW,
+    timeZone: options.timeZone ?? 'UTC',
+    ports: options.ports ?? { postgres: port },
+  });
+}
+
+function details(run: HarnessRun) {
+  return run.outcome.details as {
+    gaps: LogGap[];
+    gapCount: number;
+    gapsTruncated: boolean;
+    gapSearch: 'probe' | 'scan';
+    counts: Record<string, number | string | null>;
+    requiredActions: { action: string; events: number }[];
+  };
+}
+
+function portFor(connectionUrl: string, statementTimeoutMs = 30_000): PostgresPort {
+  return makePostgresPort(
+    [{ name: 'app', connection: { env: 'APP_DATABASE_URL' }, statementTimeoutMs }],
+    envConnectionResolver({ APP_DATABASE_URL: connectionUrl }),
+    { connectTimeoutMs: 2_000 },
+  );
+}
+
+beforeAll(async () => {
+  env = await startTestEnvironment();
+  url = await env.createDatabase('log_completeness');
+  port = portFor(url);
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+describe('log completeness on a complete month', () => {
+  it('passes with exact counts, distinct users and required actions', async () => {
+    await auditLog('complete');
+    const run = await check({
+      table: 'complete',
+      requiredActions: ['login', 'secrets_rotation', 'admin_export'],
+    });
+    expect(run.outcome.reasons).toEqual([]);
+    expect(run.outcome.verdict).toBe('pass');
+    expect(run.outcome.figures).toMatchObject({
+      events: EVENTS_IN_NOVEMBER,
+      succeeded: EVENTS_IN_NOVEMBER - FAILED_IN_NOVEMBER,
+      failed: FAILED_IN_NOVEMBER,
+      distinctUsers: 7,
+      gaps: 0,
+      futureEvents: 0,
+      oldestEvent: '2025-11-01T00:00:00.000Z',
+    });
+    expect(details(run).counts).toMatchObject({
+      firstEvent: '2026-11-01T00:05:00.000Z',
+      lastEvent: '2026-11-30T23:55:00.000Z',
+      unknownOutcome: 0,
+    });
+    expect(details(run).requiredActions).toEqual([
+      { action: 'login', events: EVENTS_IN_NOVEMBER / 6 },
+      { action: 'secrets_rotation', events: EVENTS_IN_NOVEMBER / 6 },
+      { action: 'admin_export', events: EVENTS_IN_NOVEMBER / 6 },
+    ]);
+    expect(details(run).gapSearch).toBe('probe');
+    expect(run.outcome.warnings).toEqual([]);
+  });
+
+  it('records every query with its bound parameters as evidence, never values spliced into SQL', async () => {
+    const run = await check({ table: 'complete', requiredActions: ["login'; DROP TABLE complete; --"] });
+    expect(run.outcome.verdict).toBe('fail');
+    expect(run.outcome.reasons).toEqual([`no login'; DROP TABLE complete; -- events in 2026-11`]);
+    const sql = run.evidence.entries.filter((entry) => entry.kind === 'sql');
+    expect(sql.map((entry) => entry.label)).toEqual([
+      'table shape',
+      'period summary',
+      'period edges, retention and future events',
+      'gaps (probe)',
+    ]);
+    for (const entry of sql) expect(entry.text).not.toContain('DROP TABLE');
+    expect(sql[1]?.params).toEqual([
+      '2026-11-01T00:00:00.000Z',
+      '2026-12-01T00:00:00.000Z',
+      "login'; DROP TABLE complete; --",
+    ]);
+    const [count] = (await env.sql(url, 'SELECT count(*)::int AS n FROM complete')).rows;
+    expect(count.n).toBe(EVENTS_IN_NOVEMBER + 1);
+  });
+});
+
+const VARIANTS = [
+  { name: 'timestamptz, indexed', type: 'timestamptz', index: true, search: 'probe' },
+  { name: 'timestamptz, no index', type: 'timestamptz', index: false, search: 'scan' },
+  { name: 'naive timestamp, indexed', type: 'timestamp', index: true, search: 'probe' },
+  { name: 'naive timestamp, no index', type: 'timestamp', index: false, search: 'scan' },
+] as const;
+
+describe.each(VARIANTS)('gaps ($name)', ({ type, index, search }) => {
+  const suffix = `${type}_${index ? 'indexed' : 'unindexed'}`;
+
+  it('fails the period when the audit log is silent for 3 hours', async () => {
+    // Events at 10:05 ... 12:45 removed: the last before is 09:55, the next 12:55.
+    await auditLog(`three_hours_${suffix}`, {
+      type,
+      index,
+      silences: [['2026-11-10T10:00:00Z', '2026-11-10T12:50:00Z']],
+    });
+    const run = await check({ table: `three_hours_${suffix}` });
+    expect(run.outcome.verdict).toBe('fail');
+    expect(details(run).gaps).toEqual([
+      {
+        start: '2026-11-10T09:55:00.000Z',
+        end: '2026-11-10T12:55:00.000Z',
+        seconds: 10_800,
+        limit: 'maxSilence',
+      },
+    ]);
+    expect(run.outcome.reasons).toEqual([
+      'audit log silent 2026-11-10T09:55:00.000Z to 2026-11-10T12:55:00.000Z (3.0 h), over maxSilence',
+    ]);
+    expect(run.outcome.figures).toMatchObject({ gaps: 1, longestGapHours: 3 });
+    expect(details(run).gapSearch).toBe(search);
+    expect(run.outcome.warnings).toHaveLength(index ? 0 : 1);
+  });
+
+  it('counts silence at both edges of the period against the period bounds', async () => {
+    await auditLog(`edges_${suffix}`, {
+      type,
+      index,
+      silences: [
+        ['2026-11-01T00:00:00Z', '2026-11-01T01:30:00Z'],
+        ['2026-11-30T22:00:00Z', '2026-12-01T00:00:00Z'],
+      ],
+    });
+    const run = await check({ table: `edges_${suffix}` });
+    expect(details(run).gaps).toEqual([
+      {
+        start: '2026-11-01T00:00:00.000Z',
+        end: '2026-11-01T01:35:00.000Z',
+        seconds: 5700,
+        limit: 'maxSilence',
+      },
+      {
+        start: '2026-11-30T21:55:00.000Z',
+        end: '2026-12-01T00:00:00.000Z',
+        seconds: 7500,
+        limit: 'maxSilence',
+      },
+    ]);
+  });
+
+  it('does not report a silence of exactly the limit, or events outside the period', async () => {
+    // 09:55 -> 10:55 is exactly one hour; events after the period must not close the final gap.
+    await auditLog(`exact_${suffix}`, {
+      type,
+      index,
+      silences: [
+        ['2026-11-15T10:00:00Z', '2026-11-15T10:50:00Z'],
+        ['2026-11-30T21:00:00Z', '2026-12-01T00:00:00Z'],
+      ],
+      afterFill: `INSERT INTO $table ("timestamp", user_id, action, success) VALUES ('2026-12-01T00:00:00Z', 'u1', 'login', true)`,
+    });
+    const run = await check({ table: `exact_${suffix}` });
+    expect(details(run).gaps).toEqual([
+      {
+        start: '2026-11-30T20:55:00.000Z',
+        end: '2026-12-01T00:00:00.000Z',
+        seconds: 11_100,
+        limit: 'maxSilence',
+      },
+    ]);
+  });
+
+  it('lists at most maxGapsReported gaps but counts all of them', async () => {
+    // With a 1-second limit every interval is a gap: one more than the 4,303 events left.
+    const run = await check({ table: `three_hours_${suffix}`, maxSilence: 'PT1S', maxGapsReported: 10 });
+    expect(details(run).gaps).toHaveLength(10);
+    expect(details(run).gapCount).toBe(EVENTS_IN_NOVEMBER - 17 + 1);
+    expect(details(run).gapsTruncated).toBe(true);
+    expect(run.outcome.figures.gaps).toBe(EVENTS_IN_NOVEMBER - 17 + 1);
+    expect(run.outcome.reasons.at(-1)).toBe(
+      `${EVENTS_IN_NOVEMBER - 17 + 1 - 5} more gaps over the limit (see evidence)`,
+    );
+    // A month of half-second slots is more probes than a scan costs, so even an indexed table is scanned.
+    expect(details(run).gapSearch).toBe('scan');
+  });
+});
+
+describe('off-hours limit', () => {
+  const offHours = { maxSilence: 'PT8H', businessStart: '08:00', businessEnd: '18:00' };
+
+  it('tolerates a 7-hour night gap and a weekend afternoon gap but fails a 2-hour business-hours gap', async () => {
+    await auditLog('off_hours', {
+      silences: [
+        ['2026-11-11T22:00:00Z', '2026-11-12T05:00:00Z'], // Wednesday night, 7 h 10 min
+        ['2026-11-14T10:00:00Z', '2026-11-14T14:00:00Z'], // Saturday, 4 h 10 min
+        ['2026-11-12T09:00:00Z', '2026-11-12T11:00:00Z'], // Thursday morning, 2 h 10 min
+      ],
+    });
+    const run = await check({ table: 'off_hours', offHours });
+    expect(details(run).gaps).toEqual([
+      {
+        start: '2026-11-12T08:55:00.000Z',
+        end: '2026-11-12T11:05:00.000Z',
+        seconds: 7800,
+        limit: 'maxSilence',
+      },
+    ]);
+    expect(run.outcome.verdict).toBe('fail');
+  });
+
+  it('fails a night gap that is longer than the off-hours limit', async () => {
+    await auditLog('long_night', { silences: [['2026-11-11T20:00:00Z', '2026-11-12T05:00:00Z']] });
+    const run = await check({ table: 'long_night', offHours });
+    expect(details(run).gaps).toEqual([
+      {
+        start: '2026-11-11T19:55:00.000Z',
+        end: '2026-11-12T05:05:00.000Z',
+        seconds: 33_000,
+        limit: 'offHours.maxSilence',
+      },
+    ]);
+  });
+
+  it('fails a gap that only touches business hours at its end', async () => {
+    await auditLog('into_morning', { silences: [['2026-11-12T05:00:00Z', '2026-11-12T08:30:00Z']] });
+    const run = await check({ table: 'into_morning', offHours });
+    expect(details(run).gaps.map((gap) => gap.limit)).toEqual(['maxSilence']);
+  });
+
+  it('reads business hours in the configured time zone', async () => {
+    // 03:00-06:00 UTC on a Thursday is night in New York (22:00-01:00 EST) but midday in Tokyo.
+    await auditLog('zones', { silences: [['2026-11-12T03:00:00Z', '2026-11-12T06:00:00Z']] });
+    const newYork = await check({ table: 'zones', offHours }, { timeZone: 'America/New_York' });
+    const tokyo = await check({ table: 'zones', offHours }, { timeZone: 'Asia/Tokyo' });
+    expect(details(newYork).gaps.filter((gap) => gap.start.startsWith('2026-11-12'))).toEqual([]);
+    expect(details(tokyo).gaps.filter((gap) => gap.start.startsWith('2026-11-12'))).toEqual([
+      {
+        start: '2026-11-12T02:55:00.000Z',
+        end: '2026-11-12T06:05:00.000Z',
+        seconds: 11_400,
+        limit: 'maxSilence',
+      },
+    ]);
+  });
+
+  it('rejects an off-hours limit stricter than the business-hours one, and business hours that end before they start', async () => {
+    await expect(
+      check({ table: 'zones', maxSilence: 'PT2H', offHours: { maxSilence: 'PT1H' } }),
+    ).rejects.toThrow(/offHours\.maxSilence to be at least maxSilence/);
+    await expect(
+      check({
+        table: 'zones',
+        offHours: { maxSilence: 'PT8H', businessStart: '18:00', businessEnd: '08:00' },
+      }),
+    ).rejects.toThrow(/businessEnd after businessStart/);
+  });
+});
+
+describe('required actions, retention, future events and empty periods', () => {
+  it('fails naming each required action with no event in the period', async () => {
+    const run = await check({ table: 'complete', requiredActions: ['login', 'break_glass', 'key_export'] });
+    expect(run.outcome.verdict).toBe('fail');
+    expect(run.outcome.reasons).toEqual(['no break_glass, key_export events in 2026-11']);
+    expect(details(run).requiredActions).toEqual([
+      { action: 'login', events: EVENTS_IN_NOVEMBER / 6 },
+      { action: 'break_glass', events: 0 },
+      { action: 'key_export', events: 0 },
+    ]);
+  });
+
+  it('fails when the oldest retained event is younger than the retention', async () => {
+    await auditLog('truncated', {
+      oldestEvent: null,
+      afterFill: `DELETE FROM $table WHERE "timestamp" < '2026-11-02T00:00:00Z'`,
+    });
+    const run = await check({ table: 'truncated' });
+    expect(run.outcome.verdict).toBe('fail');
+    expect(run.outcome.reasons).toEqual([
+      'audit log silent 2026-11-01T00:00:00.000Z to 2026-11-02T00:05:00.000Z (24.1 h), over maxSilence',
+      'oldest retained event is 29 days old (2026-11-02T00:05:00.000Z), less than the P365D retention: the log may have been truncated',
+    ]);
+    const shorter = await check({ table: 'truncated', retention: 'P29D', maxSilence: 'P2D' });
+    expect(shorter.outcome.verdict).toBe('pass');
+  });
+
+  it('fails on events dated after the time of the check', async () => {
+    await auditLog('future', {
+      afterFill: `INSERT INTO $table ("timestamp", user_id, action, success)
+             VALUES ('2027-03-01T00:00:00Z', 'u1', 'login', true), ('2026-12-01T06:00:01Z', 'u2', 'login', true)`,
+    });
+    const run = await check({ table: 'future' });
+    expect(run.outcome.reasons).toEqual([
+      '2 events are dated after 2026-12-01T06:00:00.000Z, the time of the check (clock skew or tampering)',
+    ]);
+    expect(run.outcome.figures.futureEvents).toBe(2);
+  });
+
+  it('fails an empty period with "no events" instead of passing', async () => {
+    await auditLog('quiet_november', {
+      afterFill: `DELETE FROM $table WHERE "timestamp" >= '2026-11-01T00:00:00Z'`,
+    });
+    const run = await check({ table: 'quiet_november' });
+    expect(run.outcome.verdict).toBe('fail');
+    expect(run.outcome.reasons).toEqual([
+      'no events in 2026-11: the audit log was silent for the whole period',
+    ]);
+    expect(run.outcome.figures).toMatchObject({ events: 0, distinctUsers: 0, gaps: 1, longestGapHours: 720 });
+  });
+
+  it('fails an empty table on both the period and the retention', async () => {
+    await auditLog('empty', { oldestEvent: null, afterFill: 'TRUNCATE $table' });
+    const run = await check({ table: 'empty' });
+    expect(run.outcome.reasons).toEqual([
+      'no events in 2026-11: the audit log was silent for the whole period',
+      'the audit log holds no events at all',
+    ]);
+    expect(run.outcome.figures.oldestEvent).toBeNull();
+  });
+
+  it('counts attempts with no recorded outcome apart from successes and failures', async () => {
+    await auditLog('unknown_outcome', {
+      afterFill: `UPDATE $table SET success = NULL WHERE "timestamp" >= '2026-11-03T00:00:00Z' AND "timestamp" < '2026-11-03T01:00:00Z'`,
+    });
+    const run = await check({ table: 'unknown_outcome' });
+    expect(details(run).counts).toMatchObject({ total: EVENTS_IN_NOVEMBER, unknownOutcome: 6 });
+    expect(Number(details(run).counts.succeeded) + Number(details(run).counts.failed)).toBe(
+      EVENTS_IN_NOVEMBER - 6,
+    );
+  });
+});
+
+describe('non-default names and types', () => {
+  it('reads a table in another schema with its own column names', async () => {
+    await auditLog('events', {
+      schema: 'security_audit',
+      columns: { timestamp: 'occurred_at', userId: 'actor', action: 'verb', success: 'ok' },
+      silences: [['2026-11-20T14:00:00Z', '2026-11-20T16:00:00Z']],
+    });
+    const run = await check({
+      schema: 'security_audit',
+      table: 'events',
+      columns: { timestamp: 'occurred_at', userId: 'actor', action: 'verb', success: 'ok' },
+      requiredActions: ['login'],
+    });
+    expect(run.outcome.figures).toMatchObject({ events: EVENTS_IN_NOVEMBER - 12, distinctUsers: 7, gaps: 1 });
+    expect(details(run).gaps[0]).toMatchObject({
+      start: '2026-11-20T13:55:00.000Z',
+      end: '2026-11-20T16:05:00.000Z',
+    });
+  });
+
+  it('accepts an enum action column and a varchar user column', async () => {
+    await env.sql(
+      url,
+      `CREATE TYPE audit_action AS ENUM ('login', 'read', 'update', 'secrets_rotation', 'admin_export')`,
+    );
+    await auditLog('typed', {
+      afterFill: `ALTER TABLE $table ALTER COLUMN action TYPE audit_action USING action::audit_action,
+                              ALTER COLUMN user_id TYPE varchar(20)`,
+    });
+    // 'break_glass' is not a label of the enum: compared as text it is simply absent, not an error.
+    const run = await check({ table: 'typed', requiredActions: ['admin_export', 'break_glass'] });
+    expect(run.outcome.verdict).toBe('fail');
+    expect(run.outcome.reasons).toEqual(['no break_glass events in 2026-11']);
+    expect(run.outcome.figures.distinctUsers).toBe(7);
+  });
+
+  it('reads the period in the configured zone: November in Auckland starts at 11:00 UTC on 31 October', async () => {
+    const run = await check({ table: 'complete' }, { timeZone: 'Pacific/Auckland' });
+    // The fixture starts at 00:05 UTC on 1 November, so Auckland's November opens with a 13-hour silence
+    // and closes 13 hours early.
+    expect(details(run).gaps[0]).toMatchObject({
+      start: '2026-10-31T11:00:00.000Z',
+      end: '2026-11-01T00:05:00.000Z',
+    });
+    expect(details(run).counts.total).toBe(EVENTS_IN_NOVEMBER - 13 * 6);
+  });
+});
+
+describe('errors, never a pass, when the log cannot be checked', () => {
+  it('names a missing table', async () => {
+    const run = await check({ table: 'no_such_table' });
+    expect(run.outcome.verdict).toBe('error');
+    expect(run.outcome.reasons).toEqual(['table public.no_such_table does not exist']);
+  });
+
+  it('names a missing column', async () => {
+    await env.sql(url, `CREATE TABLE no_success AS SELECT "timestamp", user_id, action FROM complete`);
+    const run = await check({ table: 'no_success' });
+    expect(run.outcome.verdict).toBe('error');
+    expect(run.outcome.reasons).toEqual(['column public.no_success.success does not exist']);
+  });
+
+  it('names a column of the wrong type', async () => {
+    await env.sql(
+      url,
+      `CREATE TABLE text_success AS SELECT "timestamp", user_id, action, success::text AS success FROM complete`,
+    );
+    await env.sql(
+      url,
+      `CREATE TABLE text_time AS SELECT "timestamp"::text AS "timestamp", user_id, action, success FROM complete`,
+    );
+    const success = await check({ table: 'text_success' });
+    const time = await check({ table: 'text_time' });
+    expect(success.outcome.verdict).toBe('error');
+    expect(success.outcome.reasons).toEqual(['column public.text_success.success is text, expected boolean']);
+    expect(time.outcome.reasons).toEqual([
+      'column public.text_time.timestamp is text, expected timestamptz or timestamp',
+    ]);
+  });
+
+  it('names an unreachable database', async () => {
+    const closed = new URL(url);
+    closed.port = '1';
+    const run = await check({ table: 'complete' }, { ports: { postgres: portFor(closed.toString()) } });
+    expect(run.outcome.verdict).toBe('error');
+    expect(run.outcome.reasons).toEqual(['database "app" is unreachable (ECONNREFUSED)']);
+    expect(run.outcome.reasons[0]).not.toContain('postgres://');
+  });
+
+  it('reports the statement timeout when the log is too big to check in time', async () => {
+    // A view over an endless series stands in for a table far too large for the time limit.
+    await env.sql(
+      url,
+      `CREATE VIEW endless_log AS
+         SELECT ts AS "timestamp", 'u' || (extract(epoch FROM ts)::bigint % 7) AS user_id, 'login'::text AS action, true AS success
+           FROM generate_series('2000-01-01'::timestamptz, '2100-01-01'::timestamptz, interval '1 millisecond') AS ts`,
+    );
+    const started = Date.now();
+    const run = await check({ table: 'endless_log' }, { ports: { postgres: portFor(url, 200) } });
+    expect(run.outcome.verdict).toBe('error');
+    expect(run.outcome.reasons).toEqual([
+      'period summary: query on "app" was cancelled by the statement timeout',
+    ]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
+
+describe('the session the check runs in', () => {
+  it('is read-only: an INSERT, a sequence bump and DDL through it all fail and change nothing', async () => {
+    const attempts = [
+      `INSERT INTO complete ("timestamp", user_id, action, success) VALUES (now(), 'intruder', 'login', true)`,
+      `SELECT nextval('complete_id_seq')`,
+      'DELETE FROM complete',
+      'CREATE TABLE planted (id int)',
+    ];
+    for (const text of attempts) {
+      const failure = await port
+        .withReadOnlySession('app', new EvidenceLog(), (session) => session.query('write attempt', text))
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(ControlCheckError);
+      expect((failure as Error).message).toMatch(/read-only transaction/);
+    }
+    const [row] = (
+      await env.sql(
+        url,
+        `SELECT count(*)::int AS n, to_regclass('planted') IS NULL AS no_table FROM complete`,
+      )
+    ).rows;
+    expect(row).toEqual({ n: EVENTS_IN_NOVEMBER + 1, no_table: true });
+  });
+});
