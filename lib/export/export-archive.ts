@@ -187,7 +187,8 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
   for await (const object of reader.listObjects(PUBLIC_KEYS_PREFIX)) {
     if (parseEvidenceKey(object.key)?.kind === 'public-key') publicKeys.push(object);
   }
-  const totalObjects = publicKeys.length + folders.reduce((sum, folder) => sum + folder.files.length, 0);
+  // An upper bound until each manifest says whether its run is in range; lowered as runs are skipped.
+  let totalObjects = publicKeys.length + folders.reduce((sum, folder) => sum + folder.files.length, 0);
 
   const zip = new ZipFile();
   const written = pipeline(zip.outputStream, request.output);
@@ -249,6 +250,8 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
       folder.files.some((file) => file.key === `${folder.prefix}${MANIFEST_FILE}`),
     );
     unsealedFolders = folders.length - sealed.length;
+    const sealedSet = new Set(sealed);
+    for (const folder of folders) if (!sealedSet.has(folder)) totalObjects -= folder.files.length;
     const fetchManifest = (folder: RunFolder) => reader.getBytes(`${folder.prefix}${MANIFEST_FILE}`);
     const inFlight: Promise<Buffer>[] = [];
     let nextFetch = 0;
@@ -269,7 +272,10 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
       const inRange = manifest
         ? periodInRange(manifest.period, range)
         : periodInRange(periodFromKey(folder.cadence, folder.periodKey, 'UTC'), range);
-      if (!inRange) continue;
+      if (!inRange) {
+        totalObjects -= folder.files.length;
+        continue;
+      }
       await waitForRoom();
       const manifestKey = `${folder.prefix}${MANIFEST_FILE}`;
       const mtime = manifest ? new Date(manifest.collectedAt) : exportedAt;

@@ -145,10 +145,10 @@ h1{margin:0 0 4px;font-size:24px}h2{font-size:18px;margin:28px 0 8px}h3{margin:2
 table.matrix{border-collapse:collapse}table.matrix th,table.matrix td{border:1px solid var(--line);padding:0;text-align:center}
 table.matrix thead th{font-weight:600;font-size:12px;padding:4px 6px;white-space:nowrap;background:#f6f8fa}
 th.control{text-align:left!important;padding:6px 10px!important;min-width:220px;background:#f6f8fa;position:sticky;left:0;z-index:1}th.control small{display:block;font-weight:400}
-.cell a{display:block;min-width:64px;padding:6px 4px;color:#fff;text-decoration:none}.cell small{display:block;color:inherit;opacity:.9;font-size:11px}.sym{font-size:16px;font-weight:700}
+.cell a{display:block;min-width:64px;max-width:92px;padding:6px 4px;color:#fff;text-decoration:none}.cell small{display:block;color:inherit;opacity:.9;font-size:10px;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}.sym{font-size:16px;font-weight:700}
 .cell.pass{background:var(--pass)}.cell.fail{background:var(--fail)}.cell.error{background:var(--error)}
 .cell.missing{background:repeating-linear-gradient(45deg,#eaeef2,#eaeef2 4px,#fff 4px,#fff 8px)}.cell.missing a{color:var(--missing)}.cell.none{background:#fff}
-table.compact thead th{writing-mode:vertical-rl;transform:rotate(180deg);padding:4px 1px;font-size:10px}table.compact .cell a{min-width:14px;padding:2px 0}table.compact .sym{font-size:10px}
+table.compact thead th:not(.control){writing-mode:vertical-rl;transform:rotate(180deg);padding:4px 1px;font-size:10px}table.compact .cell a{min-width:14px;padding:2px 0}table.compact .sym{font-size:10px}
 .tag{display:inline-block;margin:2px 4px 0 0;padding:0 6px;border-radius:10px;font-size:11px;color:#fff}.tag.fail{background:var(--fail)}.tag.error{background:var(--error)}.tag.missing{background:var(--missing)}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-size:12px}.badge.pass{background:var(--pass)}.badge.fail{background:var(--fail)}.badge.error{background:var(--error)}.badge.missing{background:var(--missing)}
 article.period{border-top:1px solid var(--line);padding:6px 0}article.period h4{margin:4px 0}article.period:target{background:#fff8c5}
