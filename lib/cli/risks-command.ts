@@ -56,6 +56,8 @@ export function parseRiskAsOf(
   return instant;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 const CATEGORY_MARK: Record<RiskFinding['category'], string> = {
   violation: 'VIOLATION',
   overdue: 'OVERDUE',
@@ -94,27 +96,31 @@ export function renderRegister(evaluation: RegisterEvaluation, config: Config): 
   for (const finding of evaluation.findings) counts[finding.category] += 1;
   const names = new Map(config.owners.map((o) => [o.id, o.id]));
   const lines = [
-    `Risk register as of ${evaluation.date} (${evaluation.timeZone}): ${evaluation.risks.length} risks, ` +
-      `${evaluation.remediations.length} remediation items, written mitigation required at score >= ${evaluation.settings.scoreThreshold}.`,
-    `${evaluation.findings.length} findings: ${counts.violation} violations, ${counts.overdue} overdue, ${counts.flagged} flagged.`,
+    `Risk register as of ${evaluation.date} (${evaluation.timeZone}): ${plural(evaluation.risks.length, 'risk')}, ` +
+      `${plural(evaluation.remediations.length, 'remediation item')}, written mitigation required at score >= ${evaluation.settings.scoreThreshold}.`,
+    `${plural(evaluation.findings.length, 'finding')}: ${plural(counts.violation, 'violation')}, ${counts.overdue} overdue, ${counts.flagged} flagged.`,
     '',
     'Risks (highest score first)',
-    tableWithFindings(
-      ['ID', 'SCORE', 'L x I', 'STATUS', 'OWNER', 'REVIEW DUE', 'TITLE'],
-      evaluation.risks.map((state) => ({
-        cells: [
-          state.risk.id,
-          String(state.score),
-          `${state.risk.likelihood} x ${state.risk.impact}`,
-          state.risk.status,
-          names.get(state.risk.owner) ?? state.risk.owner,
-          state.nextReviewDue,
-          state.risk.title,
-        ],
-        findings: state.findings,
-      })),
-    ),
   ];
+  if (evaluation.risks.length === 0) lines.push('  (none)');
+  else
+    lines.push(
+      tableWithFindings(
+        ['ID', 'SCORE', 'L x I', 'STATUS', 'OWNER', 'REVIEW DUE', 'TITLE'],
+        evaluation.risks.map((state) => ({
+          cells: [
+            state.risk.id,
+            String(state.score),
+            `${state.risk.likelihood} x ${state.risk.impact}`,
+            state.risk.status,
+            names.get(state.risk.owner) ?? state.risk.owner,
+            state.nextReviewDue,
+            state.risk.title,
+          ],
+          findings: state.findings,
+        })),
+      ),
+    );
   if (evaluation.remediations.length > 0) {
     lines.push(
       '',
