@@ -1,0 +1,28 @@
+import middy from '@middy/core';
+import { makeRunDeps } from '../../lib/app/make-run-deps.ts';
+import { makeAwsClients } from '../../lib/aws/clients.ts';
+import { secretConnectionResolver } from '../../lib/aws/secret-connection-resolver.ts';
+import { makeRestoreValidationDeps } from '../../lib/backup/make-restore-validation-deps.ts';
+import { parseRestoreJobEvent, validateRestoreJob } from '../../lib/backup/restore-validation.ts';
+import { embeddedConfig } from '../../lib/config/embedded-config.ts';
+import { jsonLogger } from '../../lib/logger.ts';
+import { loadRuntimeResources } from '../../lib/runtime-env.ts';
+
+// Built once per cold start; a missing variable or invalid config fails here, naming it.
+const clients = makeAwsClients();
+const resolveConnection = secretConnectionResolver(clients.secretsManager, process.env);
+const runDeps = makeRunDeps({
+  config: embeddedConfig(),
+  resources: loadRuntimeResources(process.env, ['resultsTable', 'evidenceBucket', 'notificationsTopicArn']),
+  clients,
+  resolveConnection,
+  log: jsonLogger(),
+});
+const deps = makeRestoreValidationDeps({ runDeps, clients, resolveConnection });
+
+/**
+ * EventBridge "Restore Job State Change" (aws.backup, COMPLETED, restore testing plan): verify the
+ * restored database, record evidence and verdict, report SUCCESSFUL/FAILED to AWS Backup. A
+ * malformed event throws InvalidRestoreEventError naming what is wrong.
+ */
+export const handler = middy(async (event: unknown) => validateRestoreJob(parseRestoreJobEvent(event), deps));
