@@ -13,6 +13,7 @@ import { silentLogger } from '../logger.ts';
 import { CADENCES } from '../periods/period.ts';
 import { envConnectionResolver } from '../postgres/postgres-port.ts';
 import { makeSqsJobQueue } from '../queue/sqs-job-queue.ts';
+import { runRiskDemo } from '../risks/risk-demo.ts';
 import { dispatchDueControls } from '../runs/dispatch-due-controls.ts';
 import type { ControlRunReport } from '../runs/run-control.ts';
 import { createDemoDatabases } from './demo-databases.ts';
@@ -145,6 +146,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         (report) => rerun.find((again) => again.job.controlId === report.job.controlId) ?? report,
       );
 
+      // After the control runs, so risks linked to a failing control are flagged from its verdict.
+      const risks = config.riskRegister ? await runRiskDemo({ config, asOf, clients, resources }) : undefined;
+
       const delivered = await collectDeliveredNotifications(clients, resources.inboxQueueUrl);
       const rows: ReportRow[] = [];
       let hashMismatches = 0;
@@ -156,6 +160,11 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       print('');
       print(`Control tests as of ${asOf.toISOString()} (time zone ${config.timeZone}):`);
       print(renderRunReports(rows));
+      if (risks) {
+        print('');
+        print(risks.text);
+        print(`Messages received by the inbox subscription for risk digests: ${delivered.get('-') ?? 0}.`);
+      }
       print('');
       print(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
 
