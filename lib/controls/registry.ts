@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { accessReview, accessReviewParamsSchema } from './access-review.ts';
 import type { ControlContext, ControlOutcome, ControlTest } from './control-test.ts';
+import { encryptionConfig, encryptionConfigParamsSchema } from './encryption-config.ts';
 import { logCompleteness, logCompletenessParamsSchema } from './log-completeness.ts';
 import { manualAttestation, manualAttestationParamsSchema } from './manual-attestation.ts';
 import { restoreTestHistory, restoreTestHistoryParamsSchema } from './restore-test-history.ts';
@@ -22,6 +23,7 @@ export const controlTestParamsSchema = z.discriminatedUnion('type', [
   scheduleHealthParamsSchema,
   restoreVerificationParamsSchema,
   restoreTestHistoryParamsSchema,
+  encryptionConfigParamsSchema,
 ]);
 export type ControlTestParams = z.output<typeof controlTestParamsSchema>;
 export type ControlTestType = ControlTestParams['type'];
@@ -37,6 +39,7 @@ const CONTROL_TESTS: ControlTestsByType = {
   'schedule-health': scheduleHealth,
   'restore-verification': restoreVerification,
   'restore-test-history': restoreTestHistory,
+  'encryption-config': encryptionConfig,
 };
 
 export const CONTROL_TEST_TYPES = Object.keys(CONTROL_TESTS) as ControlTestType[];

@@ -1,0 +1,126 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PostgresPort } from '../../lib/controls/ports.ts';
+import { envConnectionResolver, makePostgresPort } from '../../lib/postgres/postgres-port.ts';
+import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
+import { runTest } from './control-harness.ts';
+
+/**
+ * Turns TLS on in the throwaway server: a self-signed certificate readable by the server's OS user
+ * (the `postgres` user when the suite runs as root), then a configuration reload.
+ */
+async function enableTls(env: TestEnvironment, dir: string): Promise<void> {
+  const key = join(dir, 'server.key');
+  const cert = join(dir, 'server.crt');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '2',
+    ],
+    { stdio: 'ignore' },
+  );
+  chmodSync(dir, 0o755);
+  chmodSync(key, 0o600);
+  if (process.getuid?.() === 0) {
+    // Whoever owns the data directory runs the server; the key must belong to it.
+    const { rows } = await env.sql(
+      env.postgresUrl,
+      "SELECT setting FROM pg_settings WHERE name = 'data_directory'",
+    );
+    const stat = statSync(rows[0]?.setting as string);
+    chownSync(key, stat.uid, stat.gid);
+    chownSync(cert, stat.uid, stat.gid);
+  }
+  await env.sql(env.postgresUrl, `ALTER SYSTEM SET ssl_cert_file = '${cert}'`);
+  await env.sql(env.postgresUrl, `ALTER SYSTEM SET ssl_key_file = '${key}'`);
+  await env.sql(env.postgresUrl, 'ALTER SYSTEM SET ssl = on');
+  await env.sql(env.postgresUrl, 'SELECT pg_reload_conf()');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+describe('encryption-config', () => {
+  let env: TestEnvironment;
+  let postgres: PostgresPort;
+  let dir: string;
+  const run = (target: string, test: Record<string, unknown> = {}) =>
+    runTest({
+      test: { type: 'encryption-config', target, ...test },
+      cadence: 'quarterly',
+      periodKey: '2026-Q3',
+      asOf: '2026-10-01T00:10:00Z',
+      ports: { postgres },
+    });
+
+  beforeAll(async () => {
+    env = await startTestEnvironment();
+    dir = mkdtempSync(join(tmpdir(), 'soc2-tls-'));
+    const plain = env.postgresUrl;
+    const tls = `${plain}?sslmode=require&uselibpqcompat=true`;
+    postgres = makePostgresPort(
+      [
+        { name: 'plain', connection: { env: 'PLAIN_URL' }, statementTimeoutMs: 5000 },
+        { name: 'tls', connection: { env: 'TLS_URL' }, statementTimeoutMs: 5000 },
+        { name: 'down', connection: { env: 'DOWN_URL' }, statementTimeoutMs: 5000 },
+      ],
+      envConnectionResolver({ PLAIN_URL: plain, TLS_URL: tls, DOWN_URL: 'postgres://x:y@127.0.0.1:1/none' }),
+      { connectTimeoutMs: 2000 },
+    );
+  });
+  afterAll(async () => {
+    await env?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails when the server has TLS off', async () => {
+    const { outcome } = await run('plain');
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'ssl is off on "plain": connections cannot be encrypted',
+      'this check\'s own connection to "plain" is not encrypted',
+    ]);
+    expect(outcome.figures).toMatchObject({ ssl: false, unencrypted: 1 });
+  });
+
+  it('passes once TLS is on and this connection uses it', async () => {
+    await enableTls(env, dir);
+    const { outcome } = await run('tls');
+    expect(outcome.reasons).toEqual([]);
+    expect(outcome.verdict).toBe('pass');
+    expect(outcome.figures).toMatchObject({ ssl: true, ownConnectionTls: 'TLSv1.3', unencrypted: 0 });
+  });
+
+  it('fails a plaintext connection to a TLS server and a weak minimum TLS version', async () => {
+    await env.sql(env.postgresUrl, "ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1'");
+    await env.sql(env.postgresUrl, 'SELECT pg_reload_conf()');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const { outcome } = await run('plain');
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'ssl_min_protocol_version is TLSv1 on "plain", older than TLSv1.2',
+      'this check\'s own connection to "plain" is not encrypted',
+    ]);
+  });
+
+  it('errors when the database is unreachable', async () => {
+    const { outcome } = await run('down');
+    expect(outcome.verdict).toBe('error');
+    expect(outcome.reasons[0]).toBe('database "down" is unreachable (ECONNREFUSED)');
+  });
+});
