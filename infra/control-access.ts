@@ -64,7 +64,7 @@ export function controlAccess(config: Config): ControlAccess {
   };
 
   for (const control of config.controls) {
-    if (/restore/.test(control.test.type)) listsRestoreJobs = true;
+    if (control.test.type === 'restore-test-history') listsRestoreJobs = true;
     visit(control.test);
   }
 

@@ -106,7 +106,7 @@ export interface Soc2EvidenceStackProps extends StackProps {
   readonly reserveConcurrency?: boolean;
   /**
    * Deploy the restore validator and its AWS Backup "Restore Job State Change" trigger.
-   * @default - true when a control's test type is a restore check
+   * @default - true when a control uses the `restore-test-history` test
    */
   readonly restoreValidation?: boolean;
   /**
@@ -131,8 +131,8 @@ export const FUNCTION_NAMES = [
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
-/** Control test types that validate restores get the AWS Backup restore-testing trigger. */
-const RESTORE_TEST_TYPE = /restore/;
+/** The control that counts AWS Backup restore tests; its results come from the restore validator. */
+const RESTORE_TEST_HISTORY = 'restore-test-history';
 
 /**
  * soc2-evidence on AWS: schedules dispatch due controls to a FIFO queue; the worker runs each
@@ -211,7 +211,8 @@ export class Soc2EvidenceStack extends Stack {
     this.addDispatcher();
     this.addWorker(props);
     const restoreValidation =
-      props.restoreValidation ?? config.controls.some((control) => RESTORE_TEST_TYPE.test(control.test.type));
+      props.restoreValidation ??
+      config.controls.some((control) => control.test.type === RESTORE_TEST_HISTORY);
     if (restoreValidation) this.addRestoreValidator();
     if (config.riskRegister) this.addRiskEvaluator();
     if (config.notifications?.slack) this.addSlackForwarder(config.notifications.slack.webhookSecretId);
@@ -288,6 +289,39 @@ export class Soc2EvidenceStack extends Stack {
         resources: ['*'],
       }),
     );
+    // Restore testing names the restored instance at run time: any instance or cluster of this account.
+    validator.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FindTheRestoredDatabase',
+        actions: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'],
+        resources: ['db', 'cluster'].map((resource) =>
+          this.formatArn({
+            service: 'rds',
+            resource,
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+      }),
+    );
+    acknowledge(
+      validator.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'backup:DescribeRestoreJob and backup:PutRestoreValidationResult take no resource ARN (restore jobs are ' +
+        'not IAM resources); the actions are read and report-only.',
+    );
+    for (const resource of ['db', 'cluster']) {
+      acknowledgeWildcardResource(
+        validator.role,
+        this.formatArn({
+          service: 'rds',
+          resource,
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+        'Describe-only: AWS Backup restore testing names the restored instance at run time.',
+      );
+    }
     new events.Rule(this, 'RestoreCompleted', {
       description: 'soc2-evidence: AWS Backup restore jobs that completed (restore testing)',
       eventPattern: {
@@ -437,6 +471,11 @@ export class Soc2EvidenceStack extends Stack {
           actions: ['backup:ListRestoreJobs'],
           resources: ['*'],
         }),
+      );
+      acknowledge(
+        role,
+        'AwsSolutions-IAM5[Resource::*]',
+        'backup:ListRestoreJobs takes no resource ARN; it is list-only, for the restore-test-history control.',
       );
     }
     for (const [index, location] of access.s3Reads.entries()) {

@@ -62,7 +62,12 @@ export function synthesizeStack(
 ): SynthesizedStack {
   const outdir = tempDir('out');
   try {
-    const app = new App({ outdir, context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] } });
+    // CDK's built-in CloudFormation validation costs seconds on a cold start; the app test keeps it on.
+    const app = new App({
+      outdir,
+      builtinCloudFormationValidation: false,
+      context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
+    });
     const stack = new Soc2EvidenceStack(app, 'Soc2Evidence', {
       ...props,
       config: parseConfig(rawConfig, 'test'),
