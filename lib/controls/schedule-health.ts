@@ -27,12 +27,6 @@ export type PeriodProblem =
       readonly attempts: number;
       readonly allErrors: boolean;
       readonly lastAttemptAt: string;
-    }
-  | {
-      readonly kind: 'premature';
-      readonly periodKey: string;
-      readonly periodEnd: string;
-      readonly lastAttemptAt: string;
     };
 
 export interface ControlHealth {
@@ -45,9 +39,9 @@ export interface ControlHealth {
 }
 
 /**
- * Pure: compares the periods a control owes with its stored verdicts. A verdict written before its
- * period ended cannot come from a scheduled run of that period and counts as a problem; a verdict
- * of `error` means the period was never actually checked.
+ * Pure: compares the periods a control owes with its stored verdicts. A period whose verdict is
+ * `error` was never actually checked: the run is stuck until an attempt gets through. (When a
+ * verdict was recorded is not judged: runs "as of" another instant, like the demo's, are legitimate.)
  */
 export function judgeControlSchedule(
   owed: readonly Period[],
@@ -62,14 +56,7 @@ export function judgeControlSchedule(
     const verdict = byKey.get(`${period.cadence}#${period.key}`);
     const periodEnd = period.end.toISOString();
     if (!verdict) problems.push({ kind: 'missing', periodKey: period.key, periodEnd });
-    else if (Date.parse(verdict.lastAttemptAt) < period.end.getTime()) {
-      problems.push({
-        kind: 'premature',
-        periodKey: period.key,
-        periodEnd,
-        lastAttemptAt: verdict.lastAttemptAt,
-      });
-    } else if (verdict.verdict === 'error') {
+    else if (verdict.verdict === 'error') {
       problems.push({
         kind: 'stuck',
         periodKey: period.key,
@@ -93,10 +80,6 @@ function describe(controlId: string, problems: readonly PeriodProblem[]): string
     if (problem.kind === 'stuck') {
       lines.push(
         `${controlId}: ${problem.periodKey} is stuck: ${problem.allErrors ? `all ${problem.attempts} attempts errored` : `the latest of ${problem.attempts} attempts errored`}`,
-      );
-    } else if (problem.kind === 'premature') {
-      lines.push(
-        `${controlId}: the ${problem.periodKey} verdict was recorded at ${problem.lastAttemptAt}, before the period ended`,
       );
     }
   }

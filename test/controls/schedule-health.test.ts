@@ -27,7 +27,7 @@ const CONTROLS: ControlConfig[] = [
   control('monthly-ok', 'monthly', '2026-09-15'),
   control('monthly-missing', 'monthly', '2026-08-01'),
   control('weekly-stuck', 'weekly', '2026-11-02'),
-  control('quarterly-premature', 'quarterly', '2026-07-01'),
+  control('quarterly-late', 'quarterly', '2026-07-01'),
   control('annual-no-date', 'annual'),
   control('daily-recent', 'daily', '2026-11-23'),
   control('schedule-health', 'daily', '2026-11-22'),
@@ -85,9 +85,12 @@ describe('schedule-health', () => {
     await record('monthly-missing', 'monthly', '2026-10', 'pass');
     await record('weekly-stuck', 'weekly', '2026-W45', 'pass');
     await record('weekly-stuck', 'weekly', '2026-W46', 'pass');
+    await record('weekly-stuck', 'weekly', '2026-W46', 'error', '2026-11-16T09:00:00.000Z');
     await record('weekly-stuck', 'weekly', '2026-W47', 'error', '2026-11-23T00:10:00.000Z');
     await record('weekly-stuck', 'weekly', '2026-W47', 'error', '2026-11-23T00:20:00.000Z');
-    await record('quarterly-premature', 'quarterly', '2026-Q3', 'pass', '2026-09-20T10:00:00.000Z');
+    await record('quarterly-late', 'quarterly', '2026-Q3', 'error', '2026-10-01T00:10:00.000Z');
+    await record('quarterly-late', 'quarterly', '2026-Q3', 'pass', '2026-10-02T08:00:00.000Z');
+    await record('monthly-ok', 'monthly', '2026-08', 'error');
     await record('annual-no-date', 'annual', '2025', 'pass');
     await record('schedule-health', 'daily', '2026-11-22', 'pass');
   });
@@ -104,19 +107,24 @@ describe('schedule-health', () => {
     ]);
   });
 
-  it('fails naming each control and period that is missing, stuck or recorded before the period ended', async () => {
+  it('fails naming each control and period that is missing or stuck, but not one whose retry succeeded', async () => {
     const { outcome, evidence } = await run({});
     expect(outcome.verdict).toBe('fail');
     expect(outcome.reasons).toEqual([
       'monthly-missing: no verdict for 2026-09',
+      'weekly-stuck: 2026-W46 is stuck: the latest of 2 attempts errored',
       'weekly-stuck: 2026-W47 is stuck: all 2 attempts errored',
-      'quarterly-premature: the 2026-Q3 verdict was recorded at 2026-09-20T10:00:00.000Z, before the period ended',
     ]);
     expect(
       evidence.entries
         .filter((e) => e.kind === 'api')
         .every((e) => e.kind === 'api' && e.operation === 'Query'),
     ).toBe(true);
+  });
+
+  it('only re-checks periods inside the lookback window', async () => {
+    const { outcome } = await run({ lookback: 'P10D' });
+    expect(outcome.reasons).toEqual(['weekly-stuck: 2026-W47 is stuck: all 2 attempts errored']);
   });
 
   it('owes a period only once the grace period after its end has passed', async () => {
