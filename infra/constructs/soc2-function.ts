@@ -127,6 +127,8 @@ export class Soc2Function extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
+      // Stack traces point at the TypeScript source through the bundled source map.
+      environment: { NODE_OPTIONS: '--enable-source-maps' },
       projectRoot: props.bundling.projectRoot,
       depsLockFilePath: props.bundling.depsLockFilePath,
       bundling: {
