@@ -510,7 +510,7 @@ describe('errors, never a pass, when the log cannot be checked', () => {
            FROM generate_series('2000-01-01'::timestamptz, '2100-01-01'::timestamptz, interval '1 millisecond') AS ts`,
     );
     const started = Date.now();
-    const run = await check({ table: 'endless_log' }, { ports: { postgres: portFor(url, 200) } });
+    const run = await check({ table: 'endless_log' }, { ports: { postgres: portFor(url, 500) } });
     expect(run.outcome.verdict).toBe('error');
     expect(run.outcome.reasons).toEqual([
       'period summary: query on "app" was cancelled by the statement timeout',

