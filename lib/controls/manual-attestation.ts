@@ -10,8 +10,8 @@ export const manualAttestationParamsSchema = z.strictObject({
   bucket: bucketNameSchema.optional(),
   /**
    * Where the evidence is uploaded, e.g. `attestations/incident-response/`. `{period}` is replaced
-   * by the period key (`attestations/incident-response/{period}/` -> `.../2026/`); with it, an upload
-   * into the period's folder counts even if it arrived after the period ended.
+   * by the period key (`attestations/incident-response/{period}/` -> `.../2026/`); with it, any upload
+   * into the period's folder counts, even one made after the period ended (its time is in the evidence).
    */
   prefix: keyPrefixSchema,
   /** What the owner must provide, quoted in the failure so the reminder says what to upload. */
@@ -30,9 +30,10 @@ async function run(params: ManualAttestationParams, context: ControlContext): Pr
   const periodFolder = params.prefix.includes('{period}');
   const prefix = params.prefix.replaceAll('{period}', period.key);
   const location = s3Uri(bucket, prefix);
-  // Without a per-period folder, the upload time is the only link to the period.
+  // Without a per-period folder, the upload time is the only link to the period. With one, the
+  // folder is the link: a late upload still counts (its upload time is in the evidence).
   const windowStart = periodFolder ? Number.NEGATIVE_INFINITY : period.start.getTime();
-  const windowEnd = periodFolder ? context.asOf.getTime() : periodCutoff(context).getTime();
+  const windowEnd = periodFolder ? Number.POSITIVE_INFINITY : periodCutoff(context).getTime();
 
   const listed = await objects.list(bucket, prefix, context.evidence);
   const inWindow = (object: StoredObject) =>
@@ -52,7 +53,7 @@ async function run(params: ManualAttestationParams, context: ControlContext): Pr
   const reasons: string[] = [];
   const warnings: string[] = [];
   if (accepted.length < params.minObjects) {
-    const window = periodFolder ? `by ${new Date(windowEnd).toISOString()}` : `during ${period.key}`;
+    const window = periodFolder ? `for ${period.key}` : `during ${period.key}`;
     reasons.push(
       `evidence not provided: expected ${params.expects} uploaded under ${location} ${window}` +
         (params.minObjects > 1 ? ` (${accepted.length} of ${params.minObjects} objects)` : ''),
@@ -76,7 +77,7 @@ async function run(params: ManualAttestationParams, context: ControlContext): Pr
       location,
       window: {
         from: Number.isFinite(windowStart) ? new Date(windowStart).toISOString() : null,
-        to: new Date(windowEnd).toISOString(),
+        to: Number.isFinite(windowEnd) ? new Date(windowEnd).toISOString() : null,
       },
       expects: params.expects,
       accepted: fingerprinted,

@@ -77,6 +77,15 @@ describe('manual-attestation', () => {
     expect((outcome.details as { location: string }).location).toContain(`/ir/${lastYear.key}/`);
   });
 
+  it("fails when the period's own folder is empty, even if other periods have evidence", async () => {
+    await upload(`ir2/${thisYear.key}/tabletop.pdf`, '%PDF-1.7 this year');
+    const { outcome } = await run(lastYear.key, { prefix: 'ir2/{period}/' });
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons[0]).toMatch(
+      new RegExp(`^evidence not provided: .* under s3://.*/ir2/${lastYear.key}/ for ${lastYear.key}$`),
+    );
+  });
+
   it('does not accept empty objects as evidence', async () => {
     await upload('empty/placeholder.txt', '');
     const { outcome } = await run(thisYear.key, { prefix: 'empty/' });
