@@ -33,6 +33,8 @@ export type EvidenceEntry =
       readonly rows: readonly unknown[];
       readonly startedAt: string;
       readonly durationMs: number;
+      /** Why the query failed, when it did: the failure is evidence too. */
+      readonly error?: string;
     }
   | {
       readonly kind: 'api';

@@ -74,7 +74,19 @@ export function makePostgresPort(
             try {
               result = await client.query(text, [...params]);
             } catch (error) {
-              throw new ControlCheckError(`${label}: ${describePgError(error, targetName)}`, { cause: error });
+              const cause = describePgError(error, targetName);
+              evidence.add({
+                kind: 'sql',
+                label,
+                target: targetName,
+                text: text.replace(/\s+/g, ' ').trim(),
+                params: [...params],
+                rows: [],
+                startedAt: startedAt.toISOString(),
+                durationMs: Date.now() - startedAt.getTime(),
+                error: cause,
+              });
+              throw new ControlCheckError(`${label}: ${cause}`, { cause: error });
             }
             evidence.add({
               kind: 'sql',
@@ -106,7 +118,9 @@ export function envConnectionResolver(env: Readonly<Record<string, string | unde
     if (!value) {
       throw new ControlCheckError(
         `no connection string for target "${target.name}": set ${name ?? '(no env configured)'}${
-          target.connection.secretId ? ` or run where Secrets Manager secret ${target.connection.secretId} is readable` : ''
+          target.connection.secretId
+            ? ` or run where Secrets Manager secret ${target.connection.secretId} is readable`
+            : ''
         }`,
       );
     }
