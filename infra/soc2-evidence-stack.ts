@@ -200,7 +200,7 @@ export class Soc2EvidenceStack extends Stack {
       ...(props.alarmEmails ? { alarmEmails: props.alarmEmails } : {}),
     });
     // CloudWatch publishes alarms to the encrypted alarm topic with the data key.
-    this.keys.allowServiceToUseDataKey('cloudwatch.amazonaws.com');
+    this.keys.allowServiceToUseDataKey('cloudwatch.amazonaws.com', { sourceAccountCondition: false });
     this.jobs = new JobsQueue(this, 'Jobs', {
       encryptionKey: dataKey,
       alarmTopic: this.notifications.alarmTopic,

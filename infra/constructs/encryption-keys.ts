@@ -71,17 +71,24 @@ export class EncryptionKeys extends Construct {
   }
 
   /**
-   * Lets an AWS service principal (CloudWatch alarms publishing to an encrypted topic, SNS
-   * delivering to an encrypted dead-letter queue) use the data key, only from this account.
+   * Lets an AWS service principal use the data key: EventBridge and SNS writing to an encrypted
+   * dead-letter queue (scoped to this account with `aws:SourceAccount`), CloudWatch publishing alarms
+   * to the encrypted alarm topic (AWS documents that grant without a source condition; the topic's
+   * own policy limits publishers to this account's alarms).
    */
-  allowServiceToUseDataKey(servicePrincipal: string): void {
+  allowServiceToUseDataKey(
+    servicePrincipal: string,
+    options: { readonly sourceAccountCondition?: boolean } = {},
+  ): void {
     this.dataKey.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: `Allow${servicePrincipal.split('.')[0]}ToUseTheKeyFromThisAccount`,
+        sid: `Allow${servicePrincipal.split('.')[0]}ToUseTheKey`,
         principals: [new iam.ServicePrincipal(servicePrincipal)],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+        ...((options.sourceAccountCondition ?? true)
+          ? { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }
+          : {}),
       }),
     );
   }
