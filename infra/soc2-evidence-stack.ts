@@ -11,6 +11,7 @@ import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Config } from '../lib/config/schema.ts';
+import { type FilterPolicy, slackForwarderFilterPolicy } from '../lib/notify/filter-policies.ts';
 import { CADENCES } from '../lib/periods/period.ts';
 import { AuditorRole } from './constructs/auditor-role.ts';
 import { CADENCE_CRON, LambdaSchedules } from './constructs/cadence-schedules.ts';
@@ -23,7 +24,7 @@ import {
 import { FailureQueue } from './constructs/failure-queue.ts';
 import { JobsQueue } from './constructs/jobs-queue.ts';
 import { acknowledge, acknowledgeWildcardResource } from './constructs/nag.ts';
-import { Notifications } from './constructs/notifications.ts';
+import { Notifications, subscriptionFilters } from './constructs/notifications.ts';
 import { ResultsTable } from './constructs/results-table.ts';
 import {
   bind,
@@ -215,7 +216,11 @@ export class Soc2EvidenceStack extends Stack {
       config.controls.some((control) => control.test.type === RESTORE_TEST_HISTORY);
     if (restoreValidation) this.addRestoreValidator();
     if (config.riskRegister) this.addRiskEvaluator();
-    if (config.notifications?.slack) this.addSlackForwarder(config.notifications.slack.webhookSecretId);
+    // Only owners with a Slack channel invoke the forwarder; with none, there is nothing to forward.
+    const slackFilter = slackForwarderFilterPolicy(config.owners);
+    if (config.notifications?.slack && slackFilter) {
+      this.addSlackForwarder(config.notifications.slack.webhookSecretId, slackFilter);
+    }
 
     this.output('EvidenceBucketName', this.evidence.bucket.bucketName, 'WORM evidence bucket');
     this.output('ResultsTableName', this.results.table.tableName, 'Verdicts and history');
@@ -373,7 +378,7 @@ export class Soc2EvidenceStack extends Stack {
   }
 
   /** Posts every notification to the owner's Slack channel through the incoming webhook. */
-  private addSlackForwarder(webhookSecretId: string): void {
+  private addSlackForwarder(webhookSecretId: string, filterPolicy: FilterPolicy): void {
     const failures = this.failureQueue('SlackDeliveryFailures', 'Slack deliveries');
     const forwarder = this.addFunction('slack-forwarder', {
       description: 'soc2-evidence: posts owner notifications to Slack through an incoming webhook',
@@ -391,7 +396,10 @@ export class Soc2EvidenceStack extends Stack {
       }),
     );
     this.notifications.topic.addSubscription(
-      new snsSubscriptions.LambdaSubscription(forwarder.function, { deadLetterQueue: failures }),
+      new snsSubscriptions.LambdaSubscription(forwarder.function, {
+        deadLetterQueue: failures,
+        filterPolicy: subscriptionFilters(filterPolicy),
+      }),
     );
     // SNS writes undeliverable notifications to the encrypted dead-letter queue.
     this.keys.allowServiceToUseDataKey('sns.amazonaws.com');

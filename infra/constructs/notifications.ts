@@ -5,6 +5,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { OwnerConfig } from '../../lib/config/schema.ts';
+import { type FilterPolicy, ownerFilterPolicy } from '../../lib/notify/filter-policies.ts';
 
 export interface NotificationsProps {
   /** Customer-managed key for both topics. */
@@ -13,7 +14,7 @@ export interface NotificationsProps {
   readonly owners: readonly OwnerConfig[];
   /**
    * The filter policy of an owner's subscription (on the `owner` message attribute).
-   * @default - `{ owner: [ownerId] }`
+   * @default - `ownerFilterPolicy(ownerId)` from lib/notify/filter-policies.ts: `{ owner: [ownerId] }`
    */
   readonly ownerFilterPolicy?: (ownerId: string) => Record<string, sns.SubscriptionFilter>;
   /**
@@ -73,8 +74,16 @@ export class Notifications extends Construct {
   }
 }
 
-// TODO(reconcile): use `ownerFilterPolicy` from lib/notify/filter-policies.ts once it lands, so the
-// deployed policy and the one the fauxqs delivery tests use are the same object.
+/** An SNS filter policy from `lib/notify/filter-policies.ts` as CDK subscription filters. */
+export function subscriptionFilters(policy: FilterPolicy): Record<string, sns.SubscriptionFilter> {
+  return Object.fromEntries(
+    Object.entries(policy).map(([attribute, values]) => [
+      attribute,
+      sns.SubscriptionFilter.stringFilter({ allowlist: [...values] }),
+    ]),
+  );
+}
+
 function defaultOwnerFilterPolicy(ownerId: string): Record<string, sns.SubscriptionFilter> {
-  return { owner: sns.SubscriptionFilter.stringFilter({ allowlist: [ownerId] }) };
+  return subscriptionFilters(ownerFilterPolicy(ownerId));
 }

@@ -573,11 +573,13 @@ describe('notifications and queues', () => {
     }
   });
 
-  it('forwards to Slack only when configured, with a dead-letter queue and its alarm', () => {
+  it('forwards to Slack only when configured, for owners with a channel, with a dead-letter queue and its alarm', () => {
     const failures = logicalId(full, 'AWS::SQS::Queue', 'SlackDeliveryFailures');
     full.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'lambda',
       TopicArn: { Ref: logicalId(full, 'AWS::SNS::Topic', 'NotificationsTopic') },
+      // Only owners with a Slack channel (devops has none) invoke the forwarder.
+      FilterPolicy: { owner: ['security'] },
       RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [failures, 'Arn'] } },
     });
     full.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
