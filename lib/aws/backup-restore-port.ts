@@ -73,9 +73,20 @@ export function makeBackupRestoreTests(client: BackupClient): RestoreTestsPort {
           nextToken = page.NextToken;
         } while (nextToken);
       } catch (error) {
-        throw new ControlCheckError(describeBackupError(error, 'listing AWS Backup restore jobs'), {
-          cause: error,
+        const reason = describeBackupError(error, 'listing AWS Backup restore jobs');
+        evidence.add({
+          kind: 'api',
+          label: 'restore jobs',
+          service: 'backup',
+          operation: 'ListRestoreJobs',
+          request: {
+            ByCreatedAfter: range.createdAfter.toISOString(),
+            ByCreatedBefore: range.createdBefore.toISOString(),
+          },
+          response: { error: (error as { name?: string }).name ?? 'Error', reason },
+          at: new Date().toISOString(),
         });
+        throw new ControlCheckError(reason, { cause: error });
       }
       evidence.add({
         kind: 'api',

@@ -40,6 +40,15 @@ export function makeIamAccessKeys(client: IAMClient): AccessKeysPort {
           name === 'AccessDenied' || name === 'AccessDeniedException'
             ? 'access denied (iam:ListAccessKeys)'
             : `${name}: ${(error as Error).message}`;
+        evidence.add({
+          kind: 'api',
+          label: `access keys of ${userName}`,
+          service: 'iam',
+          operation: 'ListAccessKeys',
+          request: { UserName: userName },
+          response: { error: name ?? 'Error', reason: why },
+          at,
+        });
         throw new ControlCheckError(`listing access keys of IAM user ${userName}: ${why}`, { cause: error });
       }
       evidence.add({

@@ -62,9 +62,17 @@ export function makeS3ObjectStore(s3: S3Client, defaultBucket: string): ObjectSt
           continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
         } while (continuationToken);
       } catch (error) {
-        throw new ControlCheckError(describeS3Error(error, `listing ${s3Uri(bucket, prefix)}`), {
-          cause: error,
+        const reason = describeS3Error(error, `listing ${s3Uri(bucket, prefix)}`);
+        evidence.add({
+          kind: 'api',
+          label: `list ${s3Uri(bucket, prefix)}`,
+          service: 's3',
+          operation: 'ListObjectsV2',
+          request: { Bucket: bucket, Prefix: prefix },
+          response: { error: (error as { name?: string }).name ?? 'Error', reason },
+          at: new Date().toISOString(),
         });
+        throw new ControlCheckError(reason, { cause: error });
       }
       evidence.add({
         kind: 'api',

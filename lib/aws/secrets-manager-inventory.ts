@@ -60,6 +60,15 @@ export function makeSecretsManagerInventory(client: SecretsManagerClient): Secre
           name === 'AccessDeniedException'
             ? 'access denied (secretsmanager:DescribeSecret)'
             : `${name}: ${(error as Error).message}`;
+        evidence.add({
+          kind: 'api',
+          label: `describe secret ${secretId}`,
+          service: 'secretsmanager',
+          operation: 'DescribeSecret',
+          request: { SecretId: secretId },
+          response: { error: name ?? 'Error', reason: why },
+          at,
+        });
         throw new ControlCheckError(`describing Secrets Manager secret ${secretId}: ${why}`, {
           cause: error,
         });

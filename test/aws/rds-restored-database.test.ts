@@ -42,18 +42,16 @@ describe('restored RDS database', () => {
   });
 
   it('uses the cluster endpoint for Aurora', async () => {
-    rds
-      .on(DescribeDBClustersCommand)
-      .resolves({
-        DBClusters: [
-          {
-            DBClusterIdentifier: 'c',
-            Status: 'available',
-            Endpoint: 'c.cluster-x.rds.amazonaws.com',
-            Port: 5433,
-          },
-        ],
-      });
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'c',
+          Status: 'available',
+          Endpoint: 'c.cluster-x.rds.amazonaws.com',
+          Port: 5433,
+        },
+      ],
+    });
     const endpoint = await findRdsEndpoint(
       client,
       'arn:aws:rds:us-east-1:111122223333:cluster:c',

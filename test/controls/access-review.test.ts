@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostgresPort } from '../../lib/controls/ports.ts';
 import { envConnectionResolver, makePostgresPort } from '../../lib/postgres/postgres-port.ts';
@@ -18,13 +19,16 @@ describe('access-review', () => {
       ports: { postgres },
     });
 
+  let url: string;
+
   beforeAll(async () => {
     env = await startTestEnvironment();
-    const url = await env.createDatabase('access_review');
+    url = await env.createDatabase('access_review');
     postgres = makePostgresPort(
       [
         { name: 'app', connection: { env: 'APP_URL' }, statementTimeoutMs: 5000 },
         { name: 'down', connection: { env: 'DOWN_URL' }, statementTimeoutMs: 5000 },
+        { name: 'impatient', connection: { env: 'APP_URL' }, statementTimeoutMs: 300 },
       ],
       envConnectionResolver({ APP_URL: url, DOWN_URL: 'postgres://nobody:x@127.0.0.1:1/none' }),
       { connectTimeoutMs: 2000 },
@@ -105,6 +109,22 @@ describe('access-review', () => {
     const { outcome } = await run({ target: 'down' });
     expect(outcome.verdict).toBe('error');
     expect(outcome.reasons[0]).toBe('database "down" is unreachable (ECONNREFUSED)');
+  });
+
+  it('errors naming the statement timeout when a query waits too long', async () => {
+    // Another session holds a lock on the table, so the count query waits until it is cancelled.
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
+      const { outcome } = await run({ target: 'impatient', columns: { createdAt: 'created_at' } });
+      expect(outcome.verdict).toBe('error');
+      expect(outcome.reasons[0]).toMatch(/query on "impatient" was cancelled by the statement timeout$/);
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
   });
 
   it('rejects identifiers that are not plain SQL identifiers', async () => {
