@@ -191,7 +191,8 @@ export class Soc2EvidenceStack extends Stack {
     this.auditor = new AuditorRole(this, 'Auditor', {
       bucket: this.evidence.bucket,
       encryptionKey: dataKey,
-      readablePrefixes: Object.values(EVIDENCE_BUCKET_PREFIXES),
+      // evidence/ includes the public keys (evidence/_public-keys/).
+      readablePrefixes: [EVIDENCE_BUCKET_PREFIXES.evidence, EVIDENCE_BUCKET_PREFIXES.exports],
       requireMfa: props.auditorRequiresMfa ?? false,
       ...(props.auditorPrincipalArns ? { trustedPrincipalArns: props.auditorPrincipalArns } : {}),
     });
@@ -435,10 +436,8 @@ export class Soc2EvidenceStack extends Stack {
     bind(
       runner.function,
       resultsTable(this.results.table, 'readWrite'),
-      evidenceWriter(this.evidence.bucket, this.keys.dataKey, [
-        EVIDENCE_BUCKET_PREFIXES.evidence,
-        EVIDENCE_BUCKET_PREFIXES.publicKeys,
-      ]),
+      // Artifacts, manifests, signatures and the public keys (evidence/_public-keys/) all sit under evidence/.
+      evidenceWriter(this.evidence.bucket, this.keys.dataKey, [EVIDENCE_BUCKET_PREFIXES.evidence]),
       notificationsTopic(this.notifications.topic),
       signingKey(this.keys.signingKey),
     );

@@ -2,17 +2,18 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { EXPORTS_PREFIX, PUBLIC_KEYS_PREFIX } from '../../lib/evidence/evidence-layout.ts';
 import { EVIDENCE_PREFIX } from '../../lib/evidence/evidence-recorder.ts';
 
 /**
- * Key prefixes of the evidence bucket. Grants are scoped to these, never to the whole bucket.
- * `evidence/` comes from the recorder's key layout; the public keys and exports prefixes are the
- * ones issue 4 specifies (move them to lib/evidence when a module there owns them).
+ * Key prefixes of the evidence bucket, from the evidence layout (lib/evidence/evidence-layout.ts).
+ * Grants are scoped to these, never to the whole bucket. Public keys live inside `evidence/`
+ * (`evidence/_public-keys/`), so one `aws s3 sync` of `evidence/` brings everything to verify.
  */
 export const EVIDENCE_BUCKET_PREFIXES = {
   evidence: EVIDENCE_PREFIX,
-  publicKeys: 'public-keys/',
-  exports: 'exports/',
+  publicKeys: PUBLIC_KEYS_PREFIX,
+  exports: EXPORTS_PREFIX,
 } as const;
 
 /** Storage classes evidence may move to after its active period. */

@@ -322,10 +322,8 @@ describe('least privilege', () => {
     expect(statements).toContainEqual(
       expect.objectContaining({
         Action: 's3:PutObject',
-        Resource: [
-          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/evidence/*']] },
-          { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/public-keys/*']] },
-        ],
+        // Public keys are published under evidence/_public-keys/, inside the same grant.
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucket, 'Arn'] }, '/evidence/*']] },
       }),
     );
     expect(statements).toContainEqual(
@@ -712,7 +710,7 @@ describe('AWS Backup restore testing', () => {
 });
 
 describe('auditor role', () => {
-  it('can list and read the evidence, public keys and exports prefixes, and nothing else', () => {
+  it('can list and read the evidence (public keys included) and exports prefixes, and nothing else', () => {
     const roleId = logicalId(minimal, 'AWS::IAM::Role', 'AuditorRole');
     const role = minimal.json.Resources[roleId]?.Properties as {
       Policies: { PolicyDocument: { Statement: Statement[] } }[];
@@ -732,15 +730,15 @@ describe('auditor role', () => {
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
     const bucketArn = { 'Fn::GetAtt': [logicalId(minimal, 'AWS::S3::Bucket', 'EvidenceBucket'), 'Arn'] };
     const readable = statements.find((s) => actionsOf([s]).includes('s3:GetObject'))?.Resource as unknown[];
-    expect(readable).toHaveLength(3);
+    expect(readable).toHaveLength(2);
     expect(readable).toEqual(
       expect.arrayContaining(
-        ['evidence/*', 'public-keys/*', 'exports/*'].map((p) => ({ 'Fn::Join': ['', [bucketArn, `/${p}`]] })),
+        ['evidence/*', 'exports/*'].map((p) => ({ 'Fn::Join': ['', [bucketArn, `/${p}`]] })),
       ),
     );
     expect(statements.find((s) => actionsOf([s]).includes('s3:ListBucket'))?.Condition).toEqual({
       StringLike: {
-        's3:prefix': ['evidence/', 'evidence/*', 'public-keys/', 'public-keys/*', 'exports/', 'exports/*'],
+        's3:prefix': ['evidence/', 'evidence/*', 'exports/', 'exports/*'],
       },
     });
     // No grant elsewhere in the stack widens it.
