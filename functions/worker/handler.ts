@@ -2,9 +2,9 @@ import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { makeRunDeps } from '../../lib/app/make-run-deps.ts';
 import { makeAwsClients } from '../../lib/aws/clients.ts';
+import { secretConnectionResolver } from '../../lib/aws/secret-connection-resolver.ts';
 import { embeddedConfig } from '../../lib/config/embedded-config.ts';
 import { jsonLogger } from '../../lib/logger.ts';
-import { envConnectionResolver } from '../../lib/postgres/postgres-port.ts';
 import { processJobBatch } from '../../lib/runs/process-job-batch.ts';
 import { loadRuntimeResources } from '../../lib/runtime-env.ts';
 
@@ -14,7 +14,7 @@ const deps = makeRunDeps({
   config: embeddedConfig(),
   resources: loadRuntimeResources(process.env, ['resultsTable', 'evidenceBucket', 'notificationsTopicArn']),
   clients,
-  resolveConnection: envConnectionResolver(process.env),
+  resolveConnection: secretConnectionResolver(clients.secretsManager, process.env),
   log: jsonLogger(),
 });
 

@@ -1,6 +1,6 @@
 import type { AwsClients } from '../aws/clients.ts';
 import type { Config } from '../config/schema.ts';
-import type { ControlPorts } from '../controls/ports.ts';
+import { makeControlPorts } from '../controls/make-control-ports.ts';
 import { makeDynamoChainHeads } from '../evidence/dynamodb-chain-heads.ts';
 import { makeS3EvidenceRecorder } from '../evidence/s3-evidence-recorder.ts';
 import type { Logger } from '../logger.ts';
@@ -20,6 +20,12 @@ export interface RunDepsInput {
   readonly resolveConnection: ConnectionResolver;
   readonly log: Logger;
   readonly clock?: () => Date;
+  /**
+   * Whether controls may call AWS account APIs (Secrets Manager, IAM, Backup). Off for the local
+   * emulators, where those tests then report `error` instead of calling AWS with dummy keys.
+   * @default true
+   */
+  readonly awsApis?: boolean;
   /** Signs evidence manifests. @default KMS when `resources.signingKeyId` is set, else a key generated for this process */
   readonly signer?: ManifestSigner;
 }
@@ -29,7 +35,9 @@ export function makeRunDeps(input: RunDepsInput): RunControlDeps {
   const { config, resources, clients } = input;
   const results = makeDynamoResultsStore(clients.dynamodb, resources.resultsTable);
   const postgres = makePostgresPort(config.targets, input.resolveConnection);
-  const ports: ControlPorts = { postgres };
+  const ports = makeControlPorts(config, clients, postgres, results, resources.evidenceBucket, {
+    awsApis: input.awsApis ?? true,
+  });
   return {
     config,
     ports,

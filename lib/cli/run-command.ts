@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { makeRunDeps } from '../app/make-run-deps.ts';
 import { makeAwsClients } from '../aws/clients.ts';
+import { secretConnectionResolver } from '../aws/secret-connection-resolver.ts';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
 import { jsonLogger, silentLogger } from '../logger.ts';
 import { CADENCES, type Cadence } from '../periods/period.ts';
-import { envConnectionResolver } from '../postgres/postgres-port.ts';
 import { dueJobs, UnknownControlError } from '../runs/dispatch-due-controls.ts';
 import { processJobBatch } from '../runs/process-job-batch.ts';
 import type { ControlRunReport, RunControlDeps } from '../runs/run-control.ts';
@@ -93,11 +93,12 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
       'evidenceBucket',
       'notificationsTopicArn',
     ]);
+    const clients = makeAwsClients(io.env);
     const deps = makeRunDeps({
       config,
       resources,
-      clients: makeAwsClients(io.env),
-      resolveConnection: envConnectionResolver(io.env),
+      clients,
+      resolveConnection: secretConnectionResolver(clients.secretsManager, io.env),
       log: parsed.values.json ? silentLogger : jsonLogger(io.stderr),
     });
     const { reports, failedJobs } = await runCadences(deps, {

@@ -18,6 +18,7 @@ import { dispatchDueControls } from '../runs/dispatch-due-controls.ts';
 import type { ControlRunReport } from '../runs/run-control.ts';
 import { createDemoDatabases } from './demo-databases.ts';
 import { seedAuditLog } from './seed-audit-log.ts';
+import { seedControlDemoData } from './seed-control-data.ts';
 
 export interface DemoOptions {
   readonly config: Config;
@@ -82,7 +83,7 @@ async function evidenceHashMatches(
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const started = Date.now();
   const { print, config, asOf } = options;
-  const services = await startLocalServices({ databaseUrl: options.databaseUrl });
+  const services = await startLocalServices({ databaseUrl: options.databaseUrl, tls: true });
   let keepRunning = false;
   try {
     const clients = makeAwsClients(services.awsEnv);
@@ -104,10 +105,21 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       } finally {
         await app.end();
       }
+      const controlData = await seedControlDemoData({
+        appDatabaseUrl: databases.appUrl,
+        restoredDatabaseUrl: databases.restoredUrl,
+        s3: clients.s3,
+        bucket: resources.evidenceBucket,
+        asOf,
+      });
       print(
         `Local services up (PostgreSQL ${services.ownsPostgres ? 'embedded' : 'from DATABASE_URL'}, dynalite, fauxqs); ` +
           `seeded ${seeded.toLocaleString('en-US')} audit_log events with a 4.5 h gap on ${gapStart.toISOString()}.`,
       );
+      print('Deliberate failures in the demo data:');
+      print('  - audit-log-completeness: the 4.5 h silence above');
+      for (const [control, failure] of Object.entries(controlData.deliberateFailures))
+        print(`  - ${control}: ${failure}`);
 
       const env = { DATABASE_URL: databases.appUrl, RESTORE_DATABASE_URL: databases.restoredUrl };
       const deps = makeRunDeps({
@@ -116,15 +128,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         clients,
         resolveConnection: envConnectionResolver(env),
         log: silentLogger,
+        awsApis: false,
         // The demo plays the scheduled run at the demo date, so "now" is that date, not today.
         clock: () => new Date(asOf.getTime() + (Date.now() - started)),
       });
       const queue = makeSqsJobQueue(clients.sqs, resources.jobsQueueUrl);
-      const cadences = CADENCES.filter((cadence) =>
-        config.controls.some((control) => control.cadence === cadence),
+      // Daily last: its schedule-health control checks that the other cadences' runs happened.
+      const cadences = [...CADENCES.filter((cadence) => cadence !== 'daily'), 'daily' as const].filter(
+        (cadence) => config.controls.some((control) => control.cadence === cadence),
       );
-      for (const cadence of cadences) await dispatchDueControls(config, { cadence, asOf }, queue);
-      const { reports } = await drainJobQueue(clients.sqs, resources.jobsQueueUrl, deps);
+      const reports: ControlRunReport[] = [];
+      for (const cadence of cadences) {
+        await dispatchDueControls(config, { cadence, asOf }, queue);
+        reports.push(...(await drainJobQueue(clients.sqs, resources.jobsQueueUrl, deps)).reports);
+      }
 
       // A second run of the same month must add an attempt, not a second verdict.
       const rerunOf = reports.find((report) => report.job.cadence === 'monthly');

@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, chown, mkdtemp, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +23,11 @@ export interface LocalServicesOptions {
   readonly databaseUrl?: string;
   /** @default 'us-east-1' */
   readonly region?: string;
+  /**
+   * Serve the embedded PostgreSQL over TLS with a throwaway self-signed certificate (needs
+   * `openssl`), so the encryption-in-transit control sees what production has. @default false
+   */
+  readonly tls?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -36,13 +42,51 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
+/** A self-signed P-256 certificate for localhost, owned by whoever owns the data directory. */
+async function writeSelfSignedCertificate(
+  dir: string,
+  owner: { uid: number; gid: number },
+): Promise<string[]> {
+  const key = join(dir, 'server.key');
+  const cert = join(dir, 'server.crt');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-subj',
+      '/CN=localhost',
+      '-days',
+      '2',
+    ],
+    { stdio: 'ignore' },
+  );
+  await chmod(key, 0o600);
+  if (process.getuid?.() === 0) {
+    await chown(key, owner.uid, owner.gid);
+    await chown(cert, owner.uid, owner.gid);
+  }
+  return ['-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`];
+}
+
+async function startPostgres(tls: boolean): Promise<{ url: string; stop: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'soc2-evidence-pg-'));
   // initdb runs as the `postgres` OS user when we are root; mkdtemp's 0700 would lock it out.
   await chmod(dir, 0o755);
   const port = await freePort();
   const password = `local-${Math.random().toString(36).slice(2)}`;
+  const postgresFlags: string[] = [];
   const server = new EmbeddedPostgres({
+    postgresFlags,
     databaseDir: join(dir, 'data'),
     port,
     user: 'postgres',
@@ -52,15 +96,22 @@ async function startPostgres(): Promise<{ url: string; stop: () => Promise<void>
     onLog: () => {},
     onError: () => {},
   });
+  let sslmode = '';
   try {
     await server.initialise();
+    if (tls) {
+      // The flags array is read at start(), after initdb has created the data directory's owner.
+      postgresFlags.push(...(await writeSelfSignedCertificate(dir, await stat(join(dir, 'data')))));
+      // Encrypted but unverified: the certificate is minted for this run and trusted by no CA.
+      sslmode = '?sslmode=no-verify';
+    }
     await server.start();
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw new Error('could not start the embedded PostgreSQL server', { cause: error });
   }
   return {
-    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres${sslmode}`,
     stop: async () => {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
@@ -90,7 +141,7 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     let postgresUrl = options.databaseUrl;
     const ownsPostgres = options.postgres !== false && postgresUrl === undefined;
     if (ownsPostgres) {
-      const postgres = await startPostgres();
+      const postgres = await startPostgres(options.tls ?? false);
       stops.push(postgres.stop);
       postgresUrl = postgres.url;
     }
