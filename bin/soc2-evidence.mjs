@@ -2,6 +2,8 @@
 // The CLI runs the TypeScript sources directly through tsx, so the package ships no build step.
 import { register } from 'tsx/esm/api';
 
+// The demo talks only to local emulators; the SDK's Node 22 notice is noise there, not a risk.
+if (process.argv[2] === 'demo') process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
 const { main } = await import('../lib/cli/main.ts');
 try {
