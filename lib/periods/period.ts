@@ -28,8 +28,18 @@ const LUXON_UNIT = {
   annual: 'year',
 } as const satisfies Record<Cadence, string>;
 
+// luxon checks a zone by building an Intl.DateTimeFormat (~30 KB of native ICU memory the GC does
+// not see) on every call; period arithmetic asks thousands of times, so remember the answers.
+const zoneValidity = new Map<string, boolean>();
+
 export function isValidTimeZone(zone: string): boolean {
-  return IANAZone.isValidZone(zone);
+  let valid = zoneValidity.get(zone);
+  if (valid === undefined) {
+    valid = IANAZone.isValidZone(zone);
+    if (zoneValidity.size >= 256) zoneValidity.clear();
+    zoneValidity.set(zone, valid);
+  }
+  return valid;
 }
 
 function assertTimeZone(timeZone: string): void {
