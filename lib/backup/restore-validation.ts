@@ -7,8 +7,8 @@ import type { PostgresPort, RestoreJobSummary } from '../controls/ports.ts';
 import { planMatches, type RestoreTestHistoryParams } from '../controls/restore-test-history.ts';
 import { redactConnectionStrings } from '../postgres/postgres-port.ts';
 import { verifyRestore } from '../restore/verify-restore.ts';
-import { failureNotification, type RunControlDeps } from '../runs/run-control.ts';
-import { type AttemptRecord, newRunId, type RunResult } from '../runs/run-record.ts';
+import { failureNotification, type RunControlDeps, recordOutcome } from '../runs/run-control.ts';
+import { newRunId } from '../runs/run-record.ts';
 
 /**
  * The EventBridge event AWS Backup sends when a restore job changes state. Only the fields used are
@@ -185,39 +185,24 @@ export async function validateRestoreJob(
   const completed = job.completionDate ?? finishedAt;
   const day = DateTime.fromJSDate(completed, { zone: deps.config.timeZone }).startOf('day');
   const periodKey = day.toFormat('yyyy-MM-dd');
-  const runId = newRunId(startedAt);
-  const run: RunResult = {
-    controlId: control.id,
-    criteria: control.criteria,
-    owner: control.owner,
-    cadence: 'daily',
-    periodKey,
-    periodStart: day.toJSDate().toISOString(),
-    periodEnd: day.plus({ days: 1 }).toJSDate().toISOString(),
-    runId,
-    asOf: completed.toISOString(),
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    outcome,
-    entries: evidence.entries,
-  };
-  const stored = await deps.evidence.record(run);
-  const attempt: AttemptRecord = {
-    controlId: control.id,
-    cadence: 'daily',
-    periodKey,
-    periodStart: run.periodStart,
-    periodEnd: run.periodEnd,
-    verdict: outcome.verdict,
-    reasons: outcome.reasons,
-    warnings: outcome.warnings,
-    figures: outcome.figures,
-    runId,
-    startedAt: run.startedAt,
-    finishedAt: run.finishedAt,
-    ...stored,
-  };
-  const verdict = await deps.results.recordAttempt(attempt);
+  const { attempt, stored, verdict } = await recordOutcome(
+    {
+      control,
+      period: {
+        cadence: 'daily',
+        key: periodKey,
+        start: day.toJSDate(),
+        end: day.plus({ days: 1 }).toJSDate(),
+      },
+      runId: newRunId(startedAt),
+      asOf: completed.toISOString(),
+      startedAt,
+      finishedAt,
+      outcome,
+      entries: evidence.entries,
+    },
+    deps,
+  );
 
   const validationStatus: ValidationStatus = outcome.verdict === 'pass' ? 'SUCCESSFUL' : 'FAILED';
   await deps.backup.putRestoreValidationResult(
@@ -236,7 +221,7 @@ export async function validateRestoreJob(
   if (outcome.verdict !== 'pass') {
     const base = failureNotification(
       control,
-      { controlId: control.id, cadence: 'daily', periodKey, asOf: run.asOf },
+      { controlId: control.id, cadence: 'daily', periodKey, asOf: completed.toISOString() },
       { ...attempt, attempts: verdict.attempts },
     );
     notificationIds.push(

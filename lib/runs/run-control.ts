@@ -1,15 +1,26 @@
 import type { Config, ControlConfig } from '../config/schema.ts';
-import { type ControlOutcome, EvidenceLog, errorOutcome } from '../controls/control-test.ts';
+import {
+  type ControlOutcome,
+  type EvidenceEntry,
+  EvidenceLog,
+  errorOutcome,
+} from '../controls/control-test.ts';
 import type { ControlPorts } from '../controls/ports.ts';
 import { runControlTest } from '../controls/registry.ts';
 import type { EvidenceRecorder } from '../evidence/evidence-recorder.ts';
 import type { Logger } from '../logger.ts';
 import type { Notification, Notifier } from '../notify/notification.ts';
-import { periodFromKey } from '../periods/period.ts';
+import { type Period, periodFromKey } from '../periods/period.ts';
 import { redactConnectionStrings } from '../postgres/postgres-port.ts';
 import type { ResultsStore } from '../stores/dynamodb-results.ts';
 import { type ControlJob, InvalidJobError } from './control-job.ts';
-import { type AttemptRecord, newRunId, type RunResult, type VerdictRecord } from './run-record.ts';
+import {
+  type AttemptRecord,
+  newRunId,
+  type RunResult,
+  type StoredEvidence,
+  type VerdictRecord,
+} from './run-record.ts';
 
 export interface RunControlDeps {
   readonly config: Config;
@@ -73,6 +84,69 @@ export function failureNotification(
   };
 }
 
+/** One finished check, ready to be stored. */
+export interface OutcomeToRecord {
+  readonly control: ControlConfig;
+  readonly period: Pick<Period, 'cadence' | 'key' | 'start' | 'end'>;
+  readonly runId: string;
+  readonly asOf: string;
+  readonly startedAt: Date;
+  readonly finishedAt: Date;
+  readonly outcome: ControlOutcome;
+  readonly entries: readonly EvidenceEntry[];
+}
+
+export interface RecordedOutcome {
+  readonly attempt: AttemptRecord;
+  readonly stored: StoredEvidence;
+  readonly verdict: VerdictRecord;
+}
+
+/**
+ * Stores a finished check: evidence first (S3), then the attempt and the period's verdict
+ * (DynamoDB). If the evidence write throws, nothing is recorded and the caller's event is retried.
+ * Shared by scheduled runs and event-driven ones (AWS Backup restore tests).
+ */
+export async function recordOutcome(
+  input: OutcomeToRecord,
+  deps: Pick<RunControlDeps, 'evidence' | 'results'>,
+): Promise<RecordedOutcome> {
+  const { control, period, outcome } = input;
+  const run: RunResult = {
+    controlId: control.id,
+    criteria: control.criteria,
+    owner: control.owner,
+    cadence: period.cadence,
+    periodKey: period.key,
+    periodStart: period.start.toISOString(),
+    periodEnd: period.end.toISOString(),
+    runId: input.runId,
+    asOf: input.asOf,
+    startedAt: input.startedAt.toISOString(),
+    finishedAt: input.finishedAt.toISOString(),
+    outcome,
+    entries: input.entries,
+  };
+  const stored = await deps.evidence.record(run);
+  const attempt: AttemptRecord = {
+    controlId: control.id,
+    cadence: period.cadence,
+    periodKey: period.key,
+    periodStart: run.periodStart,
+    periodEnd: run.periodEnd,
+    verdict: outcome.verdict,
+    reasons: outcome.reasons,
+    warnings: outcome.warnings,
+    figures: outcome.figures,
+    runId: input.runId,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
+    ...stored,
+  };
+  const verdict = await deps.results.recordAttempt(attempt);
+  return { attempt, stored, verdict };
+}
+
 /**
  * Runs one control for one period: test, then evidence (S3), then verdict (DynamoDB), then
  * notification. Evidence comes first so a verdict never points at evidence that is missing; if the
@@ -112,38 +186,10 @@ export async function runControl(job: ControlJob, deps: RunControlDeps): Promise
   }
   const finishedAt = clock();
 
-  const run: RunResult = {
-    controlId: control.id,
-    criteria: control.criteria,
-    owner: control.owner,
-    cadence: job.cadence,
-    periodKey: period.key,
-    periodStart: period.start.toISOString(),
-    periodEnd: period.end.toISOString(),
-    runId,
-    asOf: job.asOf,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
-    outcome,
-    entries: evidenceLog.entries,
-  };
-  const stored = await deps.evidence.record(run);
-  const attempt: AttemptRecord = {
-    controlId: control.id,
-    cadence: job.cadence,
-    periodKey: period.key,
-    periodStart: run.periodStart,
-    periodEnd: run.periodEnd,
-    verdict: outcome.verdict,
-    reasons: outcome.reasons,
-    warnings: outcome.warnings,
-    figures: outcome.figures,
-    runId,
-    startedAt: run.startedAt,
-    finishedAt: run.finishedAt,
-    ...stored,
-  };
-  const verdict = await deps.results.recordAttempt(attempt);
+  const { attempt, stored, verdict } = await recordOutcome(
+    { control, period, runId, asOf: job.asOf, startedAt, finishedAt, outcome, entries: evidenceLog.entries },
+    deps,
+  );
   deps.log.info('control run recorded', {
     controlId: control.id,
     periodKey: period.key,
