@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ReminderLedger, SentDigestRecord } from '../risks/ports.ts';
 import type { LedgerEntry } from '../risks/reminders.ts';
-import { queryAll, stripTableKeys } from './dynamodb-risks.ts';
+import { queryAll, stripTableKeys } from './dynamodb-query.ts';
 import { keys, RESULTS_TABLE } from './results-table-design.ts';
 
 const { partitionKey, sortKey } = RESULTS_TABLE;

@@ -1,6 +1,7 @@
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Cadence } from '../periods/period.ts';
 import type { AttemptRecord, VerdictRecord } from '../runs/run-record.ts';
+import { queryAll, stripTableKeys } from './dynamodb-query.ts';
 import { keys, RESULTS_TABLE } from './results-table-design.ts';
 
 /** Read and write verdicts and their attempt history. Every read is a Query. */
@@ -15,33 +16,6 @@ export interface ResultsStore {
 }
 
 const { partitionKey, sortKey, periodIndex } = RESULTS_TABLE;
-
-function stripKeys<T>(item: Record<string, unknown>): T {
-  const {
-    [partitionKey]: _pk,
-    [sortKey]: _sk,
-    [periodIndex.partitionKey]: _g1,
-    [periodIndex.sortKey]: _g2,
-    itemType: _t,
-    ...rest
-  } = item;
-  return rest as T;
-}
-
-async function queryAll(
-  client: DynamoDBDocumentClient,
-  input: ConstructorParameters<typeof QueryCommand>[0],
-  limit = Number.POSITIVE_INFINITY,
-): Promise<Record<string, unknown>[]> {
-  const items: Record<string, unknown>[] = [];
-  let exclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: exclusiveStartKey }));
-    items.push(...(page.Items ?? []));
-    exclusiveStartKey = page.LastEvaluatedKey;
-  } while (exclusiveStartKey && items.length < limit);
-  return items.slice(0, limit);
-}
 
 export function makeDynamoResultsStore(client: DynamoDBDocumentClient, tableName: string): ResultsStore {
   return {
@@ -105,7 +79,7 @@ export function makeDynamoResultsStore(client: DynamoDBDocumentClient, tableName
             }),
           );
         });
-      return stripKeys<VerdictRecord>(updated.Attributes ?? {});
+      return stripTableKeys<VerdictRecord>(updated.Attributes ?? {});
     },
 
     async verdictFor(controlId, cadence, periodKey) {
@@ -119,7 +93,7 @@ export function makeDynamoResultsStore(client: DynamoDBDocumentClient, tableName
         },
         ConsistentRead: true,
       });
-      return items[0] ? stripKeys<VerdictRecord>(items[0]) : undefined;
+      return items[0] ? stripTableKeys<VerdictRecord>(items[0]) : undefined;
     },
 
     async verdictsOf(controlId, options = {}) {
@@ -134,7 +108,7 @@ export function makeDynamoResultsStore(client: DynamoDBDocumentClient, tableName
         },
         options.limit,
       );
-      return items.map((item) => stripKeys<VerdictRecord>(item));
+      return items.map((item) => stripTableKeys<VerdictRecord>(item));
     },
 
     async verdictsForPeriod(cadence, periodKey) {
@@ -145,7 +119,7 @@ export function makeDynamoResultsStore(client: DynamoDBDocumentClient, tableName
         ExpressionAttributeNames: { '#pk': periodIndex.partitionKey },
         ExpressionAttributeValues: { ':pk': keys.period(cadence, periodKey) },
       });
-      return items.map((item) => stripKeys<VerdictRecord>(item));
+      return items.map((item) => stripTableKeys<VerdictRecord>(item));
     },
 
     async attemptsFor(controlId, cadence, periodKey) {
@@ -159,7 +133,7 @@ export function makeDynamoResultsStore(client: DynamoDBDocumentClient, tableName
         },
         ConsistentRead: true,
       });
-      return items.map((item) => stripKeys<AttemptRecord>(item));
+      return items.map((item) => stripTableKeys<AttemptRecord>(item));
     },
   };
 }

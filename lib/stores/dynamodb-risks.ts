@@ -1,12 +1,7 @@
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { RegisterEvaluation } from '../risks/evaluate-register.ts';
 import type { EvaluationSummary, RiskStore, StoredFinding, StoredSubjectState } from '../risks/ports.ts';
+import { queryAll, stripTableKeys } from './dynamodb-query.ts';
 import { keys, RESULTS_TABLE } from './results-table-design.ts';
 
 const { partitionKey, sortKey, periodIndex } = RESULTS_TABLE;
@@ -16,34 +11,6 @@ type Item = Record<string, unknown>;
 /** Removes `undefined` (DynamoDB rejects it) whatever marshalling options the client has. */
 function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
-}
-
-export function stripTableKeys<T>(item: Item): T {
-  const {
-    [partitionKey]: _pk,
-    [sortKey]: _sk,
-    [periodIndex.partitionKey]: _g1,
-    [periodIndex.sortKey]: _g2,
-    itemType: _t,
-    ...rest
-  } = item;
-  return rest as T;
-}
-
-/** Every page of a Query, up to `limit` items. */
-export async function queryAll(
-  client: DynamoDBDocumentClient,
-  input: QueryCommandInput,
-  limit = Number.POSITIVE_INFINITY,
-): Promise<Item[]> {
-  const items: Item[] = [];
-  let exclusiveStartKey: Item | undefined;
-  do {
-    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: exclusiveStartKey }));
-    items.push(...(page.Items ?? []));
-    exclusiveStartKey = page.LastEvaluatedKey;
-  } while (exclusiveStartKey && items.length < limit);
-  return items.slice(0, limit);
 }
 
 /** BatchWriteItem in chunks of 25, resubmitting unprocessed items with backoff. */
