@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type Readable, Readable as ReadableStream, type Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ZipFile } from 'yazl';
 import { sha256Hex } from '../evidence/canonical-json.ts';
 import { type DateRange, periodInRange } from '../evidence/coverage.ts';
 import { MANIFEST_FILE, PUBLIC_KEYS_PREFIX, parseEvidenceKey } from '../evidence/evidence-layout.ts';
@@ -11,10 +10,11 @@ import { CADENCES, type Cadence, periodContaining, periodFromKey } from '../peri
 import { TOOL_VERSION } from '../version.ts';
 import type { EvidenceReader, StoredObject } from './evidence-reader.ts';
 import { EXPORT_INFO_FILE, EXPORT_INFO_KIND, type ExportInfo } from './export-info.ts';
-import { buildExportModel, type ExportedRun, type ExportModel } from './export-model.ts';
-import { renderIndexHtml } from './index-html.ts';
-import { buildAssessmentResults } from './oscal-assessment-results.ts';
+import { buildExportModel, type ExportedRun, type ExportModel, summarizer } from './export-model.ts';
+import { renderIndexHtmlChunks } from './index-html.ts';
+import { assessmentResultsChunks } from './oscal-assessment-results.ts';
 import { renderVerifyGuide } from './verify-guide.ts';
+import { type PreparedData, prepareData, type ZipEntry, zipStream } from './zip-writer.ts';
 
 export interface ExportProgress {
   readonly objects: number;
@@ -69,8 +69,6 @@ interface RunFolder {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** Entries queued in the zip but not yet written: the producer waits beyond this (bounded memory). */
-const MAX_PENDING_ENTRIES = 256;
 
 /** Period keys sort in time order within a cadence, so a key range bounds the listing. */
 function keyBounds(cadence: Cadence, range: DateRange): { low?: string; high?: string } {
@@ -84,15 +82,15 @@ function keyBounds(cadence: Cadence, range: DateRange): { low?: string; high?: s
   return { ...(low ? { low } : {}), ...(high ? { high } : {}) };
 }
 
-async function listRunFolders(
+/** Every run folder in range, streamed in key order (nothing is held but the current folder). */
+async function* runFolders(
   reader: EvidenceReader,
   range: DateRange,
   controlId?: string,
-): Promise<RunFolder[]> {
+): AsyncGenerator<RunFolder> {
   const controlPrefixes = controlId
     ? [`${EVIDENCE_PREFIX}${controlId}/`]
     : (await reader.listFolders(EVIDENCE_PREFIX)).filter((prefix) => prefix !== PUBLIC_KEYS_PREFIX);
-  const folders: RunFolder[] = [];
   for (const controlPrefix of controlPrefixes) {
     for (const cadencePrefix of await reader.listFolders(controlPrefix)) {
       const cadence = cadencePrefix.slice(controlPrefix.length, -1) as Cadence;
@@ -108,65 +106,142 @@ async function listRunFolders(
         if (low && location.periodKey < low) continue;
         if (high && location.periodKey > high) break;
         if (current?.prefix !== location.runPrefix) {
+          if (current) yield current;
           current = { prefix: location.runPrefix, cadence, periodKey: location.periodKey, files: [] };
-          folders.push(current);
         }
         current.files.push(object);
       }
+      if (current) yield current;
     }
   }
-  return folders;
 }
 
-/** Starts GetObject calls a few entries ahead of the zip writer; bodies wait, paused, until their turn. */
-class Prefetcher {
-  readonly #keys: string[] = [];
-  readonly #started = new Map<number, Promise<Readable>>();
-  #next = 0;
-  constructor(
-    private readonly reader: EvidenceReader,
-    private readonly window: number,
-  ) {}
+const isSealed = (folder: RunFolder) =>
+  folder.files.some((file) => file.key === `${folder.prefix}${MANIFEST_FILE}`);
 
-  add(key: string): number {
-    this.#keys.push(key);
-    this.#fill();
-    return this.#keys.length - 1;
+function reportText(value: unknown): string {
+  return typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`;
+}
+
+/** Rendered text as ~64 KB buffers, hashing as it goes; `done` gets the size and SHA-256 at the end. */
+function* encodeChunks(
+  chunks: () => Iterable<string>,
+  done: (size: number, sha256: string) => void,
+): Generator<Buffer> {
+  const hash = createHash('sha256');
+  let size = 0;
+  let pending: string[] = [];
+  let pendingLength = 0;
+  const flush = () => {
+    const buffer = Buffer.from(pending.join(''), 'utf8');
+    pending = [];
+    pendingLength = 0;
+    hash.update(buffer);
+    size += buffer.length;
+    return buffer;
+  };
+  for (const chunk of chunks()) {
+    pending.push(chunk);
+    pendingLength += chunk.length;
+    if (pendingLength >= 64 * 1024) yield flush();
   }
+  if (pendingLength > 0) yield flush();
+  done(size, hash.digest('hex'));
+}
 
-  take(index: number): Promise<Readable> {
-    const started = this.#started.get(index) ?? this.#start(index);
-    this.#started.delete(index);
-    this.#next = Math.max(this.#next, index + 1);
-    this.#fill();
-    return started;
-  }
+/** An archive entry whose S3 body can be requested before the writer reaches it. */
+interface PlannedEntry extends ZipEntry {
+  prefetch?(): void;
+  discard?(): void;
+}
 
-  close(): void {
-    for (const pending of this.#started.values())
-      pending.then(
-        (stream) => stream.destroy(),
+/** Objects up to this size are read whole and compressed ahead of the writer; larger ones stream. */
+const PREPARE_LIMIT = 256 * 1024;
+
+function objectEntry(reader: EvidenceReader, object: StoredObject, mtime: Date, level: number): PlannedEntry {
+  let body: Promise<Readable | PreparedData> | undefined;
+  const start = () =>
+    object.size <= PREPARE_LIMIT
+      ? reader.getBytes(object.key).then((bytes) => prepareData(bytes, level))
+      : reader.getStream(object.key);
+  return {
+    name: object.key,
+    mtime,
+    size: object.size,
+    prefetch() {
+      body ??= start();
+      body.catch(() => {}); // surfaced by open()
+    },
+    open() {
+      body ??= start();
+      return body;
+    },
+    discard() {
+      body?.then(
+        (data) => (data instanceof Readable ? data.destroy() : undefined),
         () => {},
       );
-    this.#started.clear();
-  }
+    },
+  };
+}
 
-  #start(index: number): Promise<Readable> {
-    const promise = this.reader.getStream(this.#keys[index] as string);
-    promise.catch(() => {}); // surfaced by take()
-    return promise;
-  }
+function bytesEntry(name: string, bytes: Buffer, mtime: Date, level: number): PlannedEntry {
+  let prepared: Promise<PreparedData> | undefined;
+  return {
+    name,
+    mtime,
+    size: bytes.length,
+    prefetch() {
+      prepared ??= prepareData(bytes, level);
+    },
+    open() {
+      prepared ??= prepareData(bytes, level);
+      return prepared;
+    },
+  };
+}
 
-  #fill(): void {
-    const end = Math.min(this.#keys.length, this.#next + this.window);
-    for (let index = this.#next; index < end; index += 1) {
-      if (!this.#started.has(index)) this.#started.set(index, this.#start(index));
+/**
+ * Keeps `window` entries started ahead of the consumer, so S3 round trips overlap with writing;
+ * bodies wait, paused by TCP flow control, until their turn. Unconsumed bodies are released if the
+ * consumer stops early.
+ */
+async function* lookahead(source: AsyncIterable<PlannedEntry>, window: number): AsyncGenerator<PlannedEntry> {
+  const queue: PlannedEntry[] = [];
+  const iterator = source[Symbol.asyncIterator]();
+  let exhausted = false;
+  try {
+    for (;;) {
+      while (!exhausted && queue.length < window) {
+        const next = await iterator.next();
+        if (next.done) exhausted = true;
+        else {
+          next.value.prefetch?.();
+          queue.push(next.value);
+        }
+      }
+      const entry = queue.shift();
+      if (!entry) return;
+      yield entry;
     }
+  } finally {
+    for (const entry of queue) entry.discard?.();
+    await iterator.return?.();
   }
 }
 
-function reportBytes(value: unknown): Buffer {
-  return Buffer.from(typeof value === 'string' ? value : `${JSON.stringify(value, null, 2)}\n`, 'utf8');
+/** Rendered text as a buffer entry that records its size and hash once written. */
+function reportEntry(
+  name: string,
+  mtime: Date,
+  chunks: () => Iterable<string>,
+  record: (size: number, sha256: string) => void,
+): ZipEntry {
+  return {
+    name,
+    mtime,
+    open: () => Readable.from(encodeChunks(chunks, record)),
+  };
 }
 
 /**
@@ -180,89 +255,50 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
   const clock = request.clock ?? (() => new Date());
   const exportedAt = clock();
   const concurrency = Math.max(1, request.concurrency ?? 16);
-  const compressionLevel = Math.min(9, Math.max(0, request.compressionLevel ?? 6));
+  const level = Math.min(9, Math.max(0, request.compressionLevel ?? 6));
 
-  const folders = await listRunFolders(reader, range, request.controlId);
   const publicKeys: StoredObject[] = [];
   for await (const object of reader.listObjects(PUBLIC_KEYS_PREFIX)) {
     if (parseEvidenceKey(object.key)?.kind === 'public-key') publicKeys.push(object);
   }
-  // An upper bound until each manifest says whether its run is in range; lowered as runs are skipped.
-  let totalObjects = publicKeys.length + folders.reduce((sum, folder) => sum + folder.files.length, 0);
-
-  const zip = new ZipFile();
-  const written = pipeline(zip.outputStream, request.output);
-  written.catch(() => {});
-  let zipError: unknown;
-  let wake: (() => void) | undefined;
-  zip.on('error', (error: unknown) => {
-    zipError = error;
-    wake?.();
-    request.output.destroy(error instanceof Error ? error : new Error(String(error)));
-  });
-
-  const prefetcher = new Prefetcher(reader, concurrency);
-  let added = 0;
-  let consumed = 0;
-  let consumedBytes = 0;
-  let evidenceObjects = 0;
-  let evidenceBytes = 0;
-  const onConsumed = (size: number) => {
-    consumed += 1;
-    request.onProgress?.({ objects: Math.max(0, consumed - 1), totalObjects, bytes: consumedBytes });
-    consumedBytes += size;
-    wake?.();
-  };
-  const waitForRoom = async () => {
-    while (added - consumed > MAX_PENDING_ENTRIES && zipError === undefined) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      wake = undefined;
-    }
-    if (zipError !== undefined) throw new ExportError('writing the archive failed', { cause: zipError });
-  };
-  const addEntry = (name: string, size: number, mtime: Date, open: () => Promise<Readable>) => {
-    added += 1;
-    evidenceObjects += 1;
-    evidenceBytes += size;
-    zip.addReadStreamLazy(name, { mtime, compressionLevel, size }, (callback) => {
-      onConsumed(size);
-      open().then(
-        (stream) => callback(null, stream),
-        (error: unknown) =>
-          callback(error instanceof Error ? error : new Error(String(error)), null as unknown as Readable),
-      );
-    });
-  };
-  const addObject = (object: StoredObject, mtime: Date) => {
-    const index = prefetcher.add(object.key);
-    addEntry(object.key, object.size, mtime, () => prefetcher.take(index));
-  };
+  // A first, counting pass over the listing (cheap next to the GETs) gives the progress bar its
+  // total without holding the listing; the upper bound drops as runs turn out to be out of range.
+  let unsealedFolders = 0;
+  let totalObjects = publicKeys.length;
+  for await (const folder of runFolders(reader, range, request.controlId)) {
+    if (isSealed(folder)) totalObjects += folder.files.length;
+    else unsealedFolders += 1;
+  }
+  const summarize = summarizer();
 
   const runs: ExportedRun[] = [];
-  let unsealedFolders = 0;
-  try {
-    for (const key of publicKeys) addObject(key, exportedAt);
+  let evidenceObjects = 0;
+  let evidenceBytes = 0;
+  let written = 0;
+  let writtenBytes = 0;
 
+  async function* evidence(): AsyncGenerator<PlannedEntry> {
+    for (const key of publicKeys) yield objectEntry(reader, key, exportedAt, level);
     // Manifests are read a window ahead, in order; each decides whether its run is in range.
-    const sealed = folders.filter((folder) =>
-      folder.files.some((file) => file.key === `${folder.prefix}${MANIFEST_FILE}`),
-    );
-    unsealedFolders = folders.length - sealed.length;
-    const sealedSet = new Set(sealed);
-    for (const folder of folders) if (!sealedSet.has(folder)) totalObjects -= folder.files.length;
-    const fetchManifest = (folder: RunFolder) => reader.getBytes(`${folder.prefix}${MANIFEST_FILE}`);
-    const inFlight: Promise<Buffer>[] = [];
-    let nextFetch = 0;
-    for (const folder of sealed) {
-      while (inFlight.length < concurrency && nextFetch < sealed.length) {
-        const promise = fetchManifest(sealed[nextFetch] as RunFolder);
-        promise.catch(() => {});
-        inFlight.push(promise);
-        nextFetch += 1;
+    const inFlight: { folder: RunFolder; bytes: Promise<Buffer> }[] = [];
+    const folders = runFolders(reader, range, request.controlId);
+    let listed = false;
+    for (;;) {
+      while (!listed && inFlight.length < concurrency) {
+        const next = await folders.next();
+        if (next.done) {
+          listed = true;
+          break;
+        }
+        if (!isSealed(next.value)) continue;
+        const bytes = reader.getBytes(`${next.value.prefix}${MANIFEST_FILE}`);
+        bytes.catch(() => {});
+        inFlight.push({ folder: next.value, bytes });
       }
-      const bytes = await (inFlight.shift() as Promise<Buffer>);
+      const pending = inFlight.shift();
+      if (!pending) break;
+      const { folder } = pending;
+      const bytes = await pending.bytes;
       let manifest: Manifest | undefined;
       try {
         manifest = parseManifest(bytes);
@@ -276,44 +312,53 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
         totalObjects -= folder.files.length;
         continue;
       }
-      await waitForRoom();
       const manifestKey = `${folder.prefix}${MANIFEST_FILE}`;
       const mtime = manifest ? new Date(manifest.collectedAt) : exportedAt;
-      addEntry(manifestKey, bytes.length, mtime, async () => ReadableStream.from([bytes]));
-      for (const file of folder.files) if (file.key !== manifestKey) addObject(file, mtime);
-      if (manifest) runs.push({ manifestKey, manifestSha256: sha256Hex(bytes), manifest });
+      if (manifest)
+        runs.push({ manifestKey, manifestSha256: sha256Hex(bytes), manifest: summarize(manifest) });
+      yield bytesEntry(manifestKey, bytes, mtime, level);
+      for (const file of folder.files)
+        if (file.key !== manifestKey) yield objectEntry(reader, file, mtime, level);
     }
+  }
 
-    const model = buildExportModel(runs, { range, exportedAt, bucket: request.bucket });
+  const reports: ExportInfo['reports'] = [];
+  let model: ExportModel | undefined;
+  async function* everything(): AsyncGenerator<ZipEntry> {
+    for await (const entry of lookahead(evidence(), concurrency)) {
+      evidenceObjects += 1;
+      evidenceBytes += entry.size ?? 0;
+      yield entry;
+    }
+    const built = buildExportModel(runs, { range, exportedAt, bucket: request.bucket });
+    model = built;
     const keyFingerprints = [...new Set(runs.map((run) => run.manifest.signing.keyFingerprint))];
-    const generated: [string, Buffer][] = [
-      ['index.html', Buffer.from(renderIndexHtml(model), 'utf8')],
-      ['oscal/assessment-results.json', reportBytes(buildAssessmentResults(model))],
+    const generated: [string, () => Iterable<string>][] = [
+      ['index.html', () => renderIndexHtmlChunks(built)],
+      ['oscal/assessment-results.json', () => assessmentResultsChunks(built)],
       [
         'VERIFY.md',
-        Buffer.from(
+        () => [
           renderVerifyGuide({
             range,
             exportedAt: exportedAt.toISOString(),
             bucket: request.bucket,
             keyFingerprints,
           }),
-          'utf8',
-        ),
+        ],
       ],
-      ...Object.entries(request.extraFiles ?? {}).map(([path, value]): [string, Buffer] => [
+      ...Object.entries(request.extraFiles ?? {}).map(([path, value]): [string, () => Iterable<string>] => [
         path,
-        reportBytes(value),
+        () => [reportText(value)],
       ]),
     ];
-    const reports: ExportInfo['reports'] = [];
-    for (const [path, bytes] of generated) {
+    for (const [path, chunks] of generated) {
       if (path.startsWith(EVIDENCE_PREFIX) || path === EXPORT_INFO_FILE) {
         throw new ExportError(`extra file ${path} would collide with the evidence or export.json`);
       }
-      zip.addBuffer(bytes, path, { mtime: exportedAt, compressionLevel });
-      reports.push({ path, size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+      yield reportEntry(path, exportedAt, chunks, (size, sha256) => reports.push({ path, size, sha256 }));
     }
+    // Last, once every report above is written and hashed.
     const info: ExportInfo = {
       kind: EXPORT_INFO_KIND,
       schemaVersion: 1,
@@ -322,29 +367,37 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
       range: { ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) },
       ...(request.controlId ? { controlId: request.controlId } : {}),
       bucket: request.bucket,
-      counts: { controls: model.rows.length, manifests: runs.length, evidenceObjects, evidenceBytes },
+      counts: { controls: built.rows.length, manifests: runs.length, evidenceObjects, evidenceBytes },
       reports,
     };
-    zip.addBuffer(reportBytes(info), EXPORT_INFO_FILE, { mtime: exportedAt, compressionLevel });
-    zip.end();
-    await written;
-    if (zipError !== undefined) throw new ExportError('writing the archive failed', { cause: zipError });
-    request.onProgress?.({ objects: totalObjects, totalObjects, bytes: consumedBytes });
-    return {
-      exportedAt: exportedAt.toISOString(),
-      controls: model.rows.length,
-      manifests: runs.length,
-      evidenceObjects,
-      evidenceBytes,
-      unsealedFolders,
-      reports,
-      model,
-    };
+    yield { name: EXPORT_INFO_FILE, mtime: exportedAt, open: () => Buffer.from(reportText(info), 'utf8') };
+  }
+
+  const zip = zipStream(everything(), {
+    level,
+    onEntry: (entry, size) => {
+      if (entry.name.startsWith(EVIDENCE_PREFIX)) {
+        written += 1;
+        writtenBytes += size;
+        request.onProgress?.({ objects: written, totalObjects, bytes: writtenBytes });
+      }
+    },
+  });
+  try {
+    await pipeline(zip, request.output);
   } catch (error) {
-    prefetcher.close();
-    (zip.outputStream as Readable).destroy();
-    request.output.destroy();
     if (error instanceof ExportError) throw error;
     throw new ExportError(`export failed: ${(error as Error).message}`, { cause: error });
   }
+  if (!model) throw new ExportError('the archive ended before its reports were written');
+  return {
+    exportedAt: exportedAt.toISOString(),
+    controls: model.rows.length,
+    manifests: runs.length,
+    evidenceObjects,
+    evidenceBytes,
+    unsealedFolders,
+    reports,
+    model,
+  };
 }

@@ -3,11 +3,69 @@ import { type DateRange, expectedPeriods, lastDayOf } from '../evidence/coverage
 import type { Manifest } from '../evidence/manifest.ts';
 import { periodFromKey } from '../periods/period.ts';
 
+/** What the reports need of a manifest; kept per run for the whole export, so kept small. */
+export interface RunSummary {
+  readonly control: Manifest['control'];
+  readonly period: Manifest['period'];
+  readonly runId: string;
+  readonly verdict: Manifest['verdict'];
+  readonly reasons: readonly string[];
+  readonly warnings: readonly string[];
+  readonly figures: Manifest['figures'];
+  readonly collectedAt: string;
+  readonly expiresAt: string;
+  readonly artifacts: readonly { readonly key: string; readonly size: number; readonly sha256: string }[];
+  readonly chain: { readonly sequence: number; readonly previous: { readonly sequence: number } | null };
+  readonly signing: { readonly keyFingerprint: string };
+}
+
 /** A manifest as exported: where it was, its hash, what it says. */
 export interface ExportedRun {
   readonly manifestKey: string;
   readonly manifestSha256: string;
-  readonly manifest: Manifest;
+  readonly manifest: RunSummary;
+}
+
+const NONE: readonly string[] = Object.freeze([]);
+
+/**
+ * Slims a parsed manifest to its summary, sharing what repeats from run to run (the control, the
+ * period's time zone, empty lists, the signing key) so thousands of runs cost little memory.
+ */
+export function summarizer(): (manifest: Manifest) => RunSummary {
+  const controls = new Map<string, Manifest['control']>();
+  const strings = new Map<string, string>();
+  const intern = (value: string) => {
+    const known = strings.get(value);
+    if (known !== undefined) return known;
+    if (strings.size < 10_000) strings.set(value, value);
+    return value;
+  };
+  return (manifest) => {
+    const controlKey = `${manifest.control.id}\u0000${manifest.control.owner}\u0000${manifest.control.criteria.join(',')}`;
+    let control = controls.get(controlKey);
+    if (!control) {
+      control = manifest.control;
+      controls.set(controlKey, control);
+    }
+    return {
+      control,
+      period: { ...manifest.period, timeZone: intern(manifest.period.timeZone) },
+      runId: manifest.runId,
+      verdict: manifest.verdict,
+      reasons: manifest.reasons.length ? manifest.reasons : NONE,
+      warnings: manifest.warnings.length ? manifest.warnings : NONE,
+      figures: manifest.figures,
+      collectedAt: manifest.collectedAt,
+      expiresAt: manifest.expiresAt,
+      artifacts: manifest.artifacts.map(({ key, size, sha256 }) => ({ key, size, sha256 })),
+      chain: {
+        sequence: manifest.chain.sequence,
+        previous: manifest.chain.previous ? { sequence: manifest.chain.previous.sequence } : null,
+      },
+      signing: { keyFingerprint: intern(manifest.signing.keyFingerprint) },
+    };
+  };
 }
 
 export type CellStatus = Verdict | 'missing';

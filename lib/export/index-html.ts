@@ -65,7 +65,7 @@ function renderCell(row: MatrixRow, cell: MatrixCell | undefined, compact: boole
   return `<td class="cell ${cell.status}" data-verdict="${cell.status}" data-control="${escapeHtml(row.controlId)}" data-period="${escapeHtml(cell.periodKey)}"><a href="#${escapeHtml(anchor(row.controlId, cell.periodKey))}" title="${escapeHtml(cellTitle(row, cell))}"><span class="sym" aria-label="${WORD[cell.status]}">${SYMBOL[cell.status]}</span>${figures}</a></td>`;
 }
 
-function renderMatrix(cadence: Cadence, rows: readonly MatrixRow[]): string {
+function* renderMatrix(cadence: Cadence, rows: readonly MatrixRow[]): Generator<string> {
   const keys = [
     ...new Map(rows.flatMap((row) => row.cells.map((cell) => [cell.periodKey, cell.start] as const))),
   ].sort(([, a], [, b]) => (a < b ? -1 : 1));
@@ -73,66 +73,62 @@ function renderMatrix(cadence: Cadence, rows: readonly MatrixRow[]): string {
   const head = keys
     .map(([key]) => `<th scope="col">${escapeHtml(compact && cadence === 'daily' ? key.slice(5) : key)}</th>`)
     .join('');
-  const body = rows
-    .map((row) => {
-      const cells = new Map(row.cells.map((cell) => [cell.periodKey, cell]));
-      const tally = (['fail', 'error', 'missing'] as const)
-        .map((status) => [status, row.cells.filter((cell) => cell.status === status).length] as const)
-        .filter(([, count]) => count > 0)
-        .map(([status, count]) => `<span class="tag ${status}">${count} ${WORD[status]}</span>`)
-        .join(' ');
-      return `<tr><th scope="row" class="control"><a href="#${escapeHtml(anchor(row.controlId))}">${escapeHtml(row.controlId)}</a><small>${escapeHtml(row.criteria.join(', '))} · ${escapeHtml(row.owner)}</small>${tally}</th>${keys
-        .map(([key]) => renderCell(row, cells.get(key), compact))
-        .join('')}</tr>`;
-    })
-    .join('\n');
-  return `<section class="cadence" id="cadence-${cadence}"><h2>${CADENCE_TITLE[cadence]}</h2>
+  yield `<section class="cadence" id="cadence-${cadence}"><h2>${CADENCE_TITLE[cadence]}</h2>
 <div class="scroll"><table class="matrix${compact ? ' compact' : ''}"><thead><tr><th scope="col" class="control">Control</th>${head}</tr></thead>
 <tbody>
-${body}
-</tbody></table></div></section>`;
+`;
+  for (const row of rows) {
+    const cells = new Map(row.cells.map((cell) => [cell.periodKey, cell]));
+    const tally = (['fail', 'error', 'missing'] as const)
+      .map((status) => [status, row.cells.filter((cell) => cell.status === status).length] as const)
+      .filter(([, count]) => count > 0)
+      .map(([status, count]) => `<span class="tag ${status}">${count} ${WORD[status]}</span>`)
+      .join(' ');
+    yield `<tr><th scope="row" class="control"><a href="#${escapeHtml(anchor(row.controlId))}">${escapeHtml(row.controlId)}</a><small>${escapeHtml(row.criteria.join(', '))} · ${escapeHtml(row.owner)}</small>${tally}</th>${keys
+      .map(([key]) => renderCell(row, cells.get(key), compact))
+      .join('')}</tr>\n`;
+  }
+  yield '</tbody></table></div></section>\n';
 }
 
-function renderDetails(row: MatrixRow): string {
-  const periods = row.cells
-    .map((cell) => {
-      const runs = cell.runs
-        .map((run) => {
-          const m = run.manifest;
-          const artifacts = m.artifacts
+function* renderDetails(row: MatrixRow): Generator<string> {
+  yield `<section class="control-details" id="${escapeHtml(anchor(row.controlId))}"><h3>${escapeHtml(row.controlId)} <small>${escapeHtml(row.cadence)} · ${escapeHtml(row.criteria.join(', '))} · owner ${escapeHtml(row.owner)}</small></h3>\n`;
+  for (const cell of row.cells) {
+    const runs = cell.runs
+      .map((run) => {
+        const m = run.manifest;
+        const artifacts = m.artifacts
+          .map(
+            (artifact) =>
+              `<a href="${escapeHtml(artifact.key)}">${escapeHtml(artifact.key.split('/').pop() ?? artifact.key)}</a> <code>sha256 ${artifact.sha256.slice(0, 16)}…</code>`,
+          )
+          .join(', ');
+        return `<li>run <code>${escapeHtml(m.runId)}</code>, ${escapeHtml(m.verdict)}, collected ${escapeHtml(m.collectedAt)}, chain #${m.chain.sequence}: ${artifacts}, <a href="${escapeHtml(run.manifestKey)}">manifest.json</a>, <a href="${escapeHtml(run.manifestKey.replace(/manifest\.json$/, 'manifest.sig'))}">manifest.sig</a></li>`;
+      })
+      .join('');
+    const latest = cell.latest?.manifest;
+    const reasons = latest?.reasons.length
+      ? `<ul class="reasons">${latest.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`
+      : '';
+    const warnings = latest?.warnings.length
+      ? `<ul class="warnings">${latest.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`
+      : '';
+    const figures =
+      latest && Object.keys(latest.figures).length
+        ? `<table class="figures">${Object.entries(latest.figures)
             .map(
-              (artifact) =>
-                `<a href="${escapeHtml(artifact.key)}">${escapeHtml(artifact.key.split('/').pop() ?? artifact.key)}</a> <code>sha256 ${artifact.sha256.slice(0, 16)}…</code>`,
+              ([name, value]) =>
+                `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(formatFigure(value))}</td></tr>`,
             )
-            .join(', ');
-          return `<li>run <code>${escapeHtml(m.runId)}</code>, ${escapeHtml(m.verdict)}, collected ${escapeHtml(m.collectedAt)}, chain #${m.chain.sequence}: ${artifacts}, <a href="${escapeHtml(run.manifestKey)}">manifest.json</a>, <a href="${escapeHtml(run.manifestKey.replace(/manifest\.json$/, 'manifest.sig'))}">manifest.sig</a></li>`;
-        })
-        .join('');
-      const latest = cell.latest?.manifest;
-      const reasons = latest?.reasons.length
-        ? `<ul class="reasons">${latest.reasons.map((r) => `<li>${escapeHtml(r)}</li>`).join('')}</ul>`
+            .join('')}</table>`
         : '';
-      const warnings = latest?.warnings.length
-        ? `<ul class="warnings">${latest.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('')}</ul>`
-        : '';
-      const figures =
-        latest && Object.keys(latest.figures).length
-          ? `<table class="figures">${Object.entries(latest.figures)
-              .map(
-                ([name, value]) =>
-                  `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(formatFigure(value))}</td></tr>`,
-              )
-              .join('')}</table>`
-          : '';
-      const body =
-        cell.status === 'missing'
-          ? '<p>No manifest was recorded for this period: its run never happened or its evidence is missing.</p>'
-          : `${reasons}${warnings}${figures}<ul class="runs">${runs}</ul>`;
-      return `<article class="period ${cell.status}" id="${escapeHtml(anchor(row.controlId, cell.periodKey))}"><h4><span class="badge ${cell.status}">${SYMBOL[cell.status]} ${WORD[cell.status]}</span> ${escapeHtml(cell.periodKey)} <small>${escapeHtml(cell.start.slice(0, 10))} – ${escapeHtml(cell.lastDay)}</small></h4>${body}</article>`;
-    })
-    .join('\n');
-  return `<section class="control-details" id="${escapeHtml(anchor(row.controlId))}"><h3>${escapeHtml(row.controlId)} <small>${escapeHtml(row.cadence)} · ${escapeHtml(row.criteria.join(', '))} · owner ${escapeHtml(row.owner)}</small></h3>
-${periods}</section>`;
+    const body =
+      cell.status === 'missing'
+        ? '<p>No manifest was recorded for this period: its run never happened or its evidence is missing.</p>'
+        : `${reasons}${warnings}${figures}<ul class="runs">${runs}</ul>`;
+    yield `<article class="period ${cell.status}" id="${escapeHtml(anchor(row.controlId, cell.periodKey))}"><h4><span class="badge ${cell.status}">${SYMBOL[cell.status]} ${WORD[cell.status]}</span> ${escapeHtml(cell.periodKey)} <small>${escapeHtml(cell.start.slice(0, 10))} – ${escapeHtml(cell.lastDay)}</small></h4>${body}</article>\n`;
+  }
+  yield '</section>\n';
 }
 
 const STYLE = `
@@ -161,7 +157,7 @@ table.figures{border-collapse:collapse;margin:4px 0}table.figures th,table.figur
  * control x period matrix coloured by verdict, each cell linking to that period's details, figures
  * and evidence files inside the archive.
  */
-export function renderIndexHtml(model: ExportModel): string {
+export function* renderIndexHtmlChunks(model: ExportModel): Generator<string> {
   const { counts } = model;
   const periods = counts.pass + counts.fail + counts.error + counts.missing;
   const range = `${model.range.from ?? 'the start'} to ${model.range.to ?? model.exportedAt.slice(0, 10)}`;
@@ -174,7 +170,7 @@ export function renderIndexHtml(model: ExportModel): string {
   const healthy = counts.fail + counts.error + counts.missing === 0;
   const headline = `${model.rows.length} control(s), ${periods} control-period(s): ${counts.pass} passed, ${counts.fail} failed, ${counts.error} could not be checked, ${counts.missing} without evidence.${healthy ? ' Every control passed in every period.' : ''}`;
   const cadences = CADENCES.filter((cadence) => model.rows.some((row) => row.cadence === cadence));
-  return `<!doctype html>
+  yield `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>SOC 2 evidence, ${escapeHtml(range)}</title><style>${STYLE}</style></head>
 <body>
@@ -183,17 +179,20 @@ export function renderIndexHtml(model: ExportModel): string {
 <section class="summary" aria-label="Summary">${tiles}</section>
 <p class="headline" id="headline">${escapeHtml(headline)}</p>
 <p class="meta">Each cell is one control in one period: ✓ passed, ✗ failed, ! could not be checked, – no evidence. Click a cell for its figures and evidence files. Check the archive's integrity with <code>soc2-evidence verify</code> (see VERIFY.md) before relying on this page.</p>
-${cadences
-  .map((cadence) =>
-    renderMatrix(
+`;
+  for (const cadence of cadences)
+    yield* renderMatrix(
       cadence,
       model.rows.filter((row) => row.cadence === cadence),
-    ),
-  )
-  .join('\n')}
-<h2>Details</h2>
-${model.rows.map(renderDetails).join('\n')}
-<footer>Generated by soc2-evidence ${escapeHtml(TOOL_VERSION)}. This page is a convenience view; the signed manifests are the record.</footer>
+    );
+  yield '<h2>Details</h2>\n';
+  for (const row of model.rows) yield* renderDetails(row);
+  yield `<footer>Generated by soc2-evidence ${escapeHtml(TOOL_VERSION)}. This page is a convenience view; the signed manifests are the record.</footer>
 </body></html>
 `;
+}
+
+/** The whole page as one string (small exports, tests); the exporter streams the chunks instead. */
+export function renderIndexHtml(model: ExportModel): string {
+  return [...renderIndexHtmlChunks(model)].join('');
 }

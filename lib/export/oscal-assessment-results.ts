@@ -90,26 +90,35 @@ function finding(row: MatrixRow, cell: MatrixCell, observationUuids: readonly st
   };
 }
 
-/**
- * OSCAL 1.0.4 Assessment Results for an export: one result covering the range, an observation per
- * run (linked to its evidence files and manifest by relative path, with SHA-256) and a finding per
- * control and period (satisfied only when the period's latest run passed).
- */
-export function buildAssessmentResults(model: ExportModel): Record<string, unknown> {
-  const observations: ReturnType<typeof observation>[] = [];
-  const findings: ReturnType<typeof finding>[] = [];
+const OBSERVATIONS = '@@soc2-evidence:observations@@';
+const FINDINGS = '@@soc2-evidence:findings@@';
+
+function observationUuid(run: ExportedRun): string {
+  return stableUuid('observation', run.manifestKey, run.manifestSha256);
+}
+
+function* observationsOf(model: ExportModel) {
+  for (const row of model.rows)
+    for (const cell of row.cells) for (const run of cell.runs) yield observation(row, run);
+}
+
+function* findingsOf(model: ExportModel) {
+  for (const row of model.rows)
+    for (const cell of row.cells) yield finding(row, cell, cell.runs.map(observationUuid));
+}
+
+/** The document with placeholders where the (possibly long) observation and finding lists go. */
+function skeleton(model: ExportModel): Record<string, unknown> {
   let start: string | undefined;
   let end: string | undefined;
+  let anyRun = false;
+  let anyCell = false;
   for (const row of model.rows) {
     for (const cell of row.cells) {
+      anyCell = true;
+      anyRun ||= cell.runs.length > 0;
       if (!start || cell.start < start) start = cell.start;
       if (!end || cell.end > end) end = cell.end;
-      const uuids = cell.runs.map((run) => {
-        const obs = observation(row, run);
-        observations.push(obs);
-        return obs.uuid;
-      });
-      findings.push(finding(row, cell, uuids));
     }
   }
   const planUuid = stableUuid('assessment-plan', model.bucket);
@@ -126,8 +135,8 @@ export function buildAssessmentResults(model: ExportModel): Record<string, unkno
           ? [{ 'include-controls': model.rows.map((row) => ({ 'control-id': oscalToken(row.controlId) })) }]
           : [{ 'include-all': {} }],
     },
-    ...(observations.length ? { observations } : {}),
-    ...(findings.length ? { findings } : {}),
+    ...(anyRun ? { observations: OBSERVATIONS } : {}),
+    ...(anyCell ? { findings: FINDINGS } : {}),
   };
   return {
     'assessment-results': {
@@ -154,4 +163,37 @@ export function buildAssessmentResults(model: ExportModel): Record<string, unkno
       },
     },
   };
+}
+
+/**
+ * OSCAL 1.0.4 Assessment Results for an export, as JSON text in chunks (one observation or finding
+ * at a time, so a long range never sits in memory as one document): one result covering the range,
+ * an observation per run (linked to its evidence files and manifest by relative path, with
+ * SHA-256) and a finding per control and period (satisfied only when the period's latest run passed).
+ */
+export function* assessmentResultsChunks(model: ExportModel): Generator<string> {
+  const text = JSON.stringify(skeleton(model), null, 2);
+  const lists: [string, () => Generator<unknown>][] = [
+    [JSON.stringify(OBSERVATIONS), () => observationsOf(model)],
+    [JSON.stringify(FINDINGS), () => findingsOf(model)],
+  ];
+  let rest = text;
+  for (const [marker, items] of lists) {
+    const at = rest.indexOf(marker);
+    if (at < 0) continue;
+    yield `${rest.slice(0, at)}[\n`;
+    let first = true;
+    for (const item of items()) {
+      yield `${first ? '' : ',\n'}${JSON.stringify(item)}`;
+      first = false;
+    }
+    yield '\n]';
+    rest = rest.slice(at + marker.length);
+  }
+  yield `${rest}\n`;
+}
+
+/** The same document as an object (tests, small exports). */
+export function buildAssessmentResults(model: ExportModel): Record<string, unknown> {
+  return JSON.parse([...assessmentResultsChunks(model)].join('')) as Record<string, unknown>;
 }

@@ -39,6 +39,9 @@ export function makeS3EvidenceReader(s3: S3Client, bucket: string): EvidenceRead
           new ListObjectsV2Command({
             Bucket: bucket,
             Prefix: prefix,
+            // Pages of 250 rather than 1,000: the SDK parses each page into a large object tree,
+            // and smaller pages keep that garbage (and so the heap the exporter grows) small.
+            MaxKeys: 250,
             ContinuationToken: token,
             ...(token || !startAfter ? {} : { StartAfter: startAfter }),
           }),
