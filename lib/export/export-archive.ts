@@ -314,8 +314,7 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
       }
       const manifestKey = `${folder.prefix}${MANIFEST_FILE}`;
       const mtime = manifest ? new Date(manifest.collectedAt) : exportedAt;
-      if (manifest)
-        runs.push({ manifestKey, manifestSha256: sha256Hex(bytes), manifest: summarize(manifest) });
+      if (manifest) runs.push(summarize(manifestKey, sha256Hex(bytes), manifest));
       yield bytesEntry(manifestKey, bytes, mtime, level);
       for (const file of folder.files)
         if (file.key !== manifestKey) yield objectEntry(reader, file, mtime, level);
@@ -332,7 +331,7 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
     }
     const built = buildExportModel(runs, { range, exportedAt, bucket: request.bucket });
     model = built;
-    const keyFingerprints = [...new Set(runs.map((run) => run.manifest.signing.keyFingerprint))];
+    const keyFingerprints = [...new Set(runs.map((run) => run.keyFingerprint))];
     const generated: [string, () => Iterable<string>][] = [
       ['index.html', () => renderIndexHtmlChunks(built)],
       ['oscal/assessment-results.json', () => assessmentResultsChunks(built)],
