@@ -44,8 +44,10 @@ interface PeriodLike {
 
 /** The period's last calendar day in its time zone (`YYYY-MM-DD`). */
 export function lastDayOf(period: PeriodLike): string {
-  const end = typeof period.end === 'string' ? new Date(period.end) : period.end;
-  return DateTime.fromMillis(end.getTime() - 1, { zone: period.timeZone }).toISODate() ?? '';
+  const end = typeof period.end === 'string' ? Date.parse(period.end) : period.end.getTime();
+  // UTC needs no calendar library (and most deployments cut periods in UTC).
+  if (period.timeZone === 'UTC') return new Date(end - 1).toISOString().slice(0, 10);
+  return DateTime.fromMillis(end - 1, { zone: period.timeZone }).toISODate() ?? '';
 }
 
 export function periodInRange(period: PeriodLike, range: DateRange): boolean {

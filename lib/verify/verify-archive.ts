@@ -20,6 +20,7 @@ import { type Cadence, periodFromKey } from '../periods/period.ts';
 import { parsePublicKey, publicKeyInfo } from '../signing/signer.ts';
 import { verifySignature } from '../signing/verify-signature.ts';
 import type { ArchiveContents, ArchiveFile } from './archive-file.ts';
+import { signatureCheckKey } from './signature-precheck.ts';
 
 /** Everything `verify` can find wrong, one code per kind of tampering or gap. */
 export type ProblemCode =
@@ -107,6 +108,8 @@ export interface VerifyOptions {
   readonly trustedKeys?: readonly string[];
   readonly graceMs?: number;
   readonly now?: Date;
+  /** Signature checks already done elsewhere (see SignaturePrecheck), by {@link signatureCheckKey}. */
+  readonly signatureResults?: ReadonlyMap<string, boolean>;
 }
 
 interface ParsedManifest {
@@ -243,7 +246,12 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
           code: 'key-unknown',
           message: `${file.path} is signed by key ${short(fingerprint)}, whose public key is not in the archive`,
         });
-      } else if (!verifySignature(file.content ?? Buffer.alloc(0), Buffer.from(signature, 'base64'), key)) {
+      } else if (
+        !(
+          options.signatureResults?.get(signatureCheckKey(fingerprint, file.sha256, signature)) ??
+          verifySignature(file.content ?? Buffer.alloc(0), Buffer.from(signature, 'base64'), key)
+        )
+      ) {
         problem({
           ...who,
           code: 'signature-invalid',
