@@ -48,7 +48,7 @@ function megabytes(bytes: number): string {
 }
 
 function summary(out: string, archiveBytes: number, result: ExportResult): string {
-  const { counts } = result.model;
+  const { counts } = result;
   return [
     `Wrote ${out} (${megabytes(archiveBytes)}): ${result.manifests} run(s) of ${result.controls} control(s), ${result.evidenceObjects} evidence object(s) (${megabytes(result.evidenceBytes)}).`,
     `Control-periods: ${counts.pass} passed, ${counts.fail} failed, ${counts.error} could not be checked, ${counts.missing} without evidence.`,
@@ -124,9 +124,8 @@ export async function exportCommand(
       });
     }
     if (values.json) {
-      const { model, ...rest } = result;
       io.stdout(
-        `${JSON.stringify({ out, archiveBytes, ...rest, counts: model.counts, ...(presigned ? { presigned } : {}) }, null, 2)}\n`,
+        `${JSON.stringify({ out, archiveBytes, ...result, ...(presigned ? { presigned } : {}) }, null, 2)}\n`,
       );
     } else {
       io.stdout(summary(out, archiveBytes, result));

@@ -25,7 +25,7 @@ export interface DemoExportResult {
   readonly ok: boolean;
   readonly outFile: string;
   readonly archiveBytes: number;
-  readonly export: Omit<ExportResult, 'model'>;
+  readonly export: ExportResult;
   readonly report: VerificationReport;
   /** A few lines for the end of `npm start`. */
   readonly summary: string;
@@ -37,7 +37,7 @@ export interface DemoExportResult {
 export async function exportAndVerifyDemo(input: DemoExportInput): Promise<DemoExportResult> {
   const asOf = input.asOf ?? new Date();
   const range = { from: input.from, to: input.to };
-  const { model, ...exported } = await exportArchive({
+  const exported = await exportArchive({
     reader: makeS3EvidenceReader(input.clients.s3, input.resources.evidenceBucket),
     bucket: input.resources.evidenceBucket,
     range,
@@ -47,7 +47,7 @@ export async function exportAndVerifyDemo(input: DemoExportInput): Promise<DemoE
   });
   const archiveBytes = (await stat(input.outFile)).size;
   const report = await verifyPath(input.outFile);
-  const { counts } = model;
+  const { counts } = exported;
   const summary = [
     `Exported ${input.from}..${input.to} to ${input.outFile} (${(archiveBytes / 1024).toFixed(0)} KB): ${exported.manifests} signed run(s) of ${exported.controls} control(s); ${counts.pass} passed, ${counts.fail} failed, ${counts.error} errored, ${counts.missing} without evidence.`,
     report.ok

@@ -10,9 +10,10 @@ import { CADENCES, type Cadence, periodContaining, periodFromKey } from '../peri
 import { TOOL_VERSION } from '../version.ts';
 import type { EvidenceReader, StoredObject } from './evidence-reader.ts';
 import { EXPORT_INFO_FILE, EXPORT_INFO_KIND, type ExportInfo } from './export-info.ts';
-import { buildExportModel, type ExportedRun, type ExportModel, summarizer } from './export-model.ts';
+import { type CellStatus, type ReportSource, reportSource, summarizeRun } from './export-model.ts';
 import { renderIndexHtmlChunks } from './index-html.ts';
 import { assessmentResultsChunks } from './oscal-assessment-results.ts';
+import { RunSpill } from './run-spill.ts';
 import { renderVerifyGuide } from './verify-guide.ts';
 import { type PreparedData, prepareData, type ZipEntry, zipStream } from './zip-writer.ts';
 
@@ -54,7 +55,8 @@ export interface ExportResult {
   /** Run folders with files but no manifest (a run that stopped before sealing); not exported. */
   readonly unsealedFolders: number;
   readonly reports: ExportInfo['reports'];
-  readonly model: ExportModel;
+  /** Control-periods by status, as index.html and the OSCAL findings show them. */
+  readonly counts: Readonly<Record<CellStatus, number>>;
 }
 
 export class ExportError extends Error {
@@ -124,10 +126,10 @@ function reportText(value: unknown): string {
 }
 
 /** Rendered text as ~64 KB buffers, hashing as it goes; `done` gets the size and SHA-256 at the end. */
-function* encodeChunks(
-  chunks: () => Iterable<string>,
+async function* encodeChunks(
+  chunks: () => AsyncIterable<string> | Iterable<string>,
   done: (size: number, sha256: string) => void,
-): Generator<Buffer> {
+): AsyncGenerator<Buffer> {
   const hash = createHash('sha256');
   let size = 0;
   let pending: string[] = [];
@@ -140,7 +142,7 @@ function* encodeChunks(
     size += buffer.length;
     return buffer;
   };
-  for (const chunk of chunks()) {
+  for await (const chunk of chunks()) {
     pending.push(chunk);
     pendingLength += chunk.length;
     if (pendingLength >= 64 * 1024) yield flush();
@@ -234,7 +236,7 @@ async function* lookahead(source: AsyncIterable<PlannedEntry>, window: number): 
 function reportEntry(
   name: string,
   mtime: Date,
-  chunks: () => Iterable<string>,
+  chunks: () => AsyncIterable<string> | Iterable<string>,
   record: (size: number, sha256: string) => void,
 ): ZipEntry {
   return {
@@ -247,8 +249,8 @@ function reportEntry(
 /**
  * Streams one zip of all evidence for a date range: each run's manifest, signature and artifacts,
  * the public keys, then `index.html`, `oscal/assessment-results.json`, `VERIFY.md`, any extra
- * files, and `export.json`. Object bodies flow from S3 into the zip a few at a time, so memory stays
- * flat whatever the number of objects; only the manifests' summaries are kept for the reports.
+ * files, and `export.json`. Object bodies flow from S3 into the zip a few at a time and the runs'
+ * summaries wait on disk for the reports, so memory stays flat whatever the number of objects.
  */
 export async function exportArchive(request: ExportRequest): Promise<ExportResult> {
   const { reader, range } = request;
@@ -269,9 +271,7 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
     if (isSealed(folder)) totalObjects += folder.files.length;
     else unsealedFolders += 1;
   }
-  const summarize = summarizer();
-
-  const runs: ExportedRun[] = [];
+  const spill = await RunSpill.create();
   let evidenceObjects = 0;
   let evidenceBytes = 0;
   let written = 0;
@@ -314,7 +314,7 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
       }
       const manifestKey = `${folder.prefix}${MANIFEST_FILE}`;
       const mtime = manifest ? new Date(manifest.collectedAt) : exportedAt;
-      if (manifest) runs.push(summarize(manifestKey, sha256Hex(bytes), manifest));
+      if (manifest) spill.append(summarizeRun(manifestKey, sha256Hex(bytes), manifest));
       yield bytesEntry(manifestKey, bytes, mtime, level);
       for (const file of folder.files)
         if (file.key !== manifestKey) yield objectEntry(reader, file, mtime, level);
@@ -322,17 +322,17 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
   }
 
   const reports: ExportInfo['reports'] = [];
-  let model: ExportModel | undefined;
+  let source: ReportSource | undefined;
   async function* everything(): AsyncGenerator<ZipEntry> {
     for await (const entry of lookahead(evidence(), concurrency)) {
       evidenceObjects += 1;
       evidenceBytes += entry.size ?? 0;
       yield entry;
     }
-    const built = buildExportModel(runs, { range, exportedAt, bucket: request.bucket });
-    model = built;
-    const keyFingerprints = [...new Set(runs.map((run) => run.keyFingerprint))];
-    const generated: [string, () => Iterable<string>][] = [
+    const built = await reportSource(() => spill.read(), { range, exportedAt, bucket: request.bucket });
+    source = built;
+    const keyFingerprints = built.keyFingerprints;
+    const generated: [string, () => AsyncIterable<string> | Iterable<string>][] = [
       ['index.html', () => renderIndexHtmlChunks(built)],
       ['oscal/assessment-results.json', () => assessmentResultsChunks(built)],
       [
@@ -366,7 +366,7 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
       range: { ...(range.from ? { from: range.from } : {}), ...(range.to ? { to: range.to } : {}) },
       ...(request.controlId ? { controlId: request.controlId } : {}),
       bucket: request.bucket,
-      counts: { controls: built.rows.length, manifests: runs.length, evidenceObjects, evidenceBytes },
+      counts: { controls: controlCount(built), manifests: spill.count, evidenceObjects, evidenceBytes },
       reports,
     };
     yield { name: EXPORT_INFO_FILE, mtime: exportedAt, open: () => Buffer.from(reportText(info), 'utf8') };
@@ -387,16 +387,22 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
   } catch (error) {
     if (error instanceof ExportError) throw error;
     throw new ExportError(`export failed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await spill.dispose();
   }
-  if (!model) throw new ExportError('the archive ended before its reports were written');
+  if (!source) throw new ExportError('the archive ended before its reports were written');
   return {
     exportedAt: exportedAt.toISOString(),
-    controls: model.rows.length,
-    manifests: runs.length,
+    controls: controlCount(source),
+    manifests: spill.count,
     evidenceObjects,
     evidenceBytes,
     unsealedFolders,
     reports,
-    model,
+    counts: source.counts,
   };
+}
+
+function controlCount(source: ReportSource): number {
+  return new Set(source.overview.map((row) => row.controlId)).size;
 }

@@ -1,7 +1,7 @@
 import type { Verdict } from '../controls/control-test.ts';
 import { type DateRange, expectedPeriods, lastDayOf } from '../evidence/coverage.ts';
 import type { Manifest } from '../evidence/manifest.ts';
-import { periodFromKey } from '../periods/period.ts';
+import { type Cadence, periodFromKey } from '../periods/period.ts';
 
 /** What the reports need of a manifest. */
 export interface RunSummary {
@@ -15,125 +15,35 @@ export interface RunSummary {
   readonly collectedAt: string;
   readonly expiresAt: string;
   readonly artifacts: readonly { readonly key: string; readonly size: number; readonly sha256: string }[];
-  readonly chain: { readonly sequence: number; readonly previous: { readonly sequence: number } | null };
+  readonly chain: { readonly sequence: number; readonly startsChain: boolean };
   readonly signing: { readonly keyFingerprint: string };
 }
 
-const NONE: readonly string[] = Object.freeze([]);
-
-/**
- * A manifest as exported: where it was, its hash, and a compact copy of what the reports need.
- * One is kept per run for the whole export, so repeated values (control, time zone, period keys,
- * file names, key fingerprint) are shared and instants are numbers; `manifest` rebuilds the
- * readable summary on demand, while the reports are written.
- */
-export class ExportedRun {
-  constructor(
-    readonly manifestSha256: string,
-    readonly control: Manifest['control'],
-    readonly cadence: Manifest['period']['cadence'],
-    readonly periodKey: string,
-    readonly timeZone: string,
-    readonly periodStartMs: number,
-    private readonly periodEndMs: number,
-    readonly runId: string,
-    readonly verdict: Manifest['verdict'],
-    private readonly reasons: readonly string[],
-    private readonly warnings: readonly string[],
-    private readonly figures: Manifest['figures'],
-    private readonly collectedMs: number,
-    private readonly expiresMs: number,
-    /** File name, size and SHA-256 of each artifact in the run folder. */
-    private readonly files: readonly (readonly [string, number, string])[],
-    readonly sequence: number,
-    readonly startsChain: boolean,
-    readonly keyFingerprint: string,
-  ) {}
-
-  get runPrefix(): string {
-    return `evidence/${this.control.id}/${this.cadence}/${this.periodKey}/${this.runId}/`;
-  }
-
-  get manifestKey(): string {
-    return `${this.runPrefix}manifest.json`;
-  }
-
-  get manifest(): RunSummary {
-    const prefix = this.runPrefix;
-    return {
-      control: this.control,
-      period: {
-        cadence: this.cadence,
-        key: this.periodKey,
-        start: new Date(this.periodStartMs).toISOString(),
-        end: new Date(this.periodEndMs).toISOString(),
-        timeZone: this.timeZone,
-      },
-      runId: this.runId,
-      verdict: this.verdict,
-      reasons: this.reasons,
-      warnings: this.warnings,
-      figures: this.figures,
-      collectedAt: new Date(this.collectedMs).toISOString(),
-      expiresAt: new Date(this.expiresMs).toISOString(),
-      artifacts: this.files.map(([name, size, sha256]) => ({ key: `${prefix}${name}`, size, sha256 })),
-      chain: { sequence: this.sequence, previous: this.startsChain ? null : { sequence: this.sequence - 1 } },
-      signing: { keyFingerprint: this.keyFingerprint },
-    };
-  }
+/** A manifest as exported: where it was, its hash, what it says. */
+export interface ExportedRun {
+  readonly manifestKey: string;
+  readonly manifestSha256: string;
+  readonly manifest: RunSummary;
 }
 
-/** Builds compact {@link ExportedRun}s, sharing what repeats from run to run. */
-export function summarizer(): (
-  manifestKey: string,
-  manifestSha256: string,
-  manifest: Manifest,
-) => ExportedRun {
-  const controls = new Map<string, Manifest['control']>();
-  const strings = new Map<string, string>();
-  const intern = (value: string) => {
-    const known = strings.get(value);
-    if (known !== undefined) return known;
-    if (strings.size < 50_000) strings.set(value, value);
-    return value;
-  };
-  return (manifestKey, manifestSha256, manifest) => {
-    const controlKey = `${manifest.control.id}\u0000${manifest.control.owner}\u0000${manifest.control.criteria.join(',')}`;
-    let control = controls.get(controlKey);
-    if (!control) {
-      control = manifest.control;
-      controls.set(controlKey, control);
-    }
-    const prefix = manifestKey.slice(0, manifestKey.lastIndexOf('/') + 1);
-    const run = new ExportedRun(
-      manifestSha256,
-      control,
-      manifest.period.cadence,
-      intern(manifest.period.key),
-      intern(manifest.period.timeZone),
-      Date.parse(manifest.period.start),
-      Date.parse(manifest.period.end),
-      manifest.runId,
-      manifest.verdict,
-      manifest.reasons.length ? manifest.reasons : NONE,
-      manifest.warnings.length ? manifest.warnings : NONE,
-      manifest.figures,
-      Date.parse(manifest.collectedAt),
-      Date.parse(manifest.expiresAt),
-      manifest.artifacts.map(({ key, size, sha256 }) => [
-        intern(key.startsWith(prefix) ? key.slice(prefix.length) : key),
-        size,
-        sha256,
-      ]),
-      manifest.chain.sequence,
-      manifest.chain.previous === null,
-      intern(manifest.signing.keyFingerprint),
-    );
-    if (run.manifestKey !== manifestKey) {
-      // Stored somewhere other than its own run folder: keep the real location for the reports.
-      return Object.defineProperty(run, 'manifestKey', { value: manifestKey });
-    }
-    return run;
+export function summarizeRun(manifestKey: string, manifestSha256: string, manifest: Manifest): ExportedRun {
+  return {
+    manifestKey,
+    manifestSha256,
+    manifest: {
+      control: manifest.control,
+      period: manifest.period,
+      runId: manifest.runId,
+      verdict: manifest.verdict,
+      reasons: manifest.reasons,
+      warnings: manifest.warnings,
+      figures: manifest.figures,
+      collectedAt: manifest.collectedAt,
+      expiresAt: manifest.expiresAt,
+      artifacts: manifest.artifacts.map(({ key, size, sha256 }) => ({ key, size, sha256 })),
+      chain: { sequence: manifest.chain.sequence, startsChain: manifest.chain.previous === null },
+      signing: { keyFingerprint: manifest.signing.keyFingerprint },
+    },
   };
 }
 
@@ -152,94 +62,162 @@ export interface MatrixCell {
   readonly runs: readonly ExportedRun[];
 }
 
+/** One control (and cadence) across the range. */
 export interface MatrixRow {
   readonly controlId: string;
-  readonly cadence: Manifest['period']['cadence'];
+  readonly cadence: Cadence;
   readonly criteria: readonly string[];
   readonly owner: string;
   readonly timeZone: string;
   readonly cells: readonly MatrixCell[];
 }
 
-export interface ExportModel {
-  readonly exportedAt: string;
-  readonly range: DateRange;
-  readonly bucket: string;
-  readonly rows: readonly MatrixRow[];
+/** A row without its runs: what the reports need before they stream the rows themselves. */
+export interface RowOverview {
+  readonly controlId: string;
+  readonly cadence: Cadence;
+  readonly columns: readonly { readonly key: string; readonly start: string }[];
   readonly counts: Readonly<Record<CellStatus, number>>;
+  readonly start?: string;
+  readonly end?: string;
 }
 
 /**
- * The control x period matrix of an export: every period that was due in the range gets a cell,
- * so a period without evidence shows as `missing` rather than silently absent.
+ * Everything the reports read. Totals and row overviews are small; `rows()` streams the rows (one
+ * control's runs at a time), and may be called once per report section.
  */
-export function buildExportModel(
-  runs: readonly ExportedRun[],
-  options: { readonly range: DateRange; readonly exportedAt: Date; readonly bucket: string },
-): ExportModel {
-  const byControl = new Map<string, ExportedRun[]>();
-  for (const run of runs) {
-    const list = byControl.get(run.control.id) ?? [];
-    list.push(run);
-    byControl.set(run.control.id, list);
+export interface ReportSource {
+  readonly exportedAt: string;
+  readonly range: DateRange;
+  readonly bucket: string;
+  readonly counts: Readonly<Record<CellStatus, number>>;
+  readonly overview: readonly RowOverview[];
+  readonly keyFingerprints: readonly string[];
+  rows(): AsyncIterable<MatrixRow>;
+}
+
+export interface ModelOptions {
+  readonly range: DateRange;
+  readonly exportedAt: Date;
+  readonly bucket: string;
+}
+
+/**
+ * The row of one control and cadence: every period that was due in the range gets a cell, so a
+ * period without evidence shows as `missing` rather than silently absent.
+ */
+export function buildRow(runs: readonly ExportedRun[], options: ModelOptions): MatrixRow {
+  const bySequence = [...runs].sort((a, b) => b.manifest.chain.sequence - a.manifest.chain.sequence);
+  const newest = bySequence[0] as ExportedRun;
+  const oldest = bySequence[bySequence.length - 1] as ExportedRun;
+  const { cadence, timeZone } = newest.manifest.period;
+  const earliest = runs.reduce((a, b) => (b.manifest.period.start < a.manifest.period.start ? b : a));
+  const chainStartsHere = oldest.manifest.chain.startsChain || !options.range.from;
+  const expected = expectedPeriods({
+    cadence,
+    timeZone,
+    range: options.range,
+    asOf: options.exportedAt,
+    ...(chainStartsHere ? { firstKey: earliest.manifest.period.key } : {}),
+  });
+  const runsByPeriod = new Map<string, ExportedRun[]>();
+  for (const run of bySequence) {
+    const periodRuns = runsByPeriod.get(run.manifest.period.key) ?? [];
+    periodRuns.push(run);
+    runsByPeriod.set(run.manifest.period.key, periodRuns);
   }
+  const periods = new Map(expected.map((period) => [period.key, period]));
+  for (const key of runsByPeriod.keys()) {
+    if (!periods.has(key)) periods.set(key, periodFromKey(cadence, key, timeZone));
+  }
+  const cells = [...periods.values()]
+    .sort((a, b) => a.start.getTime() - b.start.getTime())
+    .map((period): MatrixCell => {
+      const periodRuns = runsByPeriod.get(period.key) ?? [];
+      const latest = periodRuns[0];
+      return {
+        periodKey: period.key,
+        start: period.start.toISOString(),
+        end: period.end.toISOString(),
+        lastDay: lastDayOf(period),
+        status: latest ? latest.manifest.verdict : 'missing',
+        ...(latest ? { latest } : {}),
+        runs: periodRuns,
+      };
+    });
+  return {
+    controlId: newest.manifest.control.id,
+    cadence,
+    criteria: newest.manifest.control.criteria,
+    owner: newest.manifest.control.owner,
+    timeZone,
+    cells,
+  };
+}
+
+/**
+ * Rows from runs in bucket-key order (control, then cadence, then period), built one control and
+ * cadence at a time so only that group's runs are in memory.
+ */
+export async function* rowsOf(
+  runs: AsyncIterable<ExportedRun> | Iterable<ExportedRun>,
+  options: ModelOptions,
+): AsyncGenerator<MatrixRow> {
+  let group: ExportedRun[] = [];
+  let groupKey: string | undefined;
+  for await (const run of runs) {
+    const key = `${run.manifest.control.id}/${run.manifest.period.cadence}`;
+    if (groupKey !== undefined && key !== groupKey) {
+      yield buildRow(group, options);
+      group = [];
+    }
+    groupKey = key;
+    group.push(run);
+  }
+  if (group.length > 0) yield buildRow(group, options);
+}
+
+export function overviewOf(row: MatrixRow): RowOverview {
   const counts: Record<CellStatus, number> = { pass: 0, fail: 0, error: 0, missing: 0 };
-  const rows: MatrixRow[] = [];
-  for (const [controlId, list] of [...byControl].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const bySequence = [...list].sort((a, b) => b.sequence - a.sequence);
-    const newest = bySequence[0] as ExportedRun;
-    const oldest = bySequence[bySequence.length - 1] as ExportedRun;
-    const { cadence, timeZone } = newest;
-    const earliest = list.reduce((a, b) => (b.periodStartMs < a.periodStartMs ? b : a));
-    const chainStartsHere = oldest.startsChain || !options.range.from;
-    const expected = expectedPeriods({
-      cadence,
-      timeZone,
-      range: options.range,
-      asOf: options.exportedAt,
-      ...(chainStartsHere ? { firstKey: earliest.periodKey } : {}),
-    });
-    const runsByPeriod = new Map<string, ExportedRun[]>();
-    for (const run of bySequence) {
-      const periodRuns = runsByPeriod.get(run.periodKey) ?? [];
-      periodRuns.push(run);
-      runsByPeriod.set(run.periodKey, periodRuns);
+  for (const cell of row.cells) counts[cell.status] += 1;
+  const first = row.cells[0];
+  const last = row.cells[row.cells.length - 1];
+  return {
+    controlId: row.controlId,
+    cadence: row.cadence,
+    columns: row.cells.map((cell) => ({ key: cell.periodKey, start: cell.start })),
+    counts,
+    ...(first ? { start: first.start } : {}),
+    ...(last ? { end: last.end } : {}),
+  };
+}
+
+/** A report source over runs read as many times as needed (a spill file, or an array). */
+export async function reportSource(
+  readRuns: () => AsyncIterable<ExportedRun> | Iterable<ExportedRun>,
+  options: ModelOptions,
+): Promise<ReportSource> {
+  const overview: RowOverview[] = [];
+  const counts: Record<CellStatus, number> = { pass: 0, fail: 0, error: 0, missing: 0 };
+  const fingerprints = new Set<string>();
+  const withKeys = async function* () {
+    for await (const run of readRuns()) {
+      fingerprints.add(run.manifest.signing.keyFingerprint);
+      yield run;
     }
-    const periods = new Map(expected.map((period) => [period.key, period]));
-    for (const key of runsByPeriod.keys()) {
-      if (!periods.has(key)) periods.set(key, periodFromKey(cadence, key, timeZone));
-    }
-    const cells = [...periods.values()]
-      .sort((a, b) => a.start.getTime() - b.start.getTime())
-      .map((period): MatrixCell => {
-        const periodRuns = runsByPeriod.get(period.key) ?? [];
-        const latest = periodRuns[0];
-        const status: CellStatus = latest ? latest.verdict : 'missing';
-        counts[status] += 1;
-        return {
-          periodKey: period.key,
-          start: period.start.toISOString(),
-          end: period.end.toISOString(),
-          lastDay: lastDayOf(period),
-          status,
-          ...(latest ? { latest } : {}),
-          runs: periodRuns,
-        };
-      });
-    rows.push({
-      controlId,
-      cadence,
-      criteria: newest.control.criteria,
-      owner: newest.control.owner,
-      timeZone,
-      cells,
-    });
+  };
+  for await (const row of rowsOf(withKeys(), options)) {
+    const summary = overviewOf(row);
+    overview.push(summary);
+    for (const status of CELL_STATUSES) counts[status] += summary.counts[status];
   }
   return {
     exportedAt: options.exportedAt.toISOString(),
     range: options.range,
     bucket: options.bucket,
-    rows,
     counts,
+    overview: overview.sort((a, b) => (a.controlId < b.controlId ? -1 : a.controlId > b.controlId ? 1 : 0)),
+    keyFingerprints: [...fingerprints],
+    rows: () => rowsOf(readRuns(), options),
   };
 }

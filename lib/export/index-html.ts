@@ -1,7 +1,7 @@
 import type { Figure } from '../controls/control-test.ts';
 import { CADENCES, type Cadence } from '../periods/period.ts';
 import { TOOL_VERSION } from '../version.ts';
-import type { CellStatus, ExportModel, MatrixCell, MatrixRow } from './export-model.ts';
+import type { CellStatus, MatrixCell, MatrixRow, ReportSource, RowOverview } from './export-model.ts';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -65,9 +65,13 @@ function renderCell(row: MatrixRow, cell: MatrixCell | undefined, compact: boole
   return `<td class="cell ${cell.status}" data-verdict="${cell.status}" data-control="${escapeHtml(row.controlId)}" data-period="${escapeHtml(cell.periodKey)}"><a href="#${escapeHtml(anchor(row.controlId, cell.periodKey))}" title="${escapeHtml(cellTitle(row, cell))}"><span class="sym" aria-label="${WORD[cell.status]}">${SYMBOL[cell.status]}</span>${figures}</a></td>`;
 }
 
-function* renderMatrix(cadence: Cadence, rows: readonly MatrixRow[]): Generator<string> {
+async function* renderMatrix(
+  cadence: Cadence,
+  overview: readonly RowOverview[],
+  rows: AsyncIterable<MatrixRow>,
+): AsyncGenerator<string> {
   const keys = [
-    ...new Map(rows.flatMap((row) => row.cells.map((cell) => [cell.periodKey, cell.start] as const))),
+    ...new Map(overview.flatMap((row) => row.columns.map((column) => [column.key, column.start] as const))),
   ].sort(([, a], [, b]) => (a < b ? -1 : 1));
   const compact = COMPACT.has(cadence);
   const head = keys
@@ -77,7 +81,8 @@ function* renderMatrix(cadence: Cadence, rows: readonly MatrixRow[]): Generator<
 <div class="scroll"><table class="matrix${compact ? ' compact' : ''}"><thead><tr><th scope="col" class="control">Control</th>${head}</tr></thead>
 <tbody>
 `;
-  for (const row of rows) {
+  for await (const row of rows) {
+    if (row.cadence !== cadence) continue;
     const cells = new Map(row.cells.map((cell) => [cell.periodKey, cell]));
     const tally = (['fail', 'error', 'missing'] as const)
       .map((status) => [status, row.cells.filter((cell) => cell.status === status).length] as const)
@@ -157,10 +162,10 @@ table.figures{border-collapse:collapse;margin:4px 0}table.figures th,table.figur
  * control x period matrix coloured by verdict, each cell linking to that period's details, figures
  * and evidence files inside the archive.
  */
-export function* renderIndexHtmlChunks(model: ExportModel): Generator<string> {
-  const { counts } = model;
+export async function* renderIndexHtmlChunks(source: ReportSource): AsyncGenerator<string> {
+  const { counts } = source;
   const periods = counts.pass + counts.fail + counts.error + counts.missing;
-  const range = `${model.range.from ?? 'the start'} to ${model.range.to ?? model.exportedAt.slice(0, 10)}`;
+  const range = `${source.range.from ?? 'the start'} to ${source.range.to ?? source.exportedAt.slice(0, 10)}`;
   const tiles = (['pass', 'fail', 'error', 'missing'] as const)
     .map(
       (status) =>
@@ -168,31 +173,37 @@ export function* renderIndexHtmlChunks(model: ExportModel): Generator<string> {
     )
     .join('');
   const healthy = counts.fail + counts.error + counts.missing === 0;
-  const headline = `${model.rows.length} control(s), ${periods} control-period(s): ${counts.pass} passed, ${counts.fail} failed, ${counts.error} could not be checked, ${counts.missing} without evidence.${healthy ? ' Every control passed in every period.' : ''}`;
-  const cadences = CADENCES.filter((cadence) => model.rows.some((row) => row.cadence === cadence));
+  const controls = new Set(source.overview.map((row) => row.controlId)).size;
+  const headline = `${controls} control(s), ${periods} control-period(s): ${counts.pass} passed, ${counts.fail} failed, ${counts.error} could not be checked, ${counts.missing} without evidence.${healthy ? ' Every control passed in every period.' : ''}`;
+  const cadences = CADENCES.filter((cadence) => source.overview.some((row) => row.cadence === cadence));
   yield `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>SOC 2 evidence, ${escapeHtml(range)}</title><style>${STYLE}</style></head>
 <body>
 <header><h1>SOC 2 control evidence</h1>
-<p class="meta">Periods ending ${escapeHtml(range)} · exported ${escapeHtml(model.exportedAt)} from <code>${escapeHtml(model.bucket)}</code> · soc2-evidence ${escapeHtml(TOOL_VERSION)}</p></header>
+<p class="meta">Periods ending ${escapeHtml(range)} · exported ${escapeHtml(source.exportedAt)} from <code>${escapeHtml(source.bucket)}</code> · soc2-evidence ${escapeHtml(TOOL_VERSION)}</p></header>
 <section class="summary" aria-label="Summary">${tiles}</section>
 <p class="headline" id="headline">${escapeHtml(headline)}</p>
 <p class="meta">Each cell is one control in one period: ✓ passed, ✗ failed, ! could not be checked, – no evidence. Click a cell for its figures and evidence files. Check the archive's integrity with <code>soc2-evidence verify</code> (see VERIFY.md) before relying on this page.</p>
 `;
-  for (const cadence of cadences)
+  // One pass over the rows per cadence table, then one for the details: only a row at a time is held.
+  for (const cadence of cadences) {
     yield* renderMatrix(
       cadence,
-      model.rows.filter((row) => row.cadence === cadence),
+      source.overview.filter((row) => row.cadence === cadence),
+      source.rows(),
     );
+  }
   yield '<h2>Details</h2>\n';
-  for (const row of model.rows) yield* renderDetails(row);
+  for await (const row of source.rows()) yield* renderDetails(row);
   yield `<footer>Generated by soc2-evidence ${escapeHtml(TOOL_VERSION)}. This page is a convenience view; the signed manifests are the record.</footer>
 </body></html>
 `;
 }
 
 /** The whole page as one string (small exports, tests); the exporter streams the chunks instead. */
-export function renderIndexHtml(model: ExportModel): string {
-  return [...renderIndexHtmlChunks(model)].join('');
+export async function renderIndexHtml(source: ReportSource): Promise<string> {
+  const chunks: string[] = [];
+  for await (const chunk of renderIndexHtmlChunks(source)) chunks.push(chunk);
+  return chunks.join('');
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { TOOL_VERSION } from '../version.ts';
-import type { ExportedRun, ExportModel, MatrixCell, MatrixRow } from './export-model.ts';
+import type { ExportedRun, MatrixCell, MatrixRow, ReportSource } from './export-model.ts';
 
 export const OSCAL_VERSION = '1.0.4';
 /** Namespace of the `props` this tool adds (OSCAL requires a namespace for non-core property names). */
@@ -97,30 +97,28 @@ function observationUuid(run: ExportedRun): string {
   return stableUuid('observation', run.manifestKey, run.manifestSha256);
 }
 
-function* observationsOf(model: ExportModel) {
-  for (const row of model.rows)
+async function* observationsOf(source: ReportSource) {
+  for await (const row of source.rows())
     for (const cell of row.cells) for (const run of cell.runs) yield observation(row, run);
 }
 
-function* findingsOf(model: ExportModel) {
-  for (const row of model.rows)
+async function* findingsOf(source: ReportSource) {
+  for await (const row of source.rows())
     for (const cell of row.cells) yield finding(row, cell, cell.runs.map(observationUuid));
 }
 
 /** The document with placeholders where the (possibly long) observation and finding lists go. */
-function skeleton(model: ExportModel): Record<string, unknown> {
+function skeleton(model: ReportSource): Record<string, unknown> {
   let start: string | undefined;
   let end: string | undefined;
-  let anyRun = false;
-  let anyCell = false;
-  for (const row of model.rows) {
-    for (const cell of row.cells) {
-      anyCell = true;
-      anyRun ||= cell.runs.length > 0;
-      if (!start || cell.start < start) start = cell.start;
-      if (!end || cell.end > end) end = cell.end;
-    }
+  for (const row of model.overview) {
+    if (row.start && (!start || row.start < start)) start = row.start;
+    if (row.end && (!end || row.end > end)) end = row.end;
   }
+  const { counts } = model;
+  const anyRun = counts.pass + counts.fail + counts.error > 0;
+  const anyCell = anyRun || counts.missing > 0;
+  const controlIds = [...new Set(model.overview.map((row) => row.controlId))];
   const planUuid = stableUuid('assessment-plan', model.bucket);
   const rangeText = `${model.range.from ?? '(start)'} to ${model.range.to ?? '(export)'}`;
   const result: Record<string, unknown> = {
@@ -131,8 +129,8 @@ function skeleton(model: ExportModel): Record<string, unknown> {
     ...(end ? { end } : {}),
     'reviewed-controls': {
       'control-selections':
-        model.rows.length > 0
-          ? [{ 'include-controls': model.rows.map((row) => ({ 'control-id': oscalToken(row.controlId) })) }]
+        controlIds.length > 0
+          ? [{ 'include-controls': controlIds.map((id) => ({ 'control-id': oscalToken(id) })) }]
           : [{ 'include-all': {} }],
     },
     ...(anyRun ? { observations: OBSERVATIONS } : {}),
@@ -171,11 +169,11 @@ function skeleton(model: ExportModel): Record<string, unknown> {
  * an observation per run (linked to its evidence files and manifest by relative path, with
  * SHA-256) and a finding per control and period (satisfied only when the period's latest run passed).
  */
-export function* assessmentResultsChunks(model: ExportModel): Generator<string> {
-  const text = JSON.stringify(skeleton(model), null, 2);
-  const lists: [string, () => Generator<unknown>][] = [
-    [JSON.stringify(OBSERVATIONS), () => observationsOf(model)],
-    [JSON.stringify(FINDINGS), () => findingsOf(model)],
+export async function* assessmentResultsChunks(source: ReportSource): AsyncGenerator<string> {
+  const text = JSON.stringify(skeleton(source), null, 2);
+  const lists: [string, () => AsyncGenerator<unknown>][] = [
+    [JSON.stringify(OBSERVATIONS), () => observationsOf(source)],
+    [JSON.stringify(FINDINGS), () => findingsOf(source)],
   ];
   let rest = text;
   for (const [marker, items] of lists) {
@@ -183,7 +181,7 @@ export function* assessmentResultsChunks(model: ExportModel): Generator<string> 
     if (at < 0) continue;
     yield `${rest.slice(0, at)}[\n`;
     let first = true;
-    for (const item of items()) {
+    for await (const item of items()) {
       yield `${first ? '' : ',\n'}${JSON.stringify(item)}`;
       first = false;
     }
@@ -194,6 +192,8 @@ export function* assessmentResultsChunks(model: ExportModel): Generator<string> 
 }
 
 /** The same document as an object (tests, small exports). */
-export function buildAssessmentResults(model: ExportModel): Record<string, unknown> {
-  return JSON.parse([...assessmentResultsChunks(model)].join('')) as Record<string, unknown>;
+export async function buildAssessmentResults(source: ReportSource): Promise<Record<string, unknown>> {
+  const chunks: string[] = [];
+  for await (const chunk of assessmentResultsChunks(source)) chunks.push(chunk);
+  return JSON.parse(chunks.join('')) as Record<string, unknown>;
 }

@@ -67,7 +67,7 @@ describe('export by date range', () => {
     expect(names.at(-1)).toBe('export.json');
 
     expect(result).toMatchObject({ controls: 2, manifests: 14, evidenceObjects: 43, unsealedFolders: 1 });
-    expect(result.model.counts).toEqual({ pass: 11, fail: 2, error: 1, missing: 2 });
+    expect(result.counts).toEqual({ pass: 11, fail: 2, error: 1, missing: 2 });
     expect(progress.at(-1)).toBe(43);
 
     const info = exportInfoSchema.parse(JSON.parse(entries.get('export.json')?.toString() ?? ''));
