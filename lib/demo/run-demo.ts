@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import pg from 'pg';
@@ -6,6 +7,7 @@ import { type AwsClients, makeAwsClients } from '../aws/clients.ts';
 import { type ReportRow, renderRunReports } from '../cli/format-reports.ts';
 import type { Config } from '../config/schema.ts';
 import { sha256Hex } from '../evidence/canonical-json.ts';
+import { exportAndVerifyDemo } from '../export/export-and-verify-demo.ts';
 import { drainJobQueue } from '../local/local-job-runner.ts';
 import { type LocalServices, startLocalServices } from '../local/local-services.ts';
 import { type LocalResources, provisionLocalResources } from '../local/provision.ts';
@@ -13,6 +15,7 @@ import { silentLogger } from '../logger.ts';
 import { CADENCES } from '../periods/period.ts';
 import { envConnectionResolver } from '../postgres/postgres-port.ts';
 import { makeSqsJobQueue } from '../queue/sqs-job-queue.ts';
+import { poamForConfig } from '../risks/poam-for-config.ts';
 import { runRiskDemo } from '../risks/risk-demo.ts';
 import { dispatchDueControls } from '../runs/dispatch-due-controls.ts';
 import type { ControlRunReport } from '../runs/run-control.ts';
@@ -181,6 +184,34 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         print('');
         print(risks.text);
         print(`Messages received by the inbox subscription for risk digests: ${delivered.get('-') ?? 0}.`);
+      }
+      // The auditor's view: export the demo year from the bucket, then verify the archive offline.
+      // The archive stays in the working directory so the overview can be opened afterwards.
+      {
+        const poam = poamForConfig(
+          config,
+          asOf,
+          finalReports.map((report) => ({
+            ...report.job,
+            verdict: report.outcome.verdict,
+            reasons: report.outcome.reasons,
+          })),
+        );
+        const exported = await exportAndVerifyDemo({
+          clients,
+          resources,
+          from: `${asOf.getUTCFullYear() - 1}-12-01`,
+          to: new Date(asOf.getTime() - 1).toISOString().slice(0, 10),
+          outFile: join(process.cwd(), 'soc2-evidence-demo-export.zip'),
+          asOf,
+          ...(poam ? { extraFiles: { 'oscal/poam.json': poam } } : {}),
+        });
+        print('');
+        print(exported.summary);
+        if (!exported.ok) {
+          print(exported.details);
+          hashMismatches += 1;
+        }
       }
       print('');
       print(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
