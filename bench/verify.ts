@@ -57,7 +57,10 @@ function runFor(controlId: string, periodKey: string, index: number): RunResult 
     periodKey: period.key,
     periodStart: period.start.toISOString(),
     periodEnd: period.end.toISOString(),
-    runId: `${finished.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}-${index.toString(16).padStart(6, '0')}`,
+    runId: `${finished
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d{3}/, '')}-${index.toString(16).padStart(6, '0')}`,
     asOf: period.end.toISOString(),
     startedAt: finished.toISOString(),
     finishedAt: finished.toISOString(),
@@ -110,7 +113,14 @@ async function writeEvidence(dir: string): Promise<{ files: number; bytes: numbe
         buildManifest({
           run,
           timeZone: 'UTC',
-          artifacts: [{ key: `${prefix}result.json`, size: result.length, sha256: sha256Hex(result), contentType: 'application/json' }],
+          artifacts: [
+            {
+              key: `${prefix}result.json`,
+              size: result.length,
+              sha256: sha256Hex(result),
+              contentType: 'application/json',
+            },
+          ],
           sequence: i + 1,
           previous,
           keyFingerprint: fingerprint,
@@ -120,18 +130,31 @@ async function writeEvidence(dir: string): Promise<{ files: number; bytes: numbe
       const signature = Buffer.from(await signer.sign(manifest)).toString('base64');
       await put(`${prefix}manifest.json`, manifest);
       await put(`${prefix}manifest.sig`, signature);
-      previous = { sequence: i + 1, key: `${prefix}manifest.json`, sha256: sha256Hex(manifest), signature, periodKey: period.key };
+      previous = {
+        sequence: i + 1,
+        key: `${prefix}manifest.json`,
+        sha256: sha256Hex(manifest),
+        signature,
+        periodKey: period.key,
+      };
       period = nextPeriod(period);
     }
     // The shortest chain sets the check time, so every chain is complete.
-    lastEnd = Math.min(lastEnd, periodFromKey('daily', previous?.periodKey ?? '2026-01-01', 'UTC').end.getTime());
+    lastEnd = Math.min(
+      lastEnd,
+      periodFromKey('daily', previous?.periodKey ?? '2026-01-01', 'UTC').end.getTime(),
+    );
   }
   // Checked half a day after the last period closed: its run is not yet late.
   return { files, bytes, asOf: new Date(lastEnd + 12 * 3_600_000) };
 }
 
 async function zipFolder(dir: string, out: string, mtime: Date): Promise<void> {
-  const listing = execFileSync('find', [dir, '-type', 'f'], { maxBuffer: 256 * MB }).toString().trim().split('\n').sort();
+  const listing = execFileSync('find', [dir, '-type', 'f'], { maxBuffer: 256 * MB })
+    .toString()
+    .trim()
+    .split('\n')
+    .sort();
   const { readFile } = await import('node:fs/promises');
   const entries = (function* () {
     for (const path of listing) {
@@ -149,15 +172,21 @@ function sha256sumFolder(dir: string): Timing {
 
 function verifyWorker(path: string, asOf: Date): Promise<Timing> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--worker', path, asOf.toISOString()], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', import.meta.filename, '--worker', path, asOf.toISOString()],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as Timing) : reject(new Error(`verify worker exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(output) as Timing) : reject(new Error(`verify worker exited ${code}`)),
+    );
   });
 }
 
@@ -189,8 +218,12 @@ async function main(): Promise<void> {
     const rate = (timing: Timing) =>
       `${(written.bytes / MB / (timing.ms / 1000)).toFixed(0)} MB/s, ${Math.round(written.files / (timing.ms / 1000)).toLocaleString('en-US')} files/s`;
     console.log(`  (s) sha256sum        : ${(baseline.ms / 1000).toFixed(2)} s (${rate(baseline)})`);
-    console.log(`  (f) verify folder    : ${(onFolder.ms / 1000).toFixed(2)} s (${rate(onFolder)}); peak RSS ${onFolder.maxRssMb?.toFixed(0)} MB`);
-    console.log(`  (z) verify zip       : ${(onZip.ms / 1000).toFixed(2)} s (${rate(onZip)}); peak RSS ${onZip.maxRssMb?.toFixed(0)} MB`);
+    console.log(
+      `  (f) verify folder    : ${(onFolder.ms / 1000).toFixed(2)} s (${rate(onFolder)}); peak RSS ${onFolder.maxRssMb?.toFixed(0)} MB`,
+    );
+    console.log(
+      `  (z) verify zip       : ${(onZip.ms / 1000).toFixed(2)} s (${rate(onZip)}); peak RSS ${onZip.maxRssMb?.toFixed(0)} MB`,
+    );
     const folderRatio = baseline.ms / onFolder.ms;
     const zipRatio = baseline.ms / onZip.ms;
     const ok = folderRatio >= 0.8 && zipRatio >= 0.8;
@@ -210,7 +243,12 @@ if (process.argv[2] === '--worker') {
   const ms = performance.now() - started;
   if (!report.ok) console.error(report.problems.slice(0, 3));
   process.stdout.write(
-    JSON.stringify({ ms, ok: report.ok, files: report.files, maxRssMb: process.resourceUsage().maxRSS / 1024 } satisfies Timing),
+    JSON.stringify({
+      ms,
+      ok: report.ok,
+      files: report.files,
+      maxRssMb: process.resourceUsage().maxRSS / 1024,
+    } satisfies Timing),
   );
   process.exit(0);
 } else {
