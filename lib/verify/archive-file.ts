@@ -16,6 +16,8 @@ export interface ArchiveContents {
   readonly bytes: number;
   /** Names that occur more than once in a zip (only the last was kept): never produced by export. */
   readonly duplicates?: readonly string[];
+  /** Folder entries that are not regular files (symlinks, devices): never produced by a sync. */
+  readonly irregular?: readonly string[];
 }
 
 export class ArchiveReadError extends Error {

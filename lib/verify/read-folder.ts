@@ -18,11 +18,14 @@ export async function readFolder(
   options: { onProgress?: (progress: ReadProgress) => void; onFile?: (file: ArchiveFile) => void } = {},
 ): Promise<ArchiveContents> {
   const entries = readdirSync(root, { recursive: true, withFileTypes: true });
+  const relativePath = (entry: (typeof entries)[number]) =>
+    relative(root, join(entry.parentPath, entry.name)).split(sep).join('/');
   const paths = entries
     .filter((entry) => entry.isFile())
-    .map((entry) => relative(root, join(entry.parentPath, entry.name)).split(sep).join('/'))
+    .map(relativePath)
     .sort();
   const normalised = normalisePaths(paths);
+  const irregular = entries.filter((entry) => !entry.isFile() && !entry.isDirectory()).map(relativePath);
   const files = new Map<string, ArchiveFile>();
   const buffer = Buffer.allocUnsafe(CHUNK);
   let bytes = 0;
@@ -58,5 +61,5 @@ export async function readFolder(
     }
   }
   options.onProgress?.({ files: paths.length, totalFiles: paths.length, bytes });
-  return { kind: 'folder', source: root, files, bytes };
+  return { kind: 'folder', source: root, files, bytes, irregular };
 }

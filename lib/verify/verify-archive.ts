@@ -142,6 +142,13 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
   const accounted = new Set<string>();
   const files = contents.files;
 
+  for (const name of contents.irregular ?? []) {
+    problem({
+      code: 'unexpected-file',
+      file: name,
+      message: `${name}: unexpected entry, not a regular file (a symlink or device); not checked`,
+    });
+  }
   for (const name of contents.duplicates ?? []) {
     problem({
       code: 'duplicate-entry',

@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -300,6 +300,14 @@ describe('verify detects tampering', () => {
     expect(report.problems[0]?.message).toMatch(
       /unexpected file, not listed by .*2026-02.*manifest\.json: added after the run was sealed/,
     );
+  });
+
+  it('reports a symlink planted in the folder instead of following it', async () => {
+    const report = await tamperedCopy(async (dir) => {
+      await symlink('/etc/hostname', join(dir, runFolder.get('2026-03') ?? '', 'linked.json'));
+    });
+    expect(codes(report)).toEqual(['unexpected-file']);
+    expect(report.problems[0]?.message).toMatch(/linked\.json: unexpected entry, not a regular file/);
   });
 
   it('detects tampering inside the zip too: a flipped byte and an added file', async () => {
