@@ -70,16 +70,35 @@ export const configSchema = z
     owners: z.array(ownerSchema).min(1, 'expected at least one owner'),
     targets: z.array(targetSchema).default([]),
     controls: z.array(controlSchema).min(1, 'expected at least one control'),
-    evidence: evidenceSettingsSchema.default({ retentionYears: 7, objectLockMode: 'COMPLIANCE', archiveAfterDays: 365 }),
+    evidence: evidenceSettingsSchema.default({
+      retentionYears: 7,
+      objectLockMode: 'COMPLIANCE',
+      archiveAfterDays: 365,
+    }),
     notifications: notificationsSchema.optional(),
     riskRegister: riskRegisterSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const ownerIds = new Set(config.owners.map((o) => o.id));
     const targetNames = new Set(config.targets.map((t) => t.name));
-    reportDuplicates(config.owners.map((o) => o.id), ['owners'], 'id', ctx);
-    reportDuplicates(config.targets.map((t) => t.name), ['targets'], 'name', ctx);
-    reportDuplicates(config.controls.map((c) => c.id), ['controls'], 'id', ctx);
+    reportDuplicates(
+      config.owners.map((o) => o.id),
+      ['owners'],
+      'id',
+      ctx,
+    );
+    reportDuplicates(
+      config.targets.map((t) => t.name),
+      ['targets'],
+      'name',
+      ctx,
+    );
+    reportDuplicates(
+      config.controls.map((c) => c.id),
+      ['controls'],
+      'id',
+      ctx,
+    );
     if (config.riskRegister) {
       const controlIds = new Set(config.controls.map((c) => c.id));
       checkRegisterReferences(config.riskRegister, { ownerIds, controlIds }, ctx);
@@ -93,7 +112,11 @@ export const configSchema = z
         });
       }
       for (const [field, value] of Object.entries(control.test)) {
-        if (/^(target|sourceTarget|restoredTarget)$/.test(field) && typeof value === 'string' && !targetNames.has(value)) {
+        if (
+          /^(target|sourceTarget|restoredTarget)$/.test(field) &&
+          typeof value === 'string' &&
+          !targetNames.has(value)
+        ) {
           ctx.addIssue({
             code: 'custom',
             path: ['controls', index, 'test', field],
@@ -104,10 +127,20 @@ export const configSchema = z
     });
   });
 
-function reportDuplicates(values: string[], path: (string | number)[], field: string, ctx: z.RefinementCtx): void {
+function reportDuplicates(
+  values: string[],
+  path: (string | number)[],
+  field: string,
+  ctx: z.RefinementCtx,
+): void {
   const seen = new Set<string>();
   values.forEach((value, index) => {
-    if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [...path, index, field], message: `duplicate ${field} "${value}"` });
+    if (seen.has(value))
+      ctx.addIssue({
+        code: 'custom',
+        path: [...path, index, field],
+        message: `duplicate ${field} "${value}"`,
+      });
     seen.add(value);
   });
 }

@@ -112,7 +112,9 @@ function roleStatements(synth: SynthesizedStack, rolePrefix: string): Statement[
   for (const [, policy] of resourcesOf(synth, 'AWS::IAM::Policy')) {
     const roles = (policy.Properties?.Roles ?? []) as { Ref: string }[];
     if (roles.some((role) => role.Ref === roleIds[0])) {
-      statements.push(...((policy.Properties?.PolicyDocument as { Statement: Statement[] }).Statement ?? []));
+      statements.push(
+        ...((policy.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement ?? []),
+      );
     }
   }
   return statements;
@@ -256,9 +258,10 @@ describe('functions', () => {
       },
     });
     const dispatcher = resourcesOf(full, 'AWS::Lambda::Function').find(([id]) => id.startsWith('Dispatcher'));
-    const variables = (dispatcher?.[1].Properties?.Environment as { Variables: Record<string, unknown> })
-      .Variables;
-    expect(Object.keys(variables).filter((name) => name.startsWith('SOC2_'))).toEqual([ENV.jobsQueueUrl]);
+    const variables = (
+      dispatcher?.[1].Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
+    )?.Variables;
+    expect(Object.keys(variables ?? {}).filter((name) => name.startsWith('SOC2_'))).toEqual([ENV.jobsQueueUrl]);
   });
 
   it('consumes the jobs queue one job at a time with partial batch failures and bounded concurrency', () => {
