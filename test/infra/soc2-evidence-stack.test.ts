@@ -261,7 +261,9 @@ describe('functions', () => {
     const variables = (
       dispatcher?.[1].Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
     )?.Variables;
-    expect(Object.keys(variables ?? {}).filter((name) => name.startsWith('SOC2_'))).toEqual([ENV.jobsQueueUrl]);
+    expect(Object.keys(variables ?? {}).filter((name) => name.startsWith('SOC2_'))).toEqual([
+      ENV.jobsQueueUrl,
+    ]);
   });
 
   it('consumes the jobs queue one job at a time with partial batch failures and bounded concurrency', () => {
