@@ -1,17 +1,22 @@
-import { createHash } from 'node:crypto';
-import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { type ArchiveContents, type ArchiveFile, keepsContent, MAX_KEPT_BYTES } from './archive-file.ts';
+import {
+  type ArchiveContents,
+  type ArchiveFile,
+  ArchiveReadError,
+  keepsContent,
+  MAX_KEPT_BYTES,
+} from './archive-file.ts';
+import { HashPool } from './hash-pool.ts';
 import { normalisePaths, type ReadProgress } from './normalise-paths.ts';
 
-const CHUNK = 1024 * 1024;
+/** Files per batch handed to a hashing worker: enough to amortise the message, small for balance. */
+const BATCH_FILES = 64;
 
 /**
  * Reads a folder pulled with `aws s3 sync s3://<bucket>/evidence/ <dir>` (or an unzipped archive):
- * every file hashed through one reused 1 MB buffer. Reads are synchronous on purpose: with the
- * page cache warm, a thread-pool round trip per open/stat/read/close costs more than the I/O, and
- * one buffer means no garbage per file. The event loop gets a turn every 50 ms.
+ * every file read and hashed by worker threads, a batch of files at a time, so all cores hash
+ * (sha256sum uses one) while memory stays at a few batches.
  */
 export async function readFolder(
   root: string,
@@ -26,40 +31,49 @@ export async function readFolder(
     .sort();
   const normalised = normalisePaths(paths);
   const irregular = entries.filter((entry) => !entry.isFile() && !entry.isDirectory()).map(relativePath);
-  const files = new Map<string, ArchiveFile>();
-  const buffer = Buffer.allocUnsafe(CHUNK);
+  const found = new Map<string, ArchiveFile>();
   let bytes = 0;
-  let lastTurn = Date.now();
-  for (let index = 0; index < paths.length; index += 1) {
-    const path = normalised[index] as string;
-    const keep = keepsContent(path);
-    const hash = createHash('sha256');
-    const kept: Buffer[] = [];
-    let size = 0;
-    const fd = openSync(join(root, paths[index] as string), 'r');
-    try {
-      for (;;) {
-        const read = readSync(fd, buffer, 0, CHUNK, null);
-        if (read === 0) break;
-        const chunk = buffer.subarray(0, read);
-        hash.update(chunk);
-        if (keep && size + read <= MAX_KEPT_BYTES) kept.push(Buffer.from(chunk));
-        size += read;
-      }
-    } finally {
-      closeSync(fd);
+  const pool = new HashPool();
+  try {
+    const inFlight: Promise<void>[] = [];
+    for (let start = 0; start < paths.length; start += BATCH_FILES) {
+      const names = normalised.slice(start, start + BATCH_FILES);
+      const batch = pool
+        .run({
+          kind: 'files',
+          paths: paths.slice(start, start + BATCH_FILES).map((path) => join(root, path)),
+          keep: names.map(keepsContent),
+        })
+        .then((results) => {
+          results.forEach((result, index) => {
+            const path = names[index] as string;
+            const content = result.content && result.size <= MAX_KEPT_BYTES ? result.content : undefined;
+            const file: ArchiveFile = {
+              path,
+              size: result.size,
+              sha256: result.sha256,
+              ...(content ? { content } : {}),
+            };
+            found.set(path, file);
+            bytes += result.size;
+            options.onFile?.(file);
+          });
+          options.onProgress?.({ files: found.size, totalFiles: paths.length, bytes });
+        });
+      batch.catch(() => {});
+      inFlight.push(batch);
+      if (inFlight.length >= pool.size * 2) await inFlight.shift();
     }
-    bytes += size;
-    const content = keep && size <= MAX_KEPT_BYTES ? Buffer.concat(kept) : undefined;
-    const file: ArchiveFile = { path, size, sha256: hash.digest('hex'), ...(content ? { content } : {}) };
-    files.set(path, file);
-    options.onFile?.(file);
-    if (Date.now() - lastTurn >= 50) {
-      options.onProgress?.({ files: index + 1, totalFiles: paths.length, bytes });
-      await yieldToEventLoop();
-      lastTurn = Date.now();
-    }
+    await Promise.all(inFlight);
+  } catch (error) {
+    throw new ArchiveReadError(`cannot read every file under ${root}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  } finally {
+    await pool.close();
   }
-  options.onProgress?.({ files: paths.length, totalFiles: paths.length, bytes });
+  const files = new Map(
+    normalised.flatMap((path) => (found.has(path) ? [[path, found.get(path) as ArchiveFile] as const] : [])),
+  );
   return { kind: 'folder', source: root, files, bytes, irregular };
 }

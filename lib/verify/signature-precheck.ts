@@ -18,6 +18,7 @@ const FINGERPRINT_FIELD = /"keyFingerprint":"([0-9a-f]{64})"/;
 export class SignaturePrecheck {
   readonly #keys = new Map<string, KeyObject>();
   readonly #manifests = new Map<string, ArchiveFile>();
+  readonly #signatures = new Map<string, ArchiveFile>();
   readonly #results = new Map<string, boolean>();
   readonly #pending: Promise<void>[] = [];
 
@@ -35,17 +36,19 @@ export class SignaturePrecheck {
       return;
     }
     if (location?.kind !== 'run-file') return;
-    if (location.file === 'manifest.json') {
-      this.#manifests.set(location.runPrefix, file);
-      return;
-    }
-    if (location.file !== 'manifest.sig') return;
+    // Files may arrive in any order (several workers read them): pair each manifest with its signature.
+    if (location.file === 'manifest.json') this.#manifests.set(location.runPrefix, file);
+    else if (location.file === 'manifest.sig') this.#signatures.set(location.runPrefix, file);
+    else return;
     const manifest = this.#manifests.get(location.runPrefix);
+    const signatureFile = this.#signatures.get(location.runPrefix);
+    if (!manifest || !signatureFile) return;
     this.#manifests.delete(location.runPrefix);
-    const fingerprint = manifest?.content?.toString('latin1').match(FINGERPRINT_FIELD)?.[1];
+    this.#signatures.delete(location.runPrefix);
+    const fingerprint = manifest.content?.toString('latin1').match(FINGERPRINT_FIELD)?.[1];
     const key = fingerprint ? this.#keys.get(fingerprint) : undefined;
-    if (!manifest?.content || !fingerprint || !key) return;
-    const signature = file.content.toString('utf8').trim();
+    if (!manifest.content || !signatureFile.content || !fingerprint || !key) return;
+    const signature = signatureFile.content.toString('utf8').trim();
     const id = signatureCheckKey(fingerprint, manifest.sha256, signature);
     this.#pending.push(
       new Promise<void>((resolve) => {
