@@ -9,7 +9,7 @@
  * (it keeps objects in memory, which would otherwise count against the exporter).
  *
  * Run: `npm run bench -- export` or `node --import tsx bench/export.ts`.
- * BENCH_OBJECTS (default "2000,10000") lists the object counts; BENCH_ARTIFACT_KB (default 8) sizes
+ * BENCH_OBJECTS (default "2000,10000,30000") lists the object counts; BENCH_ARTIFACT_KB (default 8) sizes
  * each run's result.json.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -29,7 +29,7 @@ import { makeLocalSigner } from '../lib/signing/local-signer.ts';
 
 const MB = 1024 * 1024;
 const BUCKET = 'bench-evidence';
-const COUNTS = (process.env.BENCH_OBJECTS ?? '2000,10000').split(',').map(Number);
+const COUNTS = (process.env.BENCH_OBJECTS ?? '2000,10000,30000').split(',').map(Number);
 const ARTIFACT_KB = Number(process.env.BENCH_ARTIFACT_KB ?? 8);
 
 interface WorkerReport {
