@@ -6,6 +6,7 @@ import {
   expectedPeriods,
   lastDayOf,
   periodBeforeRange,
+  periodInRange,
 } from '../evidence/coverage.ts';
 import {
   MANIFEST_FILE,
@@ -65,8 +66,11 @@ export interface ControlSummary {
   readonly firstSequence: number;
   readonly lastSequence: number;
   readonly head?: { readonly sequence: number; readonly periodKey: string; readonly expiresAt: string };
+  /** Periods in view: every period that was due, plus recorded ones in the range not yet due. */
   readonly expectedPeriods: number;
+  /** Of those, the periods with a manifest on the chain. */
   readonly coveredPeriods: number;
+  /** Periods that were due and have no manifest. */
   readonly missingPeriods: readonly string[];
   /** Verdict of each covered period (its latest run on the chain). */
   readonly verdicts: Readonly<Record<Verdict, number>>;
@@ -505,10 +509,14 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
         message: `${controlId}: the chain ends at sequence ${head?.manifest.chain.sequence ?? last.manifest.chain.sequence} (period ${last.manifest.period.key}, expired ${last.manifest.expiresAt}) but ${cadence} period(s) ${describePeriods(trailing.map((period) => period.key))} were due by ${asOf.toISOString()}: the chain's end was removed, or those runs never happened`,
       });
     }
+    // Periods shown: every period that was due, plus any recorded in the range that is not due yet.
     const verdicts: Record<Verdict, number> = { pass: 0, fail: 0, error: 0 };
-    const inRangeKeys = new Set(expected.map((period) => period.key));
+    const shown = new Set(expected.map((period) => period.key));
     for (const [key, parsed] of latestPerPeriod) {
-      if (inRangeKeys.has(key) || expected.length === 0) verdicts[parsed.manifest.verdict] += 1;
+      if (shown.has(key) || periodInRange(parsed.manifest.period, range)) {
+        shown.add(key);
+        verdicts[parsed.manifest.verdict] += 1;
+      }
     }
     const sequences = list.map((parsed) => parsed.manifest.chain.sequence);
     drafts.push({
@@ -527,8 +535,8 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
             },
           }
         : {}),
-      expectedPeriods: expected.length,
-      coveredPeriods: expected.length - missing.length,
+      expectedPeriods: shown.size,
+      coveredPeriods: shown.size - missing.length,
       missingPeriods: missing.map((period) => period.key),
       verdicts,
       keys: [...new Set(list.map((parsed) => parsed.manifest.signing.keyFingerprint))],
