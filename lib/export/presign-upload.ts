@@ -30,6 +30,7 @@ export async function uploadAndPresign(options: {
   if (size > MAX_SINGLE_PUT)
     throw new Error(`${options.file} is larger than 5 GB; split the export by --control or range`);
   const key = `${EXPORTS_PREFIX}${basename(options.file)}`;
+  const now = options.now ?? new Date();
   await options.s3.send(
     new PutObjectCommand({
       Bucket: options.bucket,
@@ -37,11 +38,15 @@ export async function uploadAndPresign(options: {
       Body: createReadStream(options.file),
       ContentLength: size,
       ContentType: 'application/zip',
+      // An export is a copy, not evidence: lock it only as long as its link lives, instead of the
+      // bucket's default years, so the `exports/` lifecycle rule can expire it (needs
+      // s3:PutObjectRetention; the originals under `evidence/` keep their full retention).
+      ObjectLockMode: 'COMPLIANCE',
+      ObjectLockRetainUntilDate: new Date(now.getTime() + expiresIn * 1000),
     }),
   );
   const url = await getSignedUrl(options.s3, new GetObjectCommand({ Bucket: options.bucket, Key: key }), {
     expiresIn,
   });
-  const now = options.now ?? new Date();
   return { key, url, expiresAt: new Date(now.getTime() + expiresIn * 1000).toISOString() };
 }
