@@ -13,7 +13,12 @@ const clients = makeAwsClients();
 const resolveConnection = secretConnectionResolver(clients.secretsManager, process.env);
 const runDeps = makeRunDeps({
   config: embeddedConfig(),
-  resources: loadRuntimeResources(process.env, ['resultsTable', 'evidenceBucket', 'notificationsTopicArn']),
+  resources: loadRuntimeResources(process.env, [
+    'resultsTable',
+    'evidenceBucket',
+    'notificationsTopicArn',
+    'signingKeyId',
+  ]),
   clients,
   resolveConnection,
   log: jsonLogger(),

@@ -12,7 +12,12 @@ import { loadRuntimeResources } from '../../lib/runtime-env.ts';
 const clients = makeAwsClients();
 const deps = makeRunDeps({
   config: embeddedConfig(),
-  resources: loadRuntimeResources(process.env, ['resultsTable', 'evidenceBucket', 'notificationsTopicArn']),
+  resources: loadRuntimeResources(process.env, [
+    'resultsTable',
+    'evidenceBucket',
+    'notificationsTopicArn',
+    'signingKeyId',
+  ]),
   clients,
   resolveConnection: secretConnectionResolver(clients.secretsManager, process.env),
   log: jsonLogger(),

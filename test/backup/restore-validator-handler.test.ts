@@ -31,6 +31,7 @@ describe('restore-validator handler', () => {
       [ENV.resultsTable]: 'results',
       [ENV.evidenceBucket]: 'evidence',
       [ENV.notificationsTopicArn]: 'arn:aws:sns:us-east-1:111122223333:topic',
+      [ENV.signingKeyId]: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     });
   });
   afterAll(() => {

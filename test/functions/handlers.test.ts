@@ -1,10 +1,32 @@
+import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
+import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedAuditLog } from '../../lib/demo/seed-audit-log.ts';
 import { ENV } from '../../lib/runtime-env.ts';
+import { generateLocalSigningKey } from '../../lib/signing/local-signer.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
+
+const SIGNING_KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+// No emulator covers KMS: every KMSClient the handlers build answers from a real local P-256 key.
+const kms = mockClient(KMSClient);
+const privateKey = createPrivateKey(generateLocalSigningKey());
+kms.on(GetPublicKeyCommand).resolves({
+  KeyId: SIGNING_KEY_ID,
+  KeySpec: 'ECC_NIST_P256',
+  KeyUsage: 'SIGN_VERIFY',
+  SigningAlgorithms: ['ECDSA_SHA_256'],
+  PublicKey: new Uint8Array(createPublicKey(privateKey).export({ format: 'der', type: 'spki' })),
+});
+kms.on(SignCommand).callsFake((input: { Message?: Uint8Array }) => ({
+  KeyId: SIGNING_KEY_ID,
+  SigningAlgorithm: 'ECDSA_SHA_256',
+  Signature: new Uint8Array(sign('sha256', Buffer.from(input.Message ?? []), privateKey)),
+}));
 
 const context = {
   functionName: 'test',
@@ -64,11 +86,13 @@ describe('Lambda handlers', () => {
       [ENV.evidenceBucket]: env.resources.evidenceBucket,
       [ENV.notificationsTopicArn]: env.resources.notificationsTopicArn,
       [ENV.jobsQueueUrl]: env.resources.jobsQueueUrl,
+      [ENV.signingKeyId]: SIGNING_KEY_ID,
       APP_URL: appUrl,
     });
   });
   afterAll(async () => {
     process.env = saved;
+    kms.restore();
     delete (globalThis as Record<string, unknown>).__SOC2_CONFIG__;
     await env?.stop();
   });
@@ -110,5 +134,9 @@ describe('Lambda handlers', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'bad-1' }, { itemIdentifier: 'good-1' }]);
     const retry = await handler({ Records: [event.Records[1] as SQSRecord] }, context);
     expect(retry.batchItemFailures).toEqual([]);
+    // Deployed workers sign manifests with the stack's KMS key, never a throwaway local one.
+    const signCalls = kms.commandCalls(SignCommand);
+    expect(signCalls.length).toBeGreaterThan(0);
+    expect(signCalls.every((call) => call.args[0].input.KeyId === SIGNING_KEY_ID)).toBe(true);
   });
 });
