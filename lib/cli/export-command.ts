@@ -1,15 +1,17 @@
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { makeAwsClients } from '../aws/clients.ts';
 import { slugSchema } from '../config/identifiers.ts';
+import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
 import { checkRange, InvalidRangeError } from '../evidence/coverage.ts';
 import { EXPORTS_PREFIX } from '../evidence/evidence-layout.ts';
 import { type ExportResult, exportArchive } from '../export/export-archive.ts';
 import { type PresignedExport, uploadAndPresign } from '../export/presign-upload.ts';
 import { makeProgressBar, type ProgressSink, silentProgress } from '../export/progress-bar.ts';
 import { makeS3EvidenceReader } from '../export/s3-evidence-reader.ts';
+import { poamForConfig } from '../risks/poam-for-config.ts';
 import { ENV } from '../runtime-env.ts';
 import { type CliIo, EXIT, UsageError } from './io.ts';
 import { progressSink } from './verify-command.ts';
@@ -27,6 +29,8 @@ Options:
   --control ID         only this control
   --out FILE.zip       where to write the archive
   --bucket NAME        evidence bucket (default: $${ENV.evidenceBucket})
+  --config PATH        add oscal/poam.json (OSCAL POA&M) from this config's risk register
+                       (default: ${DEFAULT_CONFIG_PATH} when it exists)
   --presign            also upload the archive to s3://<bucket>/${EXPORTS_PREFIX} and print a download URL
   --expires-in SECS    lifetime of the presigned URL (default 86400, at most 604800)
   --json               print the result as JSON; no progress bar
@@ -92,6 +96,10 @@ export async function exportCommand(
     if (expiresIn !== undefined && (!Number.isInteger(expiresIn) || expiresIn < 60 || expiresIn > 604_800)) {
       throw new UsageError('--expires-in: expected whole seconds between 60 and 604800');
     }
+    const extraFiles = {
+      ...(await riskRegisterFiles(values.config, deps.clock?.() ?? new Date())),
+      ...deps.extraFiles,
+    };
     const s3 = deps.s3 ?? makeAwsClients(io.env).s3;
     const sink = values.json ? undefined : progressSink(io);
     const progress = sink ? makeProgressBar(sink, 'export', 'objects') : silentProgress;
@@ -103,7 +111,7 @@ export async function exportCommand(
         range,
         ...(values.control ? { controlId: values.control } : {}),
         output: createWriteStream(out),
-        ...(deps.extraFiles ? { extraFiles: deps.extraFiles } : {}),
+        extraFiles,
         ...(deps.clock ? { clock: deps.clock } : {}),
         onProgress: (p) => progress.update(p.objects, p.totalObjects, p.bytes),
       });
@@ -136,7 +144,7 @@ export async function exportCommand(
     }
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof InvalidRangeError) {
+    if (error instanceof UsageError || error instanceof InvalidRangeError || error instanceof ConfigError) {
       io.stderr(error.message);
       return EXIT.usage;
     }
@@ -145,6 +153,17 @@ export async function exportCommand(
     );
     return EXIT.usage;
   }
+}
+
+/** `oscal/poam.json` from the config's risk register; nothing when no config or register exists. */
+async function riskRegisterFiles(
+  configPath: string | undefined,
+  asOf: Date,
+): Promise<Record<string, unknown>> {
+  const path = configPath ?? DEFAULT_CONFIG_PATH;
+  if (configPath === undefined && !existsSync(path)) return {};
+  const poam = poamForConfig(await loadConfig(path), asOf);
+  return poam ? { 'oscal/poam.json': poam } : {};
 }
 
 function parseExportArgs(argv: readonly string[]) {
@@ -158,6 +177,7 @@ function parseExportArgs(argv: readonly string[]) {
       control: { type: 'string' },
       out: { type: 'string' },
       bucket: { type: 'string' },
+      config: { type: 'string' },
       presign: { type: 'boolean', default: false },
       'expires-in': { type: 'string' },
       json: { type: 'boolean', default: false },

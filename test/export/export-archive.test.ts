@@ -235,6 +235,37 @@ describe('soc2-evidence export', () => {
     expect(Buffer.from(await response.arrayBuffer()).equals(await readFile(file))).toBe(true);
   });
 
+  it("adds the config's risk register as an OSCAL POA&M valid against the official schema", async () => {
+    const file = join(work, 'with-poam.zip');
+    const { io: cliIo } = io();
+    const code = await exportCommand(
+      [
+        '--from',
+        YEAR.from,
+        '--to',
+        YEAR.to,
+        '--out',
+        file,
+        '--bucket',
+        env.resources.evidenceBucket,
+        '--json',
+      ],
+      { ...cliIo, progress: { write: () => {} } },
+      { s3: env.clients.s3, clock: () => EXPORTED_AT },
+    );
+    expect(code).toBe(0);
+    // The default config (soc2-evidence.yaml at the repository root) has a risk register.
+    const poam = JSON.parse((await zipEntries(file)).get('oscal/poam.json')?.toString() ?? '{}');
+    const poamAjv = new Ajv({ strict: false, allErrors: true });
+    addFormats(poamAjv);
+    const validatePoam = poamAjv.compile(
+      JSON.parse(readFileSync(new URL('../fixtures/oscal/oscal_poam_schema.json', import.meta.url), 'utf8')),
+    );
+    expect(validatePoam(poam)).toBe(true);
+    const items = poam['plan-of-action-and-milestones']['poam-items'] as { title: string }[];
+    expect(items.map((item) => item.title).join('\n')).toMatch(/R9/);
+  });
+
   it('exits 2 with the reason on bad usage', async () => {
     const cases: [string[], RegExp][] = [
       [['--to', '2026-12-31', '--out', 'x.zip', '--bucket', 'b'], /--from and --to are required/],
