@@ -12,6 +12,7 @@
  * BENCH_OBJECTS (default "2000,10000,30000") lists the object counts; BENCH_ARTIFACT_KB (default 8) sizes
  * each run's result.json.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
@@ -24,8 +25,8 @@ import { makeS3EvidenceRecorder } from '../lib/evidence/s3-evidence-recorder.ts'
 import { exportArchive } from '../lib/export/export-archive.ts';
 import { makeS3EvidenceReader } from '../lib/export/s3-evidence-reader.ts';
 import { nextPeriod, periodFromKey } from '../lib/periods/period.ts';
-import type { RunResult } from '../lib/runs/run-record.ts';
 import { makeLocalSigner } from '../lib/signing/local-signer.ts';
+import { syntheticRun } from './support/synthetic-run.ts';
 
 const MB = 1024 * 1024;
 const BUCKET = 'bench-evidence';
@@ -68,52 +69,6 @@ async function startFauxqsProcess(): Promise<{ endpoint: string; child: ChildPro
   return { endpoint: (JSON.parse(line) as { address: string }).address, child };
 }
 
-/** A result.json of about ARTIFACT_KB: the rows a control test keeps as evidence. */
-function runFor(controlId: string, periodKey: string, index: number): RunResult {
-  const period = periodFromKey('daily', periodKey, 'UTC');
-  const finished = new Date(period.end.getTime() + 5 * 60_000);
-  const rows = Array.from({ length: Math.max(1, Math.round((ARTIFACT_KB * 1024) / 64)) }, (_, i) => ({
-    at: new Date(period.start.getTime() + i * 60_000).toISOString(),
-    actor: `user-${(i * 7919 + index) % 997}`,
-    action: i % 5 === 0 ? 'login' : 'read',
-  }));
-  return {
-    controlId,
-    criteria: ['CC7.2'],
-    owner: 'security',
-    cadence: 'daily',
-    periodKey: period.key,
-    periodStart: period.start.toISOString(),
-    periodEnd: period.end.toISOString(),
-    runId: `${finished
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d{3}/, '')}-${index.toString(16).padStart(6, '0')}`,
-    asOf: period.end.toISOString(),
-    startedAt: finished.toISOString(),
-    finishedAt: finished.toISOString(),
-    outcome: {
-      verdict: index % 97 === 0 ? 'fail' : 'pass',
-      reasons: index % 97 === 0 ? ['silent for 2 hours'] : [],
-      warnings: [],
-      figures: { events: rows.length, distinctUsers: 997 },
-      details: null,
-    },
-    entries: [
-      {
-        kind: 'sql',
-        label: 'events in period',
-        target: 'app',
-        text: 'select at, actor, action from audit_log where at >= $1 and at < $2',
-        params: [],
-        rows,
-        startedAt: finished.toISOString(),
-        durationMs: 3,
-      },
-    ],
-  };
-}
-
 /** Writes `objects` evidence objects (3 per run: result.json, manifest.json, manifest.sig). */
 async function seed(endpoint: string, bucket: string, objects: number): Promise<void> {
   const s3 = s3For(endpoint);
@@ -134,7 +89,9 @@ async function seed(endpoint: string, bucket: string, objects: number): Promise<
       let period = periodFromKey('daily', '2026-01-01', 'UTC');
       for (let i = 0; i < perControl && c * perControl + i < runs; i += 1) {
         index += 1;
-        await recorder.record(runFor(`control-${String(c).padStart(2, '0')}`, period.key, index));
+        await recorder.record(
+          syntheticRun(`control-${String(c).padStart(2, '0')}`, period.key, index, ARTIFACT_KB),
+        );
         period = nextPeriod(period);
       }
     }),

@@ -14,6 +14,7 @@
  * Run: `npm run bench -- verify` or `node --import tsx bench/verify.ts`.
  * BENCH_OBJECTS (default 10000) and BENCH_ARTIFACT_KB (default 32) size it.
  */
+
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
@@ -26,9 +27,9 @@ import { buildManifest, type ChainLink, serializeManifest } from '../lib/evidenc
 import { evidenceDocument } from '../lib/evidence/s3-evidence-recorder.ts';
 import { zipStream } from '../lib/export/zip-writer.ts';
 import { nextPeriod, periodFromKey } from '../lib/periods/period.ts';
-import type { RunResult } from '../lib/runs/run-record.ts';
 import { makeLocalSigner } from '../lib/signing/local-signer.ts';
 import { verifyPath } from '../lib/verify/verify-path.ts';
+import { syntheticRun } from './support/synthetic-run.ts';
 
 const MB = 1024 * 1024;
 const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 10_000);
@@ -39,45 +40,6 @@ interface Timing {
   readonly maxRssMb?: number;
   readonly ok?: boolean;
   readonly files?: number;
-}
-
-function runFor(controlId: string, periodKey: string, index: number): RunResult {
-  const period = periodFromKey('daily', periodKey, 'UTC');
-  const finished = new Date(period.end.getTime() + 5 * 60_000);
-  const rows = Array.from({ length: Math.max(1, Math.round((ARTIFACT_KB * 1024) / 64)) }, (_, i) => ({
-    at: new Date(period.start.getTime() + i * 60_000).toISOString(),
-    actor: `user-${(i * 7919 + index) % 997}`,
-    action: i % 5 === 0 ? 'login' : 'read',
-  }));
-  return {
-    controlId,
-    criteria: ['CC7.2'],
-    owner: 'security',
-    cadence: 'daily',
-    periodKey: period.key,
-    periodStart: period.start.toISOString(),
-    periodEnd: period.end.toISOString(),
-    runId: `${finished
-      .toISOString()
-      .replace(/[-:]/g, '')
-      .replace(/\.\d{3}/, '')}-${index.toString(16).padStart(6, '0')}`,
-    asOf: period.end.toISOString(),
-    startedAt: finished.toISOString(),
-    finishedAt: finished.toISOString(),
-    outcome: { verdict: 'pass', reasons: [], warnings: [], figures: { events: rows.length }, details: null },
-    entries: [
-      {
-        kind: 'sql',
-        label: 'events in period',
-        target: 'app',
-        text: 'select at, actor, action from audit_log where at >= $1 and at < $2',
-        params: [],
-        rows,
-        startedAt: finished.toISOString(),
-        durationMs: 3,
-      },
-    ],
-  };
 }
 
 /** What the recorder writes, straight to disk: `<dir>/<key without evidence/>`. */
@@ -105,7 +67,7 @@ async function writeEvidence(dir: string): Promise<{ files: number; bytes: numbe
     let previous: ChainLink | null = null;
     for (let i = 0; i < perControl && index < runs; i += 1) {
       index += 1;
-      const run = runFor(controlId, period.key, index);
+      const run = syntheticRun(controlId, period.key, index, ARTIFACT_KB);
       const prefix = `evidence/${controlId}/daily/${period.key}/${run.runId}/`;
       const result = Buffer.from(`${JSON.stringify(evidenceDocument(run), null, 2)}\n`);
       await put(`${prefix}result.json`, result);

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yauzl from 'yauzl';
 import { ZipFile } from 'yazl';
 import { sha256Hex } from '../../lib/evidence/canonical-json.ts';
 import { type Manifest, parseManifest, serializeManifest } from '../../lib/evidence/manifest.ts';
@@ -13,6 +12,7 @@ import { makeS3EvidenceReader } from '../../lib/export/s3-evidence-reader.ts';
 import { makeLocalSigner } from '../../lib/signing/local-signer.ts';
 import type { Finding, VerificationReport } from '../../lib/verify/verify-archive.ts';
 import { verifyPath } from '../../lib/verify/verify-path.ts';
+import { zipEntries } from '../export/export-fixture.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { evidenceFixture, MONTHS_2026, runResult, syncEvidence } from './evidence-fixture.ts';
 
@@ -84,30 +84,6 @@ function codes(report: VerificationReport): string[] {
 
 function only(report: VerificationReport, code: Finding['code']): Finding[] {
   return report.problems.filter((problem) => problem.code === code);
-}
-
-async function readZipEntries(path: string): Promise<Map<string, Buffer>> {
-  const entries = new Map<string, Buffer>();
-  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.open(path, { lazyEntries: true }, (error, file) =>
-      error || !file ? reject(error) : resolve(file),
-    ),
-  );
-  await new Promise<void>((resolve, reject) => {
-    zip.on('entry', (entry: yauzl.Entry) => {
-      zip.openReadStream(entry, async (error, stream) => {
-        if (error || !stream) return reject(error);
-        const chunks: Buffer[] = [];
-        for await (const chunk of stream) chunks.push(chunk as Buffer);
-        entries.set(entry.fileName, Buffer.concat(chunks));
-        zip.readEntry();
-      });
-    });
-    zip.on('end', resolve);
-    zip.on('error', reject);
-    zip.readEntry();
-  });
-  return entries;
 }
 
 async function writeZip(path: string, entries: Map<string, Buffer>): Promise<void> {
@@ -311,7 +287,7 @@ describe('verify detects tampering', () => {
   });
 
   it('detects tampering inside the zip too: a flipped byte and an added file', async () => {
-    const entries = await readZipEntries(baseZip);
+    const entries = await zipEntries(baseZip);
     const key = `evidence/${runFolder.get('2026-10')}/result.json`;
     const bytes = Buffer.from(entries.get(key) ?? Buffer.alloc(0));
     bytes[10] = (bytes[10] ?? 0) ^ 0x20;
@@ -329,7 +305,7 @@ describe('verify detects tampering', () => {
   });
 
   it('notices an edited overview page in the zip', async () => {
-    const entries = await readZipEntries(baseZip);
+    const entries = await zipEntries(baseZip);
     entries.set(
       'index.html',
       Buffer.from((entries.get('index.html') ?? Buffer.alloc(0)).toString().replace('failed', 'passed')),
