@@ -1,28 +1,11 @@
 import middy from '@middy/core';
-import { makeRunDeps } from '../../lib/app/make-run-deps.ts';
-import { makeAwsClients } from '../../lib/aws/clients.ts';
-import { secretConnectionResolver } from '../../lib/aws/secret-connection-resolver.ts';
+import { makeDeployedRunDeps } from '../../lib/app/make-run-deps.ts';
 import { makeRestoreValidationDeps } from '../../lib/backup/make-restore-validation-deps.ts';
 import { parseRestoreJobEvent, validateRestoreJob } from '../../lib/backup/restore-validation.ts';
 import { embeddedConfig } from '../../lib/config/embedded-config.ts';
-import { jsonLogger } from '../../lib/logger.ts';
-import { loadRuntimeResources } from '../../lib/runtime-env.ts';
 
 // Built once per cold start; a missing variable or invalid config fails here, naming it.
-const clients = makeAwsClients();
-const resolveConnection = secretConnectionResolver(clients.secretsManager, process.env);
-const runDeps = makeRunDeps({
-  config: embeddedConfig(),
-  resources: loadRuntimeResources(process.env, [
-    'resultsTable',
-    'evidenceBucket',
-    'notificationsTopicArn',
-    'signingKeyId',
-  ]),
-  clients,
-  resolveConnection,
-  log: jsonLogger(),
-});
+const { clients, resolveConnection, runDeps } = makeDeployedRunDeps(embeddedConfig());
 const deps = makeRestoreValidationDeps({ runDeps, clients, resolveConnection });
 
 /**

@@ -1,13 +1,14 @@
-import type { AwsClients } from '../aws/clients.ts';
+import { type AwsClients, makeAwsClients } from '../aws/clients.ts';
+import { secretConnectionResolver } from '../aws/secret-connection-resolver.ts';
 import type { Config } from '../config/schema.ts';
 import { makeControlPorts } from '../controls/make-control-ports.ts';
 import { makeDynamoChainHeads } from '../evidence/dynamodb-chain-heads.ts';
 import { makeS3EvidenceRecorder } from '../evidence/s3-evidence-recorder.ts';
-import type { Logger } from '../logger.ts';
+import { jsonLogger, type Logger } from '../logger.ts';
 import { makeSnsNotifier } from '../notify/sns-notifier.ts';
 import { type ConnectionResolver, makePostgresPort } from '../postgres/postgres-port.ts';
 import type { RunControlDeps } from '../runs/run-control.ts';
-import type { RuntimeResources } from '../runtime-env.ts';
+import { loadRuntimeResources, type RuntimeResources } from '../runtime-env.ts';
 import { makeManifestSigner } from '../signing/make-signer.ts';
 import type { ManifestSigner } from '../signing/signer.ts';
 import { makeDynamoResultsStore } from '../stores/dynamodb-results.ts';
@@ -53,4 +54,30 @@ export function makeRunDeps(input: RunDepsInput): RunControlDeps {
     log: input.log,
     ...(input.clock ? { clock: input.clock } : {}),
   };
+}
+
+/**
+ * The deployed runners' wiring (worker and restore validator), built once at cold start: resource
+ * names from the environment the stack sets, connection strings from Secrets Manager, and manifests
+ * signed with the stack's KMS key (its id is required, so a runner never signs with a throwaway key).
+ */
+export function makeDeployedRunDeps(
+  config: Config,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+) {
+  const clients = makeAwsClients(env);
+  const resolveConnection = secretConnectionResolver(clients.secretsManager, env);
+  const runDeps = makeRunDeps({
+    config,
+    resources: loadRuntimeResources(env, [
+      'resultsTable',
+      'evidenceBucket',
+      'notificationsTopicArn',
+      'signingKeyId',
+    ]),
+    clients,
+    resolveConnection,
+    log: jsonLogger(),
+  });
+  return { clients, resolveConnection, runDeps };
 }
