@@ -152,21 +152,24 @@ describe('soc2-evidence export', () => {
     };
   };
 
+  /** `export` arguments for the seeded year from the test bucket, plus any extra flags. */
+  const yearArgs = (file: string, ...extra: string[]) => [
+    '--from',
+    YEAR.from,
+    '--to',
+    YEAR.to,
+    '--out',
+    file,
+    '--bucket',
+    env.resources.evidenceBucket,
+    ...extra,
+  ];
+
   it('writes the archive and prints a JSON summary without a progress bar', async () => {
     const file = join(work, 'cli.zip');
     const { out, err, io: cliIo } = io();
     const code = await exportCommand(
-      [
-        '--from',
-        YEAR.from,
-        '--to',
-        YEAR.to,
-        '--out',
-        file,
-        '--bucket',
-        env.resources.evidenceBucket,
-        '--json',
-      ],
+      yearArgs(file, '--json'),
       { ...cliIo, progress: { write: (t: string) => err.push(t) } },
       { s3: env.clients.s3, clock: () => EXPORTED_AT },
     );
@@ -208,24 +211,10 @@ describe('soc2-evidence export', () => {
   it('uploads to exports/ with --presign and prints a URL that downloads the same archive', async () => {
     const file = join(work, 'shared.zip');
     const { out, io: cliIo } = io();
-    const code = await exportCommand(
-      [
-        '--from',
-        YEAR.from,
-        '--to',
-        YEAR.to,
-        '--out',
-        file,
-        '--bucket',
-        env.resources.evidenceBucket,
-        '--presign',
-        '--json',
-        '--expires-in',
-        '3600',
-      ],
-      cliIo,
-      { s3: env.clients.s3, clock: () => EXPORTED_AT },
-    );
+    const code = await exportCommand(yearArgs(file, '--presign', '--json', '--expires-in', '3600'), cliIo, {
+      s3: env.clients.s3,
+      clock: () => EXPORTED_AT,
+    });
     expect(code).toBe(0);
     const { presigned } = JSON.parse(out.join(''));
     expect(presigned.key).toBe('exports/shared.zip');
@@ -239,17 +228,7 @@ describe('soc2-evidence export', () => {
     const file = join(work, 'with-poam.zip');
     const { io: cliIo } = io();
     const code = await exportCommand(
-      [
-        '--from',
-        YEAR.from,
-        '--to',
-        YEAR.to,
-        '--out',
-        file,
-        '--bucket',
-        env.resources.evidenceBucket,
-        '--json',
-      ],
+      yearArgs(file, '--json'),
       { ...cliIo, progress: { write: () => {} } },
       { s3: env.clients.s3, clock: () => EXPORTED_AT },
     );
