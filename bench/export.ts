@@ -20,12 +20,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { makeS3EvidenceReader } from '../lib/adapters/s3/s3-evidence-reader.ts';
+import { makeS3EvidenceRecorder } from '../lib/adapters/s3/s3-evidence-recorder.ts';
 import { makeMemoryChainHeads } from '../lib/evidence/chain-head-store.ts';
-import { makeS3EvidenceRecorder } from '../lib/evidence/s3-evidence-recorder.ts';
+import { makeLocalSigner } from '../lib/evidence/local-signer.ts';
 import { exportArchive } from '../lib/export/export-archive.ts';
-import { makeS3EvidenceReader } from '../lib/export/s3-evidence-reader.ts';
-import { nextPeriod, periodFromKey } from '../lib/periods/period.ts';
-import { makeLocalSigner } from '../lib/signing/local-signer.ts';
+import { nextPeriod, periodFromKey } from '../lib/shared/period.ts';
 import { syntheticRun } from './support/synthetic-run.ts';
 
 const MB = 1024 * 1024;

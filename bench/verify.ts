@@ -21,13 +21,13 @@ import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { sha256Hex } from '../lib/evidence/canonical-json.ts';
+import { evidenceDocument } from '../lib/adapters/s3/s3-evidence-recorder.ts';
 import { publicKeyKey } from '../lib/evidence/evidence-layout.ts';
+import { makeLocalSigner } from '../lib/evidence/local-signer.ts';
 import { buildManifest, type ChainLink, serializeManifest } from '../lib/evidence/manifest.ts';
-import { evidenceDocument } from '../lib/evidence/s3-evidence-recorder.ts';
 import { zipStream } from '../lib/export/zip-writer.ts';
-import { nextPeriod, periodFromKey } from '../lib/periods/period.ts';
-import { makeLocalSigner } from '../lib/signing/local-signer.ts';
+import { sha256Hex } from '../lib/shared/canonical-json.ts';
+import { nextPeriod, periodFromKey } from '../lib/shared/period.ts';
 import { verifyPath } from '../lib/verify/verify-path.ts';
 import { syntheticRun } from './support/synthetic-run.ts';
 

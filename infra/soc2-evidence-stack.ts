@@ -12,7 +12,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Config } from '../lib/config/schema.ts';
 import { type FilterPolicy, slackForwarderFilterPolicy } from '../lib/notify/filter-policies.ts';
-import { CADENCES } from '../lib/periods/period.ts';
+import { CADENCES } from '../lib/shared/period.ts';
 import { AuditorRole } from './constructs/auditor-role.ts';
 import { CADENCE_CRON, LambdaSchedules } from './constructs/cadence-schedules.ts';
 import { EncryptionKeys } from './constructs/encryption-keys.ts';

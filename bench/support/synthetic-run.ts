@@ -1,5 +1,5 @@
-import { periodFromKey } from '../../lib/periods/period.ts';
 import type { RunResult } from '../../lib/runs/run-record.ts';
+import { periodFromKey } from '../../lib/shared/period.ts';
 
 /**
  * A synthetic daily run whose result.json is about `artifactKb`: the rows a control test keeps as

@@ -1,15 +1,12 @@
 import middy from '@middy/core';
-import { makeAwsClients } from '../../lib/aws/clients.ts';
 import { embeddedConfig } from '../../lib/config/embedded-config.ts';
-import { jsonLogger } from '../../lib/logger.ts';
-import { makeSqsJobQueue } from '../../lib/queue/sqs-job-queue.ts';
 import { dispatchDueControls } from '../../lib/runs/dispatch-due-controls.ts';
 import { parseScheduleEvent } from '../../lib/runs/schedule-event.ts';
-import { loadRuntimeResources } from '../../lib/runtime-env.ts';
+import { jsonLogger } from '../../lib/shared/logger.ts';
+import { makeJobQueue } from '../../lib/wiring/make-job-queue.ts';
 
 const config = embeddedConfig();
-const { jobsQueueUrl } = loadRuntimeResources(process.env, ['jobsQueueUrl']);
-const queue = makeSqsJobQueue(makeAwsClients().sqs, jobsQueueUrl);
+const queue = makeJobQueue();
 const log = jsonLogger();
 
 /** Invoked by the cadence's EventBridge schedule: enqueue one job per due control. */

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
-import { makeDeployedRunDeps } from '../../lib/app/make-run-deps.ts';
-import { makeRestoreValidationDeps } from '../../lib/backup/make-restore-validation-deps.ts';
-import { parseRestoreJobEvent, validateRestoreJob } from '../../lib/backup/restore-validation.ts';
 import { embeddedConfig } from '../../lib/config/embedded-config.ts';
+import { parseRestoreJobEvent, validateRestoreJob } from '../../lib/restore/restore-validation.ts';
+import { makeRestoreValidationDeps } from '../../lib/wiring/make-restore-validation-deps.ts';
+import { makeDeployedRunDeps } from '../../lib/wiring/make-run-deps.ts';
 
 // Built once per cold start; a missing variable or invalid config fails here, naming it.
 const { clients, resolveConnection, runDeps } = makeDeployedRunDeps(embeddedConfig());

@@ -1,11 +1,11 @@
 import middy from '@middy/core';
-import { makeAwsClients } from '../../lib/aws/clients.ts';
 import { embeddedConfig } from '../../lib/config/embedded-config.ts';
-import { jsonLogger } from '../../lib/logger.ts';
 import { evaluationInstant } from '../../lib/risks/evaluation-event.ts';
-import { makeRiskDeps } from '../../lib/risks/make-risk-deps.ts';
 import { DigestDeliveryError, runRiskEvaluation } from '../../lib/risks/run-risk-evaluation.ts';
-import { loadRuntimeResources } from '../../lib/runtime-env.ts';
+import { jsonLogger } from '../../lib/shared/logger.ts';
+import { loadRuntimeResources } from '../../lib/shared/runtime-env.ts';
+import { makeAwsClients } from '../../lib/wiring/aws-clients.ts';
+import { makeRiskDeps } from '../../lib/wiring/make-risk-deps.ts';
 
 // Built once per cold start; a missing variable or invalid config fails here, naming it.
 const deps = makeRiskDeps({

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { makeDeployedRunDeps } from '../../lib/app/make-run-deps.ts';
 import { embeddedConfig } from '../../lib/config/embedded-config.ts';
 import { processJobBatch } from '../../lib/runs/process-job-batch.ts';
+import { makeDeployedRunDeps } from '../../lib/wiring/make-run-deps.ts';
 
 // Built once per cold start; a missing variable or invalid config fails here, naming it.
 const { runDeps: deps } = makeDeployedRunDeps(embeddedConfig());

@@ -5,7 +5,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { Cadence } from '../../lib/periods/period.ts';
+import type { Cadence } from '../../lib/shared/period.ts';
 import { acknowledgeKmsGrantWildcards, acknowledgeWildcardResource } from './nag.ts';
 
 /**

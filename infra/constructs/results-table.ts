@@ -2,7 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { RESULTS_TABLE } from '../../lib/stores/results-table-design.ts';
+import { RESULTS_TABLE } from '../../lib/adapters/dynamodb/results-table-design.ts';
 
 export interface ResultsTableProps {
   /** Customer-managed key that encrypts the table. */
@@ -16,7 +16,7 @@ export interface ResultsTableProps {
 
 /**
  * The single DynamoDB table (verdicts, attempts, chain heads, risk state, reminder ledger) with the
- * key design of `lib/stores/results-table-design.ts`: on-demand, PITR, CMK, deletion protection.
+ * key design of `lib/adapters/dynamodb/results-table-design.ts`: on-demand, PITR, CMK, deletion protection.
  */
 export class ResultsTable extends Construct {
   readonly table: dynamodb.Table;

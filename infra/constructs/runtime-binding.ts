@@ -5,7 +5,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { ENV } from '../../lib/runtime-env.ts';
+import { ENV } from '../../lib/shared/runtime-env.ts';
 import { acknowledgeKmsGrantWildcards, acknowledgeWildcardResource } from './nag.ts';
 
 /** A variable name from the one module `infra/` and `functions/` share. */

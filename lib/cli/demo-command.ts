@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
-import { runDemo } from '../demo/run-demo.ts';
+import { runDemo } from '../local/demo/run-demo.ts';
 import { type CliIo, EXIT, parseAsOf, UsageError } from './io.ts';
 
 /** The demo's default date: just after November 2026 closes, so every cadence has a fresh period. */

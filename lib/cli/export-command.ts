@@ -1,18 +1,17 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { makeAwsClients } from '../aws/clients.ts';
-import { slugSchema } from '../config/identifiers.ts';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
 import { checkRange, InvalidRangeError } from '../evidence/coverage.ts';
 import { EXPORTS_PREFIX } from '../evidence/evidence-layout.ts';
 import { type ExportResult, exportArchive } from '../export/export-archive.ts';
-import { type PresignedExport, uploadAndPresign } from '../export/presign-upload.ts';
-import { makeProgressBar, type ProgressSink, silentProgress } from '../export/progress-bar.ts';
-import { makeS3EvidenceReader } from '../export/s3-evidence-reader.ts';
+import type { PresignedExport } from '../export/presigned-export.ts';
 import { poamForConfig } from '../risks/poam-for-config.ts';
-import { ENV } from '../runtime-env.ts';
+import { slugSchema } from '../shared/identifiers.ts';
+import { makeProgressBar, type ProgressSink, silentProgress } from '../shared/progress-bar.ts';
+import { ENV } from '../shared/runtime-env.ts';
+import type { AwsClients } from '../wiring/aws-clients.ts';
+import { makeExportDeps } from '../wiring/make-export-deps.ts';
 import { type CliIo, EXIT, UsageError } from './io.ts';
 import { progressSink } from './verify-command.ts';
 
@@ -41,7 +40,7 @@ Exit codes: 0 archive written, 2 bad usage or the export failed.
 
 export interface ExportCommandDeps {
   /** Overrides the S3 client built from the environment (tests). */
-  readonly s3?: S3Client;
+  readonly clients?: Pick<AwsClients, 's3'>;
   /** Generated files to add, path -> JSON (e.g. the risk register's `oscal/poam.json`). */
   readonly extraFiles?: Readonly<Record<string, unknown>>;
   readonly clock?: () => Date;
@@ -100,13 +99,13 @@ export async function exportCommand(
       ...(await riskRegisterFiles(values.config, deps.clock?.() ?? new Date())),
       ...deps.extraFiles,
     };
-    const s3 = deps.s3 ?? makeAwsClients(io.env).s3;
+    const bucketAccess = makeExportDeps(bucket, io.env, deps.clients);
     const sink = values.json ? undefined : progressSink(io);
     const progress = sink ? makeProgressBar(sink, 'export', 'objects') : silentProgress;
     let result: ExportResult;
     try {
       result = await exportArchive({
-        reader: makeS3EvidenceReader(s3, bucket),
+        reader: bucketAccess.reader,
         bucket,
         range,
         ...(values.control ? { controlId: values.control } : {}),
@@ -124,12 +123,7 @@ export async function exportCommand(
     const archiveBytes = (await stat(out)).size;
     let presigned: PresignedExport | undefined;
     if (values.presign) {
-      presigned = await uploadAndPresign({
-        s3,
-        bucket,
-        file: out,
-        ...(expiresIn ? { expiresInSeconds: expiresIn } : {}),
-      });
+      presigned = await bucketAccess.publish(out, expiresIn);
     }
     if (values.json) {
       io.stdout(

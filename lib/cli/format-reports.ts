@@ -1,4 +1,4 @@
-import type { Figure } from '../controls/control-test.ts';
+import type { Figure } from '../controls/outcome.ts';
 import type { ControlRunReport } from '../runs/run-control.ts';
 import { renderTable } from './table.ts';
 

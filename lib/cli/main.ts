@@ -1,4 +1,4 @@
-import { TOOL_VERSION } from '../version.ts';
+import { TOOL_VERSION } from '../shared/version.ts';
 import { demoCommand } from './demo-command.ts';
 import { type CliIo, EXIT, processIo } from './io.ts';
 import { runCommand } from './run-command.ts';

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
-import { makeAwsClients } from '../aws/clients.ts';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
 import { wrap } from '../risks/digest-message.ts';
@@ -13,8 +12,8 @@ import {
 } from '../risks/evaluate-register.ts';
 import { latestVerdictsFrom } from '../risks/latest-verdicts.ts';
 import { linkedControlIds } from '../risks/run-risk-evaluation.ts';
-import { ENV } from '../runtime-env.ts';
-import { makeDynamoResultsStore } from '../stores/dynamodb-results.ts';
+import { ENV } from '../shared/runtime-env.ts';
+import { withResultsStore } from '../wiring/make-results-store.ts';
 import { type CliIo, EXIT, UsageError } from './io.ts';
 import { renderTable } from './table.ts';
 
@@ -166,14 +165,7 @@ export function registerJson(evaluation: RegisterEvaluation) {
 async function readLatestVerdicts(config: Config, env: CliIo['env']): Promise<LatestVerdict[]> {
   const table = env[ENV.resultsTable];
   if (!table) throw new UsageError(`--with-verdicts: set ${ENV.resultsTable} to the results table name`);
-  const clients = makeAwsClients(env);
-  try {
-    return await latestVerdictsFrom(makeDynamoResultsStore(clients.dynamodb, table))(
-      linkedControlIds(config),
-    );
-  } finally {
-    clients.dynamodb.destroy();
-  }
+  return withResultsStore(env, table, (store) => latestVerdictsFrom(store)(linkedControlIds(config)));
 }
 
 /** `soc2-evidence risks`: see RISKS_HELP. */

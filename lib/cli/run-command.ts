@@ -1,15 +1,14 @@
 import { parseArgs } from 'node:util';
-import { makeRunDeps } from '../app/make-run-deps.ts';
-import { makeAwsClients } from '../aws/clients.ts';
-import { secretConnectionResolver } from '../aws/secret-connection-resolver.ts';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
-import { jsonLogger, silentLogger } from '../logger.ts';
-import { CADENCES, type Cadence } from '../periods/period.ts';
 import { dueJobs, UnknownControlError } from '../runs/dispatch-due-controls.ts';
 import { processJobBatch } from '../runs/process-job-batch.ts';
 import type { ControlRunReport, RunControlDeps } from '../runs/run-control.ts';
-import { loadRuntimeResources, RuntimeEnvError } from '../runtime-env.ts';
+import { jsonLogger, silentLogger } from '../shared/logger.ts';
+import { CADENCES, type Cadence } from '../shared/period.ts';
+import { loadRuntimeResources, RuntimeEnvError } from '../shared/runtime-env.ts';
+import { makeAwsClients } from '../wiring/aws-clients.ts';
+import { makeRunDeps } from '../wiring/make-run-deps.ts';
 import { renderRunReports } from './format-reports.ts';
 import { type CliIo, EXIT, parseAsOf, UsageError } from './io.ts';
 
@@ -98,7 +97,7 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
       config,
       resources,
       clients,
-      resolveConnection: secretConnectionResolver(clients.secretsManager, io.env),
+      env: io.env,
       log: parsed.values.json ? silentLogger : jsonLogger(io.stderr),
     });
     const { reports, failedJobs } = await runCadences(deps, {

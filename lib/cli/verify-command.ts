@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { checkRange, type DateRange, InvalidRangeError } from '../evidence/coverage.ts';
-import { makeProgressBar, type ProgressSink, silentProgress } from '../export/progress-bar.ts';
-import { publicKeyInfo } from '../signing/signer.ts';
+import { publicKeyInfo } from '../evidence/signer.ts';
+import { makeProgressBar, type ProgressSink, silentProgress } from '../shared/progress-bar.ts';
 import { ArchiveReadError } from '../verify/archive-file.ts';
 import { formatReport } from '../verify/format-report.ts';
 import { verifyPath } from '../verify/verify-path.ts';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDocument, type YAMLError } from 'yaml';
-import type { z } from 'zod';
+import { formatIssue } from '../shared/parse.ts';
 import { type Config, configSchema } from './schema.ts';
 
 export const DEFAULT_CONFIG_PATH = 'soc2-evidence.yaml';
@@ -18,39 +18,6 @@ export class ConfigError extends Error {
       `invalid configuration in ${source}:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`,
       options,
     );
-  }
-}
-
-/** `controls[2].cadence` from zod's path array. */
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, part) => {
-    if (typeof part === 'number') return `${text}[${part}]`;
-    return text === '' ? String(part) : `${text}.${String(part)}`;
-  }, '');
-}
-
-export function formatIssue(issue: z.core.$ZodIssue): string {
-  const where = formatPath(issue.path) || '(root)';
-  switch (issue.code) {
-    case 'unrecognized_keys':
-      return `${where}: unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    case 'invalid_value':
-      return `${where}: expected one of ${issue.values.map(String).join(', ')}`;
-    case 'invalid_union': {
-      // A discriminated union names its valid discriminators (the control test types).
-      const options = (issue as { options?: unknown }).options;
-      if ('discriminator' in issue && issue.discriminator && Array.isArray(options) && options.length > 0) {
-        return `${where}: expected one of ${options.map(String).join(', ')}`;
-      }
-      return `${where}: ${issue.message}`;
-    }
-    case 'invalid_type': {
-      // zod says "Invalid input: expected string, received undefined"; say what is wrong instead.
-      if (/received undefined$/.test(issue.message)) return `${where}: missing; expected ${issue.expected}`;
-      return `${where}: ${issue.message.replace(/^Invalid input: /, '')}`;
-    }
-    default:
-      return `${where}: ${issue.message}`;
   }
 }
 

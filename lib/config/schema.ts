@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { controlTestParamsSchema } from '../controls/registry.ts';
 import { notificationsSchema } from '../notify/notifications-schema.ts';
-import { CADENCES, isValidTimeZone } from '../periods/period.ts';
 import { checkRegisterReferences, riskRegisterSchema } from '../risks/register-schema.ts';
-import { criterionSchema, envVarNameSchema, isoDateSchema, slugSchema } from './identifiers.ts';
+import { criterionSchema, envVarNameSchema, isoDateSchema, slugSchema } from '../shared/identifiers.ts';
+import { CADENCES, isValidTimeZone } from '../shared/period.ts';
 
 export const ownerSchema = z
   .strictObject({

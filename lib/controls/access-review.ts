@@ -5,15 +5,10 @@ import {
   quoteIdentifier,
   slugSchema,
   sqlIdentifierSchema,
-} from '../config/identifiers.ts';
-import {
-  ControlCheckError,
-  type ControlContext,
-  type ControlOutcome,
-  type ControlTest,
-  outcome,
-} from './control-test.ts';
+} from '../shared/identifiers.ts';
+import type { ControlContext, ControlTest } from './control-test.ts';
 import { wholeDays } from './evaluation-time.ts';
+import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
 import type { ReadOnlySession } from './ports.ts';
 
 export const accessReviewParamsSchema = z.strictObject({

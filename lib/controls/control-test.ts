@@ -1,71 +1,11 @@
 import type { z } from 'zod';
-import type { ControlConfig } from '../config/schema.ts';
-import type { Period } from '../periods/period.ts';
+import type { Period } from '../shared/period.ts';
+import type { ControlDefinition } from './control-definition.ts';
+import type { ControlOutcome, EvidenceLog } from './outcome.ts';
 import type { ControlPorts } from './ports.ts';
 
-export const VERDICTS = ['pass', 'fail', 'error'] as const;
-/** `error` means "could not check": never a pass, always notified. */
-export type Verdict = (typeof VERDICTS)[number];
-
-export type Figure = number | string | boolean | null;
-
-/** What one control test concluded for one period. */
-export interface ControlOutcome {
-  readonly verdict: Verdict;
-  /** Why the verdict is `fail` or `error`, one sentence each; empty for `pass`. */
-  readonly reasons: readonly string[];
-  /** Things an owner should know that do not fail the control (e.g. a secret nearing its maximum age). */
-  readonly warnings: readonly string[];
-  /** Headline numbers, stored with the verdict and shown in tables. */
-  readonly figures: Readonly<Record<string, Figure>>;
-  /** Test-specific, JSON-serialisable evidence (gaps, per-secret ages, per-table counts...). */
-  readonly details: unknown;
-}
-
-/** One thing a test looked at, kept verbatim in the evidence so an auditor can re-run it. */
-export type EvidenceEntry =
-  | {
-      readonly kind: 'sql';
-      readonly label: string;
-      readonly target: string;
-      readonly text: string;
-      readonly params: readonly unknown[];
-      readonly rows: readonly unknown[];
-      readonly startedAt: string;
-      readonly durationMs: number;
-      /** Why the query failed, when it did: the failure is evidence too. */
-      readonly error?: string;
-    }
-  | {
-      readonly kind: 'api';
-      readonly label: string;
-      readonly service: string;
-      readonly operation: string;
-      readonly request: unknown;
-      readonly response: unknown;
-      readonly at: string;
-    }
-  | {
-      readonly kind: 'object';
-      readonly label: string;
-      readonly key: string;
-      readonly sha256: string;
-      readonly at: string;
-    };
-
-/** Collects what a test examined while it runs; the use case writes it to the evidence artifact. */
-export class EvidenceLog {
-  readonly #entries: EvidenceEntry[] = [];
-  add(entry: EvidenceEntry): void {
-    this.#entries.push(entry);
-  }
-  get entries(): readonly EvidenceEntry[] {
-    return this.#entries;
-  }
-}
-
 export interface ControlContext {
-  readonly control: ControlConfig;
+  readonly control: ControlDefinition;
   readonly period: Period;
   /** The instant the run is "as of"; checks such as "no events in the future" compare against it. */
   readonly asOf: Date;
@@ -85,29 +25,4 @@ export interface ControlTest<Params extends { readonly type: string }> {
   readonly paramsSchema: z.ZodType<Params>;
   /** Throwing is allowed: the runner turns any exception into an `error` verdict naming the cause. */
   run(params: Params, context: ControlContext): Promise<ControlOutcome>;
-}
-
-export function outcome(
-  parts: Pick<ControlOutcome, 'figures' | 'details'> & {
-    reasons?: readonly string[];
-    warnings?: readonly string[];
-  },
-): ControlOutcome {
-  const reasons = parts.reasons ?? [];
-  return {
-    verdict: reasons.length > 0 ? 'fail' : 'pass',
-    reasons,
-    warnings: parts.warnings ?? [],
-    figures: parts.figures,
-    details: parts.details,
-  };
-}
-
-export function errorOutcome(reason: string, details: unknown = null): ControlOutcome {
-  return { verdict: 'error', reasons: [reason], warnings: [], figures: {}, details };
-}
-
-/** Thrown by a test (or its ports) when it could not check; becomes an `error` verdict. */
-export class ControlCheckError extends Error {
-  override name = 'ControlCheckError';
 }

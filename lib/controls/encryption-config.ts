@@ -1,12 +1,7 @@
 import { z } from 'zod';
-import { slugSchema } from '../config/identifiers.ts';
-import {
-  ControlCheckError,
-  type ControlContext,
-  type ControlOutcome,
-  type ControlTest,
-  outcome,
-} from './control-test.ts';
+import { slugSchema } from '../shared/identifiers.ts';
+import type { ControlContext, ControlTest } from './control-test.ts';
+import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
 
 const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 

@@ -6,14 +6,9 @@ import {
   quoteIdentifier,
   slugSchema,
   sqlIdentifierSchema,
-} from '../config/identifiers.ts';
-import {
-  ControlCheckError,
-  type ControlContext,
-  type ControlOutcome,
-  type ControlTest,
-  outcome,
-} from './control-test.ts';
+} from '../shared/identifiers.ts';
+import type { ControlContext, ControlTest } from './control-test.ts';
+import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
 import type { ReadOnlySession } from './ports.ts';
 
 const timeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day as HH:MM');

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { ControlContext, ControlOutcome, ControlTest } from './control-test.ts';
+import type { ControlContext, ControlTest } from './control-test.ts';
 import { periodCutoff } from './evaluation-time.ts';
 import { bucketNameSchema, bucketOf, keyPrefixSchema, s3Uri } from './object-location.ts';
+import type { ControlOutcome } from './outcome.ts';
 import { requirePort, type StoredObject } from './ports.ts';
 
 export const manualAttestationParamsSchema = z.strictObject({

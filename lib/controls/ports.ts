@@ -1,7 +1,7 @@
-import type { ControlConfig } from '../config/schema.ts';
-import type { Cadence } from '../periods/period.ts';
 import type { AttemptRecord, VerdictRecord } from '../runs/run-record.ts';
-import { ControlCheckError, type EvidenceLog } from './control-test.ts';
+import type { Cadence } from '../shared/period.ts';
+import type { ControlDefinition } from './control-definition.ts';
+import { ControlCheckError, type EvidenceLog } from './outcome.ts';
 
 /** A read-only SQL session on one named target; every query is recorded in the evidence. */
 export interface ReadOnlySession {
@@ -99,7 +99,7 @@ export interface RestoreTestsPort {
 
 /** Our own verdict history (DynamoDB Query only), plus the controls the deployment schedules. */
 export interface VerdictHistoryPort {
-  readonly controls: readonly ControlConfig[];
+  readonly controls: readonly ControlDefinition[];
   /** Every stored verdict of a control, newest period first. */
   verdictsOf(controlId: string, evidence: EvidenceLog): Promise<VerdictRecord[]>;
   attemptsFor(

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { accessReview, accessReviewParamsSchema } from './access-review.ts';
-import type { ControlContext, ControlOutcome, ControlTest } from './control-test.ts';
+import type { ControlContext, ControlTest } from './control-test.ts';
 import { encryptionConfig, encryptionConfigParamsSchema } from './encryption-config.ts';
 import { logCompleteness, logCompletenessParamsSchema } from './log-completeness.ts';
 import { manualAttestation, manualAttestationParamsSchema } from './manual-attestation.ts';
+import type { ControlOutcome } from './outcome.ts';
 import { restoreTestHistory, restoreTestHistoryParamsSchema } from './restore-test-history.ts';
 import { restoreVerification, restoreVerificationParamsSchema } from './restore-verification.ts';
 import { scheduleHealth, scheduleHealthParamsSchema } from './schedule-health.ts';

@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { durationToMs } from '../config/identifiers.ts';
 import { restoreComparisonShape } from '../restore/verify-restore.ts';
-import type { ControlContext, ControlOutcome, ControlTest } from './control-test.ts';
+import { durationToMs } from '../shared/identifiers.ts';
+import type { ControlContext, ControlTest } from './control-test.ts';
 import { periodCutoff } from './evaluation-time.ts';
+import type { ControlOutcome } from './outcome.ts';
 import { type RestoreJobSummary, requirePort } from './ports.ts';
 
 export const restoreTestHistoryParamsSchema = z.strictObject({

@@ -1,12 +1,8 @@
 import { z } from 'zod';
-import { quoteIdentifier, slugSchema, sqlIdentifierSchema } from '../config/identifiers.ts';
 import { restoreComparisonShape, verifyRestore } from '../restore/verify-restore.ts';
-import {
-  ControlCheckError,
-  type ControlContext,
-  type ControlOutcome,
-  type ControlTest,
-} from './control-test.ts';
+import { quoteIdentifier, slugSchema, sqlIdentifierSchema } from '../shared/identifiers.ts';
+import type { ControlContext, ControlTest } from './control-test.ts';
+import { ControlCheckError, type ControlOutcome } from './outcome.ts';
 
 const restoreLogSchema = z.strictObject({
   /** @default 'public' */

@@ -1,10 +1,11 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
-import { durationSchema, durationToMs, slugSchema } from '../config/identifiers.ts';
-import type { ControlConfig } from '../config/schema.ts';
-import { completePeriodsSince, lastCompletePeriod, type Period } from '../periods/period.ts';
 import type { VerdictRecord } from '../runs/run-record.ts';
-import type { ControlContext, ControlOutcome, ControlTest, EvidenceLog } from './control-test.ts';
+import { durationSchema, durationToMs, slugSchema } from '../shared/identifiers.ts';
+import { completePeriodsSince, lastCompletePeriod, type Period } from '../shared/period.ts';
+import type { ControlDefinition } from './control-definition.ts';
+import type { ControlContext, ControlTest } from './control-test.ts';
+import type { ControlOutcome, EvidenceLog } from './outcome.ts';
 import { requirePort, type VerdictHistoryPort } from './ports.ts';
 
 export const scheduleHealthParamsSchema = z.strictObject({
@@ -87,7 +88,7 @@ function describe(controlId: string, problems: readonly PeriodProblem[]): string
 }
 
 async function checkControl(
-  control: ControlConfig,
+  control: ControlDefinition,
   history: VerdictHistoryPort,
   context: ControlContext,
   dueBy: Date,
@@ -129,7 +130,7 @@ async function checkControl(
 
 /** A stuck period is "all attempts errored" or "the latest errored after earlier real verdicts". */
 async function refineStuck(
-  control: ControlConfig,
+  control: ControlDefinition,
   problem: PeriodProblem,
   history: VerdictHistoryPort,
   evidence: EvidenceLog,

@@ -5,14 +5,10 @@ import {
   quoteIdentifier,
   slugSchema,
   sqlIdentifierSchema,
-} from '../config/identifiers.ts';
-import {
-  ControlCheckError,
-  type ControlContext,
-  type ControlOutcome,
-  type ControlTest,
-} from './control-test.ts';
+} from '../shared/identifiers.ts';
+import type { ControlContext, ControlTest } from './control-test.ts';
 import { wholeDays } from './evaluation-time.ts';
+import { ControlCheckError, type ControlOutcome } from './outcome.ts';
 import { requirePort } from './ports.ts';
 
 const secretSchema = z.strictObject({

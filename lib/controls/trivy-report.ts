@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatIssue } from '../config/load-config.ts';
+import { parseOrThrow } from '../shared/parse.ts';
 
 /**
  * The parts of a Trivy JSON report (`trivy image --format json`, SchemaVersion 2) this product
@@ -67,13 +67,13 @@ export function parseTrivyReport(
   } catch (error) {
     throw new MalformedReportError(`not JSON (${(error as Error).message})`, { cause: error });
   }
-  const parsed = trivyReportSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new MalformedReportError(
-      `not a Trivy JSON report: ${parsed.error.issues.slice(0, 3).map(formatIssue).join('; ')}`,
-    );
-  }
-  const report = parsed.data;
+  const report = parseOrThrow(
+    trivyReportSchema,
+    json,
+    (message) => new MalformedReportError(message),
+    'not a Trivy JSON report',
+    3,
+  );
   const wanted = new Set(severities.map((s) => s.toUpperCase()));
   const findings: Finding[] = [];
   for (const result of report.Results ?? []) {

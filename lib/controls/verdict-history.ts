@@ -1,5 +1,5 @@
-import type { ControlConfig } from '../config/schema.ts';
-import type { ResultsStore } from '../stores/dynamodb-results.ts';
+import type { ResultsStore } from '../runs/results-store.ts';
+import type { ControlDefinition } from './control-definition.ts';
 import type { VerdictHistoryPort } from './ports.ts';
 
 /**
@@ -7,7 +7,7 @@ import type { VerdictHistoryPort } from './ports.ts';
  * verdicts (one Query on the control's partition, never a Scan). Each read is recorded compactly.
  */
 export function makeVerdictHistory(
-  controls: readonly ControlConfig[],
+  controls: readonly ControlDefinition[],
   results: ResultsStore,
 ): VerdictHistoryPort {
   return {

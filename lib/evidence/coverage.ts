@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { type Cadence, nextPeriod, type Period, periodContaining, periodFromKey } from '../periods/period.ts';
+import { type Cadence, nextPeriod, type Period, periodContaining, periodFromKey } from '../shared/period.ts';
 
 /**
  * An inclusive range of calendar dates (`YYYY-MM-DD`), as given to `export --from/--to`. A period

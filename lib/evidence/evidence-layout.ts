@@ -1,4 +1,4 @@
-import { CADENCES, type Cadence } from '../periods/period.ts';
+import { CADENCES, type Cadence } from '../shared/period.ts';
 import { EVIDENCE_PREFIX } from './evidence-recorder.ts';
 
 /**

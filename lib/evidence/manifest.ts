@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { VERDICTS } from '../controls/control-test.ts';
-import { CADENCES, nextPeriod, periodFromKey } from '../periods/period.ts';
+import { VERDICTS } from '../controls/outcome.ts';
 import type { RunResult } from '../runs/run-record.ts';
-import { SIGNATURE_ALGORITHM } from '../signing/signer.ts';
-import { TOOL_VERSION } from '../version.ts';
-import { canonicalJson } from './canonical-json.ts';
+import { canonicalJson } from '../shared/canonical-json.ts';
+import { CADENCES, nextPeriod, periodFromKey } from '../shared/period.ts';
+import { TOOL_VERSION } from '../shared/version.ts';
+import { SIGNATURE_ALGORITHM } from './signer.ts';
 
 export const MANIFEST_KIND = 'soc2-evidence/manifest';
 export const MANIFEST_SCHEMA_VERSION = 1;

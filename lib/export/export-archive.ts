@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sha256Hex } from '../evidence/canonical-json.ts';
 import { type DateRange, periodInRange } from '../evidence/coverage.ts';
 import { MANIFEST_FILE, PUBLIC_KEYS_PREFIX, parseEvidenceKey } from '../evidence/evidence-layout.ts';
 import { EVIDENCE_PREFIX } from '../evidence/evidence-recorder.ts';
 import { type Manifest, parseManifest } from '../evidence/manifest.ts';
-import { CADENCES, type Cadence, periodContaining, periodFromKey } from '../periods/period.ts';
-import { TOOL_VERSION } from '../version.ts';
+import { sha256Hex } from '../shared/canonical-json.ts';
+import { CADENCES, type Cadence, periodContaining, periodFromKey } from '../shared/period.ts';
+import { TOOL_VERSION } from '../shared/version.ts';
 import type { EvidenceReader, StoredObject } from './evidence-reader.ts';
 import { EXPORT_INFO_FILE, EXPORT_INFO_KIND, type ExportInfo } from './export-info.ts';
 import { type CellStatus, type ReportSource, reportSource, summarizeRun } from './export-model.ts';

@@ -1,7 +1,7 @@
-import type { Verdict } from '../controls/control-test.ts';
+import type { Verdict } from '../controls/outcome.ts';
 import { type DateRange, expectedPeriods, lastDayOf } from '../evidence/coverage.ts';
 import type { Manifest } from '../evidence/manifest.ts';
-import { type Cadence, periodFromKey } from '../periods/period.ts';
+import { type Cadence, periodFromKey } from '../shared/period.ts';
 
 /** What the reports need of a manifest. */
 export interface RunSummary {

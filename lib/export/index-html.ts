@@ -1,6 +1,6 @@
-import type { Figure } from '../controls/control-test.ts';
-import { CADENCES, type Cadence } from '../periods/period.ts';
-import { TOOL_VERSION } from '../version.ts';
+import type { Figure } from '../controls/outcome.ts';
+import { CADENCES, type Cadence } from '../shared/period.ts';
+import { TOOL_VERSION } from '../shared/version.ts';
 import type { CellStatus, MatrixCell, MatrixRow, ReportSource, RowOverview } from './export-model.ts';
 
 const ESCAPES: Record<string, string> = {

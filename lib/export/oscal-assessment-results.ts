@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { TOOL_VERSION } from '../version.ts';
+import { TOOL_VERSION } from '../shared/version.ts';
 import type { ExportedRun, MatrixCell, MatrixRow, ReportSource } from './export-model.ts';
 
 export const OSCAL_VERSION = '1.0.4';

@@ -2,9 +2,9 @@ import { CreateTableCommand, DescribeTableCommand } from '@aws-sdk/client-dynamo
 import { CreateBucketCommand, PutBucketVersioningCommand } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import type { AwsClients } from '../aws/clients.ts';
-import type { RuntimeResources } from '../runtime-env.ts';
-import { RESULTS_TABLE } from '../stores/results-table-design.ts';
+import { RESULTS_TABLE } from '../adapters/dynamodb/results-table-design.ts';
+import type { RuntimeResources } from '../shared/runtime-env.ts';
+import type { AwsClients } from '../wiring/aws-clients.ts';
 
 export interface LocalResources extends RuntimeResources {
   readonly jobsDeadLetterQueueUrl: string;

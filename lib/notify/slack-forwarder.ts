@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { type IncomingNotification, type SlackPayload, slackPayloadFor } from './slack-blocks.ts';
 
 /** The part of an SNS message (Lambda's `record.Sns`, or the SNS->SQS envelope) the forwarder reads. */

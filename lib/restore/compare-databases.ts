@@ -1,4 +1,4 @@
-import type { Figure } from '../controls/control-test.ts';
+import type { Figure } from '../controls/outcome.ts';
 import {
   qualifiedName,
   type TableMeasure,

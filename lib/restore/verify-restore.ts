@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { durationSchema, durationToMs, slugSchema, sqlIdentifierSchema } from '../config/identifiers.ts';
-import { ControlCheckError, type EvidenceLog } from '../controls/control-test.ts';
+import { ControlCheckError, type EvidenceLog } from '../controls/outcome.ts';
 import type { PostgresPort } from '../controls/ports.ts';
+import { durationSchema, durationToMs, slugSchema, sqlIdentifierSchema } from '../shared/identifiers.ts';
 import {
   type ComparedTable,
   compareRestore,

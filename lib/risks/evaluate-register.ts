@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
-import type { Verdict } from '../controls/control-test.ts';
+import type { Verdict } from '../controls/outcome.ts';
 import type { Severity } from '../notify/notification.ts';
-import type { Cadence } from '../periods/period.ts';
-import { InvalidPeriodError, isValidTimeZone } from '../periods/period.ts';
+import type { Cadence } from '../shared/period.ts';
+import { InvalidPeriodError, isValidTimeZone } from '../shared/period.ts';
 import {
   type RegisterSettings,
   type RemediationItem,

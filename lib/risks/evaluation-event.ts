@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatIssue } from '../config/load-config.ts';
+import { parseOrThrow } from '../shared/parse.ts';
 
 /**
  * What starts a scheduled evaluation. EventBridge Scheduler input `{"asOf":
@@ -17,13 +17,12 @@ export class InvalidRiskEvaluationEventError extends Error {
 
 /** The evaluation instant: the event's, else `now`. */
 export function evaluationInstant(event: unknown, now: () => Date = () => new Date()): Date {
-  const parsed = riskEvaluationEventSchema.safeParse(event ?? {});
-  if (!parsed.success) {
-    throw new InvalidRiskEvaluationEventError(
-      `malformed evaluation event: ${parsed.error.issues.map(formatIssue).join('; ')}`,
-    );
-  }
-  const data = parsed.data;
+  const data = parseOrThrow(
+    riskEvaluationEventSchema,
+    event ?? {},
+    (message) => new InvalidRiskEvaluationEventError(message),
+    'malformed evaluation event',
+  );
   const when = 'time' in data ? data.time : data.asOf;
   return when ? new Date(when) : now();
 }

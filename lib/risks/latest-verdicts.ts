@@ -1,4 +1,4 @@
-import type { ResultsStore } from '../stores/dynamodb-results.ts';
+import type { ResultsStore } from '../runs/results-store.ts';
 import type { LatestVerdict } from './evaluate-register.ts';
 
 /** Reads each control's newest stored verdict (one Query per control, newest period first). */

@@ -5,8 +5,8 @@ import {
   durationToMs,
   isoDateSchema,
   slugSchema,
-} from '../config/identifiers.ts';
-import { CADENCES } from '../periods/period.ts';
+} from '../shared/identifiers.ts';
+import { CADENCES } from '../shared/period.ts';
 
 /** STRIDE threat categories, one per risk (the reference walks each asset through all six). */
 export const STRIDE_CATEGORIES = [

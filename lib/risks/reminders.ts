@@ -1,4 +1,4 @@
-import { durationToMs } from '../config/identifiers.ts';
+import { durationToMs } from '../shared/identifiers.ts';
 import type { RegisterEvaluation, RiskFinding } from './evaluate-register.ts';
 import type { RegisterSettings } from './register-schema.ts';
 

@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.ts';
-import type { Logger } from '../logger.ts';
 import type { Notifier } from '../notify/notification.ts';
 import { newRunId } from '../runs/run-record.ts';
+import type { Logger } from '../shared/logger.ts';
 import { digestNotification } from './digest-message.ts';
 import { evaluateRegister, type LatestVerdict, type RegisterEvaluation } from './evaluate-register.ts';
 import type { EvaluationSummary, ReminderLedger, RiskStore } from './ports.ts';

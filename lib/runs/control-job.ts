@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { slugSchema } from '../config/identifiers.ts';
-import { formatIssue } from '../config/load-config.ts';
-import { CADENCES } from '../periods/period.ts';
+import { slugSchema } from '../shared/identifiers.ts';
+import { parseOrThrow } from '../shared/parse.ts';
+import { CADENCES } from '../shared/period.ts';
 
 /** One SQS message: run this control for this period. */
 export const controlJobSchema = z.strictObject({
@@ -25,8 +25,5 @@ export function parseControlJob(body: string): ControlJob {
   } catch (error) {
     throw new InvalidJobError(`message body is not JSON: ${body.slice(0, 80)}`, { cause: error });
   }
-  const parsed = controlJobSchema.safeParse(json);
-  if (!parsed.success)
-    throw new InvalidJobError(`malformed job: ${parsed.error.issues.map(formatIssue).join('; ')}`);
-  return parsed.data;
+  return parseOrThrow(controlJobSchema, json, (message) => new InvalidJobError(message), 'malformed job');
 }

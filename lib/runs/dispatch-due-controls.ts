@@ -1,5 +1,5 @@
 import type { Config, ControlConfig } from '../config/schema.ts';
-import { type Cadence, lastCompletePeriod } from '../periods/period.ts';
+import { type Cadence, lastCompletePeriod } from '../shared/period.ts';
 import type { ControlJob } from './control-job.ts';
 
 export interface JobQueue {

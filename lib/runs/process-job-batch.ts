@@ -1,4 +1,4 @@
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { InvalidJobError, parseControlJob } from './control-job.ts';
 import { type ControlRunReport, type RunControlDeps, runControl } from './run-control.ts';
 

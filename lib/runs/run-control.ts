@@ -1,19 +1,14 @@
 import type { Config, ControlConfig } from '../config/schema.ts';
-import {
-  type ControlOutcome,
-  type EvidenceEntry,
-  EvidenceLog,
-  errorOutcome,
-} from '../controls/control-test.ts';
+import { type ControlOutcome, type EvidenceEntry, EvidenceLog, errorOutcome } from '../controls/outcome.ts';
 import type { ControlPorts } from '../controls/ports.ts';
 import { runControlTest } from '../controls/registry.ts';
 import type { EvidenceRecorder } from '../evidence/evidence-recorder.ts';
-import type { Logger } from '../logger.ts';
 import type { Notification, Notifier } from '../notify/notification.ts';
-import { type Period, periodFromKey } from '../periods/period.ts';
-import { redactConnectionStrings } from '../postgres/postgres-port.ts';
-import type { ResultsStore } from '../stores/dynamodb-results.ts';
+import type { Logger } from '../shared/logger.ts';
+import { type Period, periodFromKey } from '../shared/period.ts';
+import { redactConnectionStrings } from '../shared/redact.ts';
 import { type ControlJob, InvalidJobError } from './control-job.ts';
+import type { ResultsStore } from './results-store.ts';
 import {
   type AttemptRecord,
   newRunId,

@@ -1,5 +1,5 @@
-import type { ControlOutcome, EvidenceEntry, Figure, Verdict } from '../controls/control-test.ts';
-import type { Cadence } from '../periods/period.ts';
+import type { ControlOutcome, EvidenceEntry, Figure, Verdict } from '../controls/outcome.ts';
+import type { Cadence } from '../shared/period.ts';
 
 /** Sortable, unique per attempt: `20261201T000012Z-3fa9c1`. */
 export function newRunId(

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { formatIssue } from '../config/load-config.ts';
-import { CADENCES } from '../periods/period.ts';
+import { parseOrThrow } from '../shared/parse.ts';
+import { CADENCES } from '../shared/period.ts';
 
 /** The input EventBridge Scheduler passes to the dispatcher (`{"cadence":"monthly"}`). */
 export const scheduleEventSchema = z.strictObject({
@@ -17,11 +17,10 @@ export class InvalidScheduleEventError extends Error {
 }
 
 export function parseScheduleEvent(event: unknown): ScheduleEvent {
-  const parsed = scheduleEventSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidScheduleEventError(
-      `malformed schedule event: ${parsed.error.issues.map(formatIssue).join('; ')}`,
-    );
-  }
-  return parsed.data;
+  return parseOrThrow(
+    scheduleEventSchema,
+    event,
+    (message) => new InvalidScheduleEventError(message),
+    'malformed schedule event',
+  );
 }

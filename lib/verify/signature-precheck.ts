@@ -1,6 +1,6 @@
 import { type KeyObject, verify } from 'node:crypto';
 import { parseEvidenceKey } from '../evidence/evidence-layout.ts';
-import { parsePublicKey, publicKeyInfo } from '../signing/signer.ts';
+import { parsePublicKey, publicKeyInfo } from '../evidence/signer.ts';
 import type { ArchiveFile } from './archive-file.ts';
 
 /** Identifies one signature check: which key, which manifest bytes, which signature. */

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { Verdict } from '../controls/control-test.ts';
+import type { Verdict } from '../controls/outcome.ts';
 import {
   type DateRange,
   DUE_GRACE_MS,
@@ -16,10 +16,10 @@ import {
 } from '../evidence/evidence-layout.ts';
 import { EVIDENCE_PREFIX } from '../evidence/evidence-recorder.ts';
 import { type Manifest, parseManifest } from '../evidence/manifest.ts';
+import { parsePublicKey, publicKeyInfo } from '../evidence/signer.ts';
+import { verifySignature } from '../evidence/verify-signature.ts';
 import { EXPORT_INFO_FILE, type ExportInfo, exportInfoSchema } from '../export/export-info.ts';
-import { type Cadence, periodFromKey } from '../periods/period.ts';
-import { parsePublicKey, publicKeyInfo } from '../signing/signer.ts';
-import { verifySignature } from '../signing/verify-signature.ts';
+import { type Cadence, periodFromKey } from '../shared/period.ts';
 import type { ArchiveContents, ArchiveFile } from './archive-file.ts';
 import { signatureCheckKey } from './signature-precheck.ts';
 

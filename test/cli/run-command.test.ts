@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.ts';
-import { seedAuditLog } from '../../lib/demo/seed-audit-log.ts';
-import { ENV } from '../../lib/runtime-env.ts';
+import { seedAuditLog } from '../../lib/local/demo/seed-audit-log.ts';
+import { ENV } from '../../lib/shared/runtime-env.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 
 const CONFIG = `

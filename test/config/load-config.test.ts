@@ -2,15 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ConfigError,
-  formatPath,
-  loadConfig,
-  parseConfig,
-  parseConfigYaml,
-} from '../../lib/config/load-config.ts';
+import { ConfigError, loadConfig, parseConfig, parseConfigYaml } from '../../lib/config/load-config.ts';
 import type { ConfigInput } from '../../lib/config/schema.ts';
-import { CADENCES } from '../../lib/periods/period.ts';
+import { formatPath } from '../../lib/shared/parse.ts';
+import { CADENCES } from '../../lib/shared/period.ts';
 
 /** A small valid config; each test breaks one thing in a copy. */
 function validConfig(): ConfigInput {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { envConnectionResolver, makePostgresPort } from '../../lib/adapters/postgres/postgres-port.ts';
 import type { PostgresPort } from '../../lib/controls/ports.ts';
-import { envConnectionResolver, makePostgresPort } from '../../lib/postgres/postgres-port.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { runTest } from './control-harness.ts';
 

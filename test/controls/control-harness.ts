@@ -4,10 +4,10 @@ import {
   type ControlOutcome,
   EvidenceLog,
   errorOutcome,
-} from '../../lib/controls/control-test.ts';
+} from '../../lib/controls/outcome.ts';
 import type { ControlPorts, PostgresPort } from '../../lib/controls/ports.ts';
 import { controlTestParamsSchema, runControlTest } from '../../lib/controls/registry.ts';
-import { type Cadence, periodFromKey } from '../../lib/periods/period.ts';
+import { type Cadence, periodFromKey } from '../../lib/shared/period.ts';
 
 /** A PostgreSQL port for tests that must not touch a database. */
 export const noPostgres: PostgresPort = {

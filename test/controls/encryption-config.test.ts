@@ -2,9 +2,9 @@ import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { envConnectionResolver, makePostgresPort } from '../../lib/adapters/postgres/postgres-port.ts';
 import type { PostgresPort } from '../../lib/controls/ports.ts';
 import { writeSelfSignedCertificate } from '../../lib/local/self-signed-certificate.ts';
-import { envConnectionResolver, makePostgresPort } from '../../lib/postgres/postgres-port.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { runTest } from './control-harness.ts';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ControlCheckError, EvidenceLog } from '../../lib/controls/control-test.ts';
+import { envConnectionResolver, makePostgresPort } from '../../lib/adapters/postgres/postgres-port.ts';
 import type { LogGap } from '../../lib/controls/log-completeness.ts';
+import { ControlCheckError, EvidenceLog } from '../../lib/controls/outcome.ts';
 import type { PostgresPort } from '../../lib/controls/ports.ts';
-import { envConnectionResolver, makePostgresPort } from '../../lib/postgres/postgres-port.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { type HarnessRun, runTest } from './control-harness.ts';
 

@@ -1,8 +1,8 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeS3ObjectStore } from '../../lib/aws/s3-object-store.ts';
+import { makeS3ObjectStore } from '../../lib/adapters/s3/s3-object-store.ts';
 import type { ObjectStorePort } from '../../lib/controls/ports.ts';
-import { periodContaining, previousPeriod } from '../../lib/periods/period.ts';
+import { periodContaining, previousPeriod } from '../../lib/shared/period.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { runTest } from './control-harness.ts';
 

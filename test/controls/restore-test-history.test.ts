@@ -1,7 +1,7 @@
 import { BackupClient, ListRestoreJobsCommand, type RestoreJobsListMember } from '@aws-sdk/client-backup';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { makeBackupRestoreTests } from '../../lib/aws/backup-restore-port.ts';
+import { makeBackupRestoreTests } from '../../lib/adapters/backup/backup-restore-port.ts';
 import { restoreTestingPlanName } from '../../lib/controls/restore-test-history.ts';
 import { runTest } from './control-harness.ts';
 

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeDynamoResultsStore } from '../../lib/adapters/dynamodb/dynamodb-results.ts';
 import type { ControlConfig } from '../../lib/config/schema.ts';
-import type { Verdict } from '../../lib/controls/control-test.ts';
+import type { Verdict } from '../../lib/controls/outcome.ts';
 import { judgeControlSchedule } from '../../lib/controls/schedule-health.ts';
 import { makeVerdictHistory } from '../../lib/controls/verdict-history.ts';
-import { type Cadence, periodFromKey } from '../../lib/periods/period.ts';
-import { makeDynamoResultsStore, type ResultsStore } from '../../lib/stores/dynamodb-results.ts';
+import type { ResultsStore } from '../../lib/runs/results-store.ts';
+import { type Cadence, periodFromKey } from '../../lib/shared/period.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { runTest } from './control-harness.ts';
 

@@ -6,11 +6,11 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makeIamAccessKeys } from '../../lib/aws/iam-access-keys.ts';
-import { makeSecretsManagerInventory } from '../../lib/aws/secrets-manager-inventory.ts';
+import { makeIamAccessKeys } from '../../lib/adapters/iam/iam-access-keys.ts';
+import { envConnectionResolver, makePostgresPort } from '../../lib/adapters/postgres/postgres-port.ts';
+import { makeSecretsManagerInventory } from '../../lib/adapters/secrets-manager/secrets-manager-inventory.ts';
 import type { ControlPorts } from '../../lib/controls/ports.ts';
 import { judgeSecret } from '../../lib/controls/secret-rotation.ts';
-import { envConnectionResolver, makePostgresPort } from '../../lib/postgres/postgres-port.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { runTest } from './control-harness.ts';
 

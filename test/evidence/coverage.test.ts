@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkRange, expectedPeriods, periodInRange } from '../../lib/evidence/coverage.ts';
-import { periodFromKey } from '../../lib/periods/period.ts';
+import { periodFromKey } from '../../lib/shared/period.ts';
 
 const year = { from: '2026-01-01', to: '2026-12-31' };
 

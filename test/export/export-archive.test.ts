@@ -171,7 +171,7 @@ describe('soc2-evidence export', () => {
     const code = await exportCommand(
       yearArgs(file, '--json'),
       { ...cliIo, progress: { write: (t: string) => err.push(t) } },
-      { s3: env.clients.s3, clock: () => EXPORTED_AT },
+      { clients: env.clients, clock: () => EXPORTED_AT },
     );
     expect(code).toBe(0);
     expect(err).toEqual([]);
@@ -199,7 +199,7 @@ describe('soc2-evidence export', () => {
         env.resources.evidenceBucket,
       ],
       { ...cliIo, progress: { write: (t: string) => drawn.push(t) } },
-      { s3: env.clients.s3, clock: () => EXPORTED_AT },
+      { clients: env.clients, clock: () => EXPORTED_AT },
     );
     expect(code).toBe(0);
     expect(drawn.join('')).toMatch(/export \[#+\] 43\/43 objects/);
@@ -212,7 +212,7 @@ describe('soc2-evidence export', () => {
     const file = join(work, 'shared.zip');
     const { out, io: cliIo } = io();
     const code = await exportCommand(yearArgs(file, '--presign', '--json', '--expires-in', '3600'), cliIo, {
-      s3: env.clients.s3,
+      clients: env.clients,
       clock: () => EXPORTED_AT,
     });
     expect(code).toBe(0);
@@ -230,7 +230,7 @@ describe('soc2-evidence export', () => {
     const code = await exportCommand(
       yearArgs(file, '--json'),
       { ...cliIo, progress: { write: () => {} } },
-      { s3: env.clients.s3, clock: () => EXPORTED_AT },
+      { clients: env.clients, clock: () => EXPORTED_AT },
     );
     expect(code).toBe(0);
     // The default config (soc2-evidence.yaml at the repository root) has a risk register.
@@ -272,7 +272,7 @@ describe('soc2-evidence export', () => {
     ];
     for (const [argv, message] of cases) {
       const { err, io: cliIo } = io();
-      expect(await exportCommand(argv, cliIo, { s3: env.clients.s3 })).toBe(2);
+      expect(await exportCommand(argv, cliIo, { clients: env.clients })).toBe(2);
       expect(err.join('\n')).toMatch(message);
     }
   });

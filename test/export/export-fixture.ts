@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import yauzl from 'yauzl';
+import { makeS3EvidenceReader } from '../../lib/adapters/s3/s3-evidence-reader.ts';
 import { type ExportRequest, type ExportResult, exportArchive } from '../../lib/export/export-archive.ts';
-import { makeS3EvidenceReader } from '../../lib/export/s3-evidence-reader.ts';
 import type { TestEnvironment } from '../support/test-environment.ts';
 import { evidenceFixture, runResult } from '../verify/evidence-fixture.ts';
 

@@ -5,9 +5,9 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedAuditLog } from '../../lib/demo/seed-audit-log.ts';
-import { ENV } from '../../lib/runtime-env.ts';
-import { generateLocalSigningKey } from '../../lib/signing/local-signer.ts';
+import { generateLocalSigningKey } from '../../lib/evidence/local-signer.ts';
+import { seedAuditLog } from '../../lib/local/demo/seed-audit-log.ts';
+import { ENV } from '../../lib/shared/runtime-env.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 
 const SIGNING_KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';

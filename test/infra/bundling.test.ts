@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Soc2Function } from '../../infra/constructs/soc2-function.ts';
 import { loadConfig } from '../../lib/config/load-config.ts';
-import { ENV } from '../../lib/runtime-env.ts';
+import { ENV } from '../../lib/shared/runtime-env.ts';
 import { cdkJsonContext, REPO_ROOT, tempDir } from './support/stack-fixture.ts';
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../lib/config/schema.ts';
-import { ENV } from '../../lib/runtime-env.ts';
+import { ENV } from '../../lib/shared/runtime-env.ts';
 import {
   resourcesOf,
   type SynthesizedStack,

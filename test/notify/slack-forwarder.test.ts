@@ -3,11 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { makeSecretsWebhookSource } from '../../lib/adapters/secrets-manager/secrets-webhook-resolver.ts';
 import { loadConfig } from '../../lib/config/load-config.ts';
 import type { Config } from '../../lib/config/schema.ts';
-import { silentLogger } from '../../lib/logger.ts';
 import { slackForwarderFilterPolicy } from '../../lib/notify/filter-policies.ts';
-import { makeSecretsWebhookSource } from '../../lib/notify/secrets-webhook-resolver.ts';
 import type { SlackBlock } from '../../lib/notify/slack-blocks.ts';
 import {
   fetchPost,
@@ -18,10 +17,11 @@ import {
   type SlackForwarderDeps,
   SlackWebhookConfigError,
 } from '../../lib/notify/slack-forwarder.ts';
-import { makeRiskDeps } from '../../lib/risks/make-risk-deps.ts';
 import { runRiskEvaluation } from '../../lib/risks/run-risk-evaluation.ts';
+import { silentLogger } from '../../lib/shared/logger.ts';
+import { makeRiskDeps } from '../../lib/wiring/make-risk-deps.ts';
+import { drain, type SnsEnvelope, subscribedQueue } from '../support/sns-queues.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
-import { drain, type SnsEnvelope, subscribedQueue } from './sns-queues.ts';
 
 /** A stand-in for Slack's incoming webhooks: records each POST, answers with `reply`. */
 interface FakeSlack {

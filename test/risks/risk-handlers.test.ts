@@ -5,8 +5,8 @@ import type { Context, SNSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerFilterPolicy } from '../../lib/notify/filter-policies.ts';
-import { ENV } from '../../lib/runtime-env.ts';
-import { drain, subscribedQueue } from '../notify/sns-queues.ts';
+import { ENV } from '../../lib/shared/runtime-env.ts';
+import { drain, subscribedQueue } from '../support/sns-queues.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { remediationInput, riskInput } from './fixtures.ts';
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../lib/config/load-config.ts';
 import type { Config } from '../../lib/config/schema.ts';
-import { silentLogger } from '../../lib/logger.ts';
 import type { Notifier } from '../../lib/notify/notification.ts';
 import type { DigestPayload } from '../../lib/risks/digest-message.ts';
-import { makeRiskDeps } from '../../lib/risks/make-risk-deps.ts';
 import { type RiskEvaluationDeps, runRiskEvaluation } from '../../lib/risks/run-risk-evaluation.ts';
+import { silentLogger } from '../../lib/shared/logger.ts';
+import { makeRiskDeps } from '../../lib/wiring/make-risk-deps.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { remediationInput, riskInput } from './fixtures.ts';
 
@@ -133,8 +133,8 @@ describe('reminders across repeated daily evaluations of the example register', 
 
   it('keeps the ledger, the digests sent and the register history in DynamoDB', async () => {
     const { clients, resources } = env;
-    const { makeDynamoReminderLedger } = await import('../../lib/stores/dynamodb-reminders.ts');
-    const { makeDynamoRiskStore } = await import('../../lib/stores/dynamodb-risks.ts');
+    const { makeDynamoReminderLedger } = await import('../../lib/adapters/dynamodb/dynamodb-reminders.ts');
+    const { makeDynamoRiskStore } = await import('../../lib/adapters/dynamodb/dynamodb-risks.ts');
     const ledger = makeDynamoReminderLedger(clients.dynamodb, resources.resultsTable);
     const store = makeDynamoRiskStore(clients.dynamodb, resources.resultsTable);
 

@@ -2,18 +2,18 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeRunDeps } from '../../lib/app/make-run-deps.ts';
-import { makeAwsClients } from '../../lib/aws/clients.ts';
+import { envConnectionResolver } from '../../lib/adapters/postgres/postgres-port.ts';
+import { makeSqsJobQueue } from '../../lib/adapters/sqs/sqs-job-queue.ts';
 import { parseConfig } from '../../lib/config/load-config.ts';
 import type { Config } from '../../lib/config/schema.ts';
-import { seedAuditLog } from '../../lib/demo/seed-audit-log.ts';
-import { sha256Hex } from '../../lib/evidence/canonical-json.ts';
+import { seedAuditLog } from '../../lib/local/demo/seed-audit-log.ts';
 import { drainJobQueue } from '../../lib/local/local-job-runner.ts';
-import { silentLogger } from '../../lib/logger.ts';
-import { envConnectionResolver } from '../../lib/postgres/postgres-port.ts';
-import { makeSqsJobQueue } from '../../lib/queue/sqs-job-queue.ts';
 import { dispatchDueControls } from '../../lib/runs/dispatch-due-controls.ts';
 import { runControl } from '../../lib/runs/run-control.ts';
+import { sha256Hex } from '../../lib/shared/canonical-json.ts';
+import { silentLogger } from '../../lib/shared/logger.ts';
+import { makeAwsClients } from '../../lib/wiring/aws-clients.ts';
+import { makeRunDeps } from '../../lib/wiring/make-run-deps.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 
 const AS_OF = new Date('2026-12-01T00:15:00Z');

@@ -1,7 +1,7 @@
 import pg from 'pg';
-import { type AwsClients, makeAwsClients } from '../../lib/aws/clients.ts';
 import { type LocalServices, startLocalServices } from '../../lib/local/local-services.ts';
 import { type LocalResources, provisionLocalResources } from '../../lib/local/provision.ts';
+import { type AwsClients, makeAwsClients } from '../../lib/wiring/aws-clients.ts';
 
 export interface TestEnvironment {
   readonly services: LocalServices;

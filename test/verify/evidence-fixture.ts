@@ -1,15 +1,15 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Verdict } from '../../lib/controls/control-test.ts';
+import { makeDynamoChainHeads } from '../../lib/adapters/dynamodb/dynamodb-chain-heads.ts';
+import { makeS3EvidenceRecorder } from '../../lib/adapters/s3/s3-evidence-recorder.ts';
+import type { Verdict } from '../../lib/controls/outcome.ts';
 import type { ChainHeadStore } from '../../lib/evidence/chain-head-store.ts';
-import { makeDynamoChainHeads } from '../../lib/evidence/dynamodb-chain-heads.ts';
 import { EVIDENCE_PREFIX } from '../../lib/evidence/evidence-recorder.ts';
-import { makeS3EvidenceRecorder } from '../../lib/evidence/s3-evidence-recorder.ts';
-import { type Cadence, periodFromKey } from '../../lib/periods/period.ts';
+import { makeLocalSigner } from '../../lib/evidence/local-signer.ts';
+import type { ManifestSigner } from '../../lib/evidence/signer.ts';
 import type { RunResult, StoredEvidence } from '../../lib/runs/run-record.ts';
-import { makeLocalSigner } from '../../lib/signing/local-signer.ts';
-import type { ManifestSigner } from '../../lib/signing/signer.ts';
+import { type Cadence, periodFromKey } from '../../lib/shared/period.ts';
 import type { TestEnvironment } from '../support/test-environment.ts';
 
 let counter = 0;

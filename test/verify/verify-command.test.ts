@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeDynamoChainHeads } from '../../lib/adapters/dynamodb/dynamodb-chain-heads.ts';
+import { makeS3EvidenceRecorder } from '../../lib/adapters/s3/s3-evidence-recorder.ts';
 import { verifyCommand } from '../../lib/cli/verify-command.ts';
-import { makeDynamoChainHeads } from '../../lib/evidence/dynamodb-chain-heads.ts';
-import { makeS3EvidenceRecorder } from '../../lib/evidence/s3-evidence-recorder.ts';
-import { makeLocalSigner } from '../../lib/signing/local-signer.ts';
+import { makeLocalSigner } from '../../lib/evidence/local-signer.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { evidenceFixture, runResult, syncEvidence } from './evidence-fixture.ts';
 

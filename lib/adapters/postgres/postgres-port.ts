@@ -1,0 +1,125 @@
+import pg from 'pg';
+import type { TargetConfig } from '../../config/schema.ts';
+import { ControlCheckError, type EvidenceLog } from '../../controls/outcome.ts';
+import type { PostgresPort, ReadOnlySession } from '../../controls/ports.ts';
+import { redactConnectionStrings } from '../../shared/redact.ts';
+
+/** Resolves a target's connection string at run time (env locally, Secrets Manager in AWS). */
+export type ConnectionResolver = (target: TargetConfig) => Promise<string>;
+
+function describePgError(error: unknown, target: string): string {
+  const err = error as { code?: string; message?: string };
+  const message = redactConnectionStrings(err.message ?? String(error));
+  switch (err.code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+      return `database "${target}" is unreachable (${err.code})`;
+    case '57014':
+      return `query on "${target}" was cancelled by the statement timeout`;
+    case '42P01':
+      return `on "${target}": ${message}`;
+    case '42703':
+      return `on "${target}": ${message}`;
+    case '28P01':
+    case '28000':
+      return `database "${target}" rejected the credentials`;
+    case '3D000':
+      return `database "${target}" does not exist`;
+    default:
+      return `database "${target}": ${message}`;
+  }
+}
+
+/**
+ * Each session is one connection, one `READ ONLY` transaction with a statement timeout and UTC
+ * session time zone (naive `timestamp` columns are read as UTC), rolled back at the end: a control
+ * test can never write to the customer's database, even through a function with side effects.
+ */
+export function makePostgresPort(
+  targets: readonly TargetConfig[],
+  resolveConnection: ConnectionResolver,
+  options: { connectTimeoutMs?: number } = {},
+): PostgresPort {
+  return {
+    async withReadOnlySession(targetName, evidence: EvidenceLog, work) {
+      const target = targets.find((candidate) => candidate.name === targetName);
+      if (!target) throw new ControlCheckError(`no target named "${targetName}" is configured`);
+      const connectionString = await resolveConnection(target);
+      const client = new pg.Client({
+        connectionString,
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+        application_name: 'soc2-evidence',
+      });
+      // An idle client emits 'error' when the server goes away; without a listener Node would crash.
+      client.on('error', () => {});
+      try {
+        await client.connect();
+      } catch (error) {
+        throw new ControlCheckError(describePgError(error, targetName), { cause: error });
+      }
+      try {
+        await client.query('BEGIN TRANSACTION READ ONLY');
+        await client.query(`SET LOCAL statement_timeout = ${Number(target.statementTimeoutMs)}`);
+        await client.query(`SET LOCAL TimeZone = 'UTC'`);
+        const session: ReadOnlySession = {
+          async query(label, text, params = []) {
+            const startedAt = new Date();
+            let result: pg.QueryResult;
+            try {
+              result = await client.query(text, [...params]);
+            } catch (error) {
+              const cause = describePgError(error, targetName);
+              evidence.add({
+                kind: 'sql',
+                label,
+                target: targetName,
+                text: text.replace(/\s+/g, ' ').trim(),
+                params: [...params],
+                rows: [],
+                startedAt: startedAt.toISOString(),
+                durationMs: Date.now() - startedAt.getTime(),
+                error: cause,
+              });
+              throw new ControlCheckError(`${label}: ${cause}`, { cause: error });
+            }
+            evidence.add({
+              kind: 'sql',
+              label,
+              target: targetName,
+              text: text.replace(/\s+/g, ' ').trim(),
+              params: [...params],
+              rows: result.rows,
+              startedAt: startedAt.toISOString(),
+              durationMs: Date.now() - startedAt.getTime(),
+            });
+            return result.rows;
+          },
+        };
+        return await work(session);
+      } finally {
+        await client.query('ROLLBACK').catch(() => {});
+        await client.end().catch(() => {});
+      }
+    },
+  };
+}
+
+/** Local and CLI resolution: the connection string is in the environment variable the target names. */
+export function envConnectionResolver(env: Readonly<Record<string, string | undefined>>): ConnectionResolver {
+  return async (target) => {
+    const name = target.connection.env;
+    const value = name ? env[name] : undefined;
+    if (!value) {
+      throw new ControlCheckError(
+        `no connection string for target "${target.name}": set ${name ?? '(no env configured)'}${
+          target.connection.secretId
+            ? ` or run where Secrets Manager secret ${target.connection.secretId} is readable`
+            : ''
+        }`,
+      );
+    }
+    return value;
+  };
+}

@@ -1,0 +1,245 @@
+import { join } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import pg from 'pg';
+import { envConnectionResolver } from '../../adapters/postgres/postgres-port.ts';
+import { makeSqsJobQueue } from '../../adapters/sqs/sqs-job-queue.ts';
+import { type ReportRow, renderRunReports } from '../../cli/format-reports.ts';
+import type { Config } from '../../config/schema.ts';
+import { poamForConfig } from '../../risks/poam-for-config.ts';
+import { dispatchDueControls } from '../../runs/dispatch-due-controls.ts';
+import type { ControlRunReport } from '../../runs/run-control.ts';
+import { sha256Hex } from '../../shared/canonical-json.ts';
+import { silentLogger } from '../../shared/logger.ts';
+import { CADENCES } from '../../shared/period.ts';
+import { type AwsClients, makeAwsClients } from '../../wiring/aws-clients.ts';
+import { makeRunDeps } from '../../wiring/make-run-deps.ts';
+import { drainJobQueue } from '../local-job-runner.ts';
+import { type LocalServices, startLocalServices } from '../local-services.ts';
+import { type LocalResources, provisionLocalResources } from '../provision.ts';
+import { createDemoDatabases } from './demo-databases.ts';
+import { exportAndVerifyDemo } from './export-and-verify-demo.ts';
+import { runRiskDemo } from './risk-demo.ts';
+import { seedAuditLog } from './seed-audit-log.ts';
+import { seedControlDemoData } from './seed-control-data.ts';
+
+export interface DemoOptions {
+  readonly config: Config;
+  readonly asOf: Date;
+  /** A PostgreSQL server to use instead of the embedded one. */
+  readonly databaseUrl?: string;
+  readonly keep: boolean;
+  readonly print: (text: string) => void;
+}
+
+export interface DemoResult {
+  readonly reports: readonly ControlRunReport[];
+  readonly notificationsByControl: ReadonlyMap<string, number>;
+  readonly hashMismatches: number;
+  readonly services?: LocalServices;
+  readonly resources: LocalResources;
+}
+
+/** Reads every message the inbox subscription received; returns counts per `control` attribute. */
+async function collectDeliveredNotifications(
+  clients: AwsClients,
+  queueUrl: string,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (;;) {
+    const { Messages = [] } = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (Messages.length === 0) return counts;
+    for (const message of Messages) {
+      const envelope = JSON.parse(message.Body ?? '{}') as {
+        MessageAttributes?: Record<string, { Value?: string }>;
+      };
+      const control = envelope.MessageAttributes?.control?.Value ?? '-';
+      counts.set(control, (counts.get(control) ?? 0) + 1);
+    }
+    await clients.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, index) => ({ Id: String(index), ReceiptHandle: m.ReceiptHandle ?? '' })),
+      }),
+    );
+  }
+}
+
+async function evidenceHashMatches(
+  clients: AwsClients,
+  bucket: string,
+  report: ControlRunReport,
+): Promise<boolean> {
+  const object = await clients.s3.send(
+    new GetObjectCommand({ Bucket: bucket, Key: report.verdict.evidenceKey }),
+  );
+  const bytes = await object.Body?.transformToByteArray();
+  return bytes !== undefined && sha256Hex(bytes) === report.verdict.evidenceSha256;
+}
+
+/**
+ * The whole product on one machine: emulators + a real PostgreSQL, a year of seeded audit log,
+ * every cadence dispatched through the real dispatcher -> SQS -> worker path, then the results.
+ */
+export async function runDemo(options: DemoOptions): Promise<DemoResult> {
+  const started = Date.now();
+  const { print, config, asOf } = options;
+  const services = await startLocalServices({ databaseUrl: options.databaseUrl, tls: true });
+  let keepRunning = false;
+  try {
+    const clients = makeAwsClients(services.awsEnv);
+    const resources = await provisionLocalResources(clients);
+    const serverUrl = services.postgresUrl;
+    if (!serverUrl) throw new Error('no PostgreSQL server for the demo');
+    const databases = await createDemoDatabases(serverUrl);
+    try {
+      const app = new pg.Client({ connectionString: databases.appUrl });
+      await app.connect();
+      const gapStart = new Date(Date.UTC(asOf.getUTCFullYear(), asOf.getUTCMonth() - 1, 12, 9, 0));
+      let seeded: number;
+      try {
+        seeded = await seedAuditLog(app, {
+          from: new Date(asOf.getTime() - 380 * 86_400_000),
+          to: asOf,
+          gap: { start: gapStart, end: new Date(gapStart.getTime() + 4.5 * 3_600_000) },
+        });
+      } finally {
+        await app.end();
+      }
+      const controlData = await seedControlDemoData({
+        appDatabaseUrl: databases.appUrl,
+        restoredDatabaseUrl: databases.restoredUrl,
+        s3: clients.s3,
+        bucket: resources.evidenceBucket,
+        asOf,
+      });
+      print(
+        `Local services up (PostgreSQL ${services.ownsPostgres ? 'embedded' : 'from DATABASE_URL'}, dynalite, fauxqs); ` +
+          `seeded ${seeded.toLocaleString('en-US')} audit_log events with a 4.5 h gap on ${gapStart.toISOString()}.`,
+      );
+      print('Deliberate failures in the demo data:');
+      print('  - audit-log-completeness: the 4.5 h silence above');
+      for (const [control, failure] of Object.entries(controlData.deliberateFailures))
+        print(`  - ${control}: ${failure}`);
+
+      const env = { DATABASE_URL: databases.appUrl, RESTORE_DATABASE_URL: databases.restoredUrl };
+      const deps = makeRunDeps({
+        config,
+        resources,
+        clients,
+        resolveConnection: envConnectionResolver(env),
+        log: silentLogger,
+        awsApis: false,
+        // The demo plays the scheduled run at the demo date, so "now" is that date, not today.
+        clock: () => new Date(asOf.getTime() + (Date.now() - started)),
+      });
+      const queue = makeSqsJobQueue(clients.sqs, resources.jobsQueueUrl);
+      // Daily last: its schedule-health control checks that the other cadences' runs happened.
+      const cadences = [...CADENCES.filter((cadence) => cadence !== 'daily'), 'daily' as const].filter(
+        (cadence) => config.controls.some((control) => control.cadence === cadence),
+      );
+      const reports: ControlRunReport[] = [];
+      for (const cadence of cadences) {
+        await dispatchDueControls(config, { cadence, asOf }, queue);
+        reports.push(...(await drainJobQueue(clients.sqs, resources.jobsQueueUrl, deps)).reports);
+      }
+
+      // A second run of the same month must add an attempt, not a second verdict.
+      const rerunOf = reports.find((report) => report.job.cadence === 'monthly');
+      const rerun = rerunOf
+        ? await (async () => {
+            await dispatchDueControls(
+              config,
+              {
+                cadence: 'monthly',
+                asOf: new Date(asOf.getTime() + 60_000),
+                controlIds: [rerunOf.job.controlId],
+              },
+              queue,
+            );
+            return (await drainJobQueue(clients.sqs, resources.jobsQueueUrl, deps)).reports;
+          })()
+        : [];
+      const finalReports = reports.map(
+        (report) => rerun.find((again) => again.job.controlId === report.job.controlId) ?? report,
+      );
+
+      // After the control runs, so risks linked to a failing control are flagged from its verdict.
+      const risks = config.riskRegister ? await runRiskDemo({ config, asOf, clients, resources }) : undefined;
+
+      const delivered = await collectDeliveredNotifications(clients, resources.inboxQueueUrl);
+      const rows: ReportRow[] = [];
+      let hashMismatches = 0;
+      for (const report of finalReports) {
+        const hashVerified = await evidenceHashMatches(clients, resources.evidenceBucket, report);
+        if (!hashVerified) hashMismatches += 1;
+        rows.push({ report, delivered: delivered.get(report.job.controlId) ?? 0, hashVerified });
+      }
+      print('');
+      print(`Control tests as of ${asOf.toISOString()} (time zone ${config.timeZone}):`);
+      print(renderRunReports(rows));
+      if (risks) {
+        print('');
+        print(risks.text);
+        print(`Messages received by the inbox subscription for risk digests: ${delivered.get('-') ?? 0}.`);
+      }
+      // The auditor's view: export the demo year from the bucket, then verify the archive offline.
+      // The archive stays in the working directory so the overview can be opened afterwards.
+      {
+        const poam = poamForConfig(
+          config,
+          asOf,
+          finalReports.map((report) => ({
+            ...report.job,
+            verdict: report.outcome.verdict,
+            reasons: report.outcome.reasons,
+          })),
+        );
+        const exported = await exportAndVerifyDemo({
+          clients,
+          resources,
+          from: `${asOf.getUTCFullYear() - 1}-12-01`,
+          to: new Date(asOf.getTime() - 1).toISOString().slice(0, 10),
+          outFile: join(process.cwd(), 'soc2-evidence-demo-export.zip'),
+          asOf,
+          ...(poam ? { extraFiles: { 'oscal/poam.json': poam } } : {}),
+        });
+        print('');
+        print(exported.summary);
+        if (!exported.ok) {
+          print(exported.details);
+          hashMismatches += 1;
+        }
+      }
+      print('');
+      print(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+
+      if (options.keep) {
+        keepRunning = true;
+        print('');
+        print('Services left running (--keep). Browse them with any AWS client, e.g.:');
+        for (const [name, value] of Object.entries(services.awsEnv)) print(`  export ${name}=${value}`);
+        print(`  export DATABASE_URL=${databases.appUrl}`);
+        print(`  aws s3 ls s3://${resources.evidenceBucket}/evidence/ --recursive`);
+        print(
+          `  aws dynamodb query --table-name ${resources.resultsTable} --key-condition-expression "pk = :pk" --expression-attribute-values '{":pk":{"S":"CONTROL#${finalReports[0]?.job.controlId ?? ''}"}}'`,
+        );
+        print('Press Ctrl+C to stop them.');
+        return {
+          reports: finalReports,
+          notificationsByControl: delivered,
+          hashMismatches,
+          services,
+          resources,
+        };
+      }
+      return { reports: finalReports, notificationsByControl: delivered, hashMismatches, resources };
+    } finally {
+      if (!keepRunning && !services.ownsPostgres) await databases.drop();
+    }
+  } finally {
+    if (!keepRunning) await services.stop();
+  }
+}

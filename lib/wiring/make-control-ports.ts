@@ -1,0 +1,46 @@
+import { makeBackupRestoreTests } from '../adapters/backup/backup-restore-port.ts';
+import { makeIamAccessKeys } from '../adapters/iam/iam-access-keys.ts';
+import { makeS3ObjectStore } from '../adapters/s3/s3-object-store.ts';
+import { makeSecretsManagerInventory } from '../adapters/secrets-manager/secrets-manager-inventory.ts';
+import type { Config } from '../config/schema.ts';
+import type { ControlPorts, PostgresPort } from '../controls/ports.ts';
+import { makeVerdictHistory } from '../controls/verdict-history.ts';
+import type { ResultsStore } from '../runs/results-store.ts';
+import type { AwsClients } from './aws-clients.ts';
+
+export interface ControlPortsOptions {
+  /**
+   * Wire the ports that call AWS APIs no local emulator serves (Secrets Manager DescribeSecret,
+   * IAM ListAccessKeys, Backup ListRestoreJobs). Turn off for the local demo: a control that needs
+   * one then reports `error` ("this deployment provides no ...") instead of calling real AWS with
+   * emulator credentials. @default true
+   */
+  readonly awsApis?: boolean;
+}
+
+/**
+ * Every port a control test may use, built from real clients. Called once at cold start by the
+ * worker Lambda and once per CLI run. `bucket` is where scanner reports and attestation uploads
+ * live unless a control names another bucket (the evidence bucket in the default deployment).
+ */
+export function makeControlPorts(
+  config: Config,
+  clients: AwsClients,
+  postgres: PostgresPort,
+  results: ResultsStore,
+  bucket: string,
+  options: ControlPortsOptions = {},
+): ControlPorts {
+  const base: ControlPorts = {
+    postgres,
+    objects: makeS3ObjectStore(clients.s3, bucket),
+    verdictHistory: makeVerdictHistory(config.controls, results),
+  };
+  if (options.awsApis === false) return base;
+  return {
+    ...base,
+    secrets: makeSecretsManagerInventory(clients.secretsManager),
+    accessKeys: makeIamAccessKeys(clients.iam),
+    restoreTests: makeBackupRestoreTests(clients.backup),
+  };
+}

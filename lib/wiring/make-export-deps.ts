@@ -1,0 +1,24 @@
+import { uploadAndPresign } from '../adapters/s3/presign-upload.ts';
+import { makeS3EvidenceReader } from '../adapters/s3/s3-evidence-reader.ts';
+import type { EvidenceReader } from '../export/evidence-reader.ts';
+import type { PresignedExport } from '../export/presigned-export.ts';
+import { type AwsClients, makeAwsClients } from './aws-clients.ts';
+
+/** What `export` needs from the evidence bucket: a reader, and an upload that returns a link. */
+export interface ExportDeps {
+  readonly reader: EvidenceReader;
+  publish(file: string, expiresInSeconds?: number): Promise<PresignedExport>;
+}
+
+export function makeExportDeps(
+  bucket: string,
+  env: Readonly<Record<string, string | undefined>>,
+  clients: Pick<AwsClients, 's3'> = makeAwsClients(env),
+): ExportDeps {
+  const { s3 } = clients;
+  return {
+    reader: makeS3EvidenceReader(s3, bucket),
+    publish: (file, expiresInSeconds) =>
+      uploadAndPresign({ s3, bucket, file, ...(expiresInSeconds ? { expiresInSeconds } : {}) }),
+  };
+}

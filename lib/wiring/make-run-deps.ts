@@ -1,0 +1,88 @@
+import { makeDynamoChainHeads } from '../adapters/dynamodb/dynamodb-chain-heads.ts';
+import { makeDynamoResultsStore } from '../adapters/dynamodb/dynamodb-results.ts';
+import { type ConnectionResolver, makePostgresPort } from '../adapters/postgres/postgres-port.ts';
+import { makeS3EvidenceRecorder } from '../adapters/s3/s3-evidence-recorder.ts';
+import { secretConnectionResolver } from '../adapters/secrets-manager/secret-connection-resolver.ts';
+import { makeSnsNotifier } from '../adapters/sns/sns-notifier.ts';
+import type { Config } from '../config/schema.ts';
+import type { ManifestSigner } from '../evidence/signer.ts';
+import type { RunControlDeps } from '../runs/run-control.ts';
+import { jsonLogger, type Logger } from '../shared/logger.ts';
+import { loadRuntimeResources, type RuntimeResources } from '../shared/runtime-env.ts';
+import { type AwsClients, makeAwsClients } from './aws-clients.ts';
+import { makeControlPorts } from './make-control-ports.ts';
+import { makeManifestSigner } from './make-signer.ts';
+
+export interface RunDepsInput {
+  readonly config: Config;
+  readonly resources: Pick<RuntimeResources, 'resultsTable' | 'evidenceBucket' | 'notificationsTopicArn'> &
+    Partial<RuntimeResources>;
+  readonly clients: AwsClients;
+  /** @default connection strings from the target's env var, else from Secrets Manager (`env` below) */
+  readonly resolveConnection?: ConnectionResolver;
+  /** Where `resolveConnection`'s default reads target env vars. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly log: Logger;
+  readonly clock?: () => Date;
+  /**
+   * Whether controls may call AWS account APIs (Secrets Manager, IAM, Backup). Off for the local
+   * emulators, where those tests then report `error` instead of calling AWS with dummy keys.
+   * @default true
+   */
+  readonly awsApis?: boolean;
+  /** Signs evidence manifests. @default KMS when `resources.signingKeyId` is set, else a key generated for this process */
+  readonly signer?: ManifestSigner;
+}
+
+/** Wires the run use case to its adapters; shared by the worker Lambda, the CLI and the demo. */
+export function makeRunDeps(input: RunDepsInput): RunControlDeps {
+  const { config, resources, clients } = input;
+  const results = makeDynamoResultsStore(clients.dynamodb, resources.resultsTable);
+  const resolveConnection =
+    input.resolveConnection ?? secretConnectionResolver(clients.secretsManager, input.env ?? process.env);
+  const postgres = makePostgresPort(config.targets, resolveConnection);
+  const ports = makeControlPorts(config, clients, postgres, results, resources.evidenceBucket, {
+    awsApis: input.awsApis ?? true,
+  });
+  return {
+    config,
+    ports,
+    results,
+    evidence: makeS3EvidenceRecorder({
+      s3: clients.s3,
+      bucket: resources.evidenceBucket,
+      signer: input.signer ?? makeManifestSigner({ kms: clients.kms, signingKeyId: resources.signingKeyId }),
+      chain: makeDynamoChainHeads(clients.dynamodb, resources.resultsTable),
+      timeZone: config.timeZone,
+    }),
+    notifier: makeSnsNotifier(clients.sns, resources.notificationsTopicArn),
+    log: input.log,
+    ...(input.clock ? { clock: input.clock } : {}),
+  };
+}
+
+/**
+ * The deployed runners' wiring (worker and restore validator), built once at cold start: resource
+ * names from the environment the stack sets, connection strings from Secrets Manager, and manifests
+ * signed with the stack's KMS key (its id is required, so a runner never signs with a throwaway key).
+ */
+export function makeDeployedRunDeps(
+  config: Config,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+) {
+  const clients = makeAwsClients(env);
+  const resolveConnection = secretConnectionResolver(clients.secretsManager, env);
+  const runDeps = makeRunDeps({
+    config,
+    resources: loadRuntimeResources(env, [
+      'resultsTable',
+      'evidenceBucket',
+      'notificationsTopicArn',
+      'signingKeyId',
+    ]),
+    clients,
+    resolveConnection,
+    log: jsonLogger(),
+  });
+  return { clients, resolveConnection, runDeps };
+}
