@@ -15,6 +15,7 @@ import {
   type OutboxNotice,
 } from './notice-outbox.ts';
 import type { ResultsStore } from './results-store.ts';
+import { DEFAULT_DEADLINE_RESERVE_MS } from './run-budget.ts';
 import {
   type AttemptRecord,
   newRunId,
