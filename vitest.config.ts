@@ -53,6 +53,8 @@ export default defineConfig({
           exclude: INTEGRATION_TESTS,
           setupFiles: ['test/support/unit-guard.ts'],
           testTimeout: 10_000,
+          // Unit tests run first (seconds), then the integration tests with their own worker limit.
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -64,6 +66,7 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           // Two workers match the 2-core machines; each file boots its own emulators.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
