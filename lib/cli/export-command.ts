@@ -12,7 +12,7 @@ import { makeProgressBar, type ProgressSink, silentProgress } from '../shared/pr
 import { ENV } from '../shared/runtime-env.ts';
 import type { AwsClients } from '../wiring/aws-clients.ts';
 import { makeExportDeps } from '../wiring/make-export-deps.ts';
-import { type CliIo, EXIT, UsageError } from './io.ts';
+import { type CliIo, cliCommand, EXIT, isUsageError, UsageError } from './io.ts';
 import { progressSink } from './verify-command.ts';
 
 export const EXPORT_HELP = `Usage: soc2-evidence export --from DATE --to DATE --out FILE.zip [options]
@@ -64,19 +64,21 @@ function summary(out: string, archiveBytes: number, result: ExportResult): strin
   ].join('\n');
 }
 
+const EXPORT_USAGE_ERRORS = [InvalidRangeError, ConfigError];
+
 /** `soc2-evidence export`: exit 0 when the archive was written (and uploaded, with --presign). */
-export async function exportCommand(
+export const exportCommand = cliCommand({
+  help: EXPORT_HELP,
+  usageErrors: EXPORT_USAGE_ERRORS,
+  run: runExport,
+});
+
+async function runExport(
   argv: readonly string[],
   io: CliIo & { readonly progress?: ProgressSink },
   deps: ExportCommandDeps = {},
 ): Promise<number> {
-  let values: ReturnType<typeof parseExportArgs>['values'];
-  try {
-    values = parseExportArgs(argv).values;
-  } catch (error) {
-    io.stderr(`${(error as Error).message}\n\n${EXPORT_HELP}`);
-    return EXIT.usage;
-  }
+  const { values } = parseExportArgs(argv);
   if (values.help) {
     io.stdout(EXPORT_HELP);
     return EXIT.ok;
@@ -138,10 +140,7 @@ export async function exportCommand(
     }
     return EXIT.ok;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof InvalidRangeError || error instanceof ConfigError) {
-      io.stderr(error.message);
-      return EXIT.usage;
-    }
+    if (isUsageError(error, EXPORT_USAGE_ERRORS)) throw error;
     io.stderr(
       `export failed: ${(error as Error).message}${(error as Error).cause ? ` (${String((error as Error).cause)})` : ''}`,
     );

@@ -27,3 +27,45 @@ export function parseAsOf(value: string | undefined, now: () => Date = () => new
   }
   return date;
 }
+
+/** An error class a command treats as bad usage or configuration (exit 2, message only). */
+export type UsageErrorClass = abstract new (...args: never[]) => Error;
+
+/** `node:util` parseArgs rejects unknown or malformed options with a TypeError carrying this code. */
+function isParseArgsError(error: unknown): error is TypeError & { code: string } {
+  return error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+}
+
+/** Bad usage or configuration: a {@link UsageError}, a parseArgs rejection, or one of `extra`. */
+export function isUsageError(error: unknown, extra: readonly UsageErrorClass[] = []): error is Error {
+  return (
+    error instanceof UsageError || isParseArgsError(error) || extra.some((type) => error instanceof type)
+  );
+}
+
+export interface CommandSpec<Io extends CliIo, Rest extends unknown[]> {
+  /** Printed after a parseArgs error, so the user sees the options they got wrong. */
+  readonly help: string;
+  /** The command's own errors that mean bad usage or configuration, besides {@link UsageError}. */
+  readonly usageErrors?: readonly UsageErrorClass[];
+  readonly run: (argv: readonly string[], io: Io, ...rest: Rest) => Promise<number>;
+}
+
+/**
+ * The one mapping from usage errors to exit code 2, for every command: a parseArgs error prints its
+ * message and the command's help, any other usage error its message alone. Anything else propagates
+ * (the binary prints it and exits 1).
+ */
+export function cliCommand<Io extends CliIo, Rest extends unknown[]>(
+  spec: CommandSpec<Io, Rest>,
+): (argv: readonly string[], io: Io, ...rest: Rest) => Promise<number> {
+  return async (argv, io, ...rest) => {
+    try {
+      return await spec.run(argv, io, ...rest);
+    } catch (error) {
+      if (!isUsageError(error, spec.usageErrors)) throw error;
+      io.stderr(isParseArgsError(error) ? `${error.message}\n\n${spec.help}` : error.message);
+      return EXIT.usage;
+    }
+  };
+}

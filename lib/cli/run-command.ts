@@ -10,7 +10,7 @@ import { loadRuntimeResources, RuntimeEnvError } from '../shared/runtime-env.ts'
 import { makeAwsClients } from '../wiring/aws-clients.ts';
 import { makeRunDeps } from '../wiring/make-run-deps.ts';
 import { renderRunReports } from './format-reports.ts';
-import { type CliIo, EXIT, parseAsOf, UsageError } from './io.ts';
+import { type CliIo, cliCommand, EXIT, parseAsOf, UsageError } from './io.ts';
 
 export const RUN_HELP = `Usage: soc2-evidence run [options]
 
@@ -62,24 +62,27 @@ export async function runCadences(
   return { reports, failedJobs };
 }
 
-export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  const parse = (args: readonly string[]) =>
-    parseArgs({
-      args: [...args],
-      options: {
-        cadence: { type: 'string', multiple: true },
-        'as-of': { type: 'string' },
-        control: { type: 'string', multiple: true },
-        config: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  try {
-    parsed = parse(argv);
+const parseRunArgs = (args: readonly string[]) =>
+  parseArgs({
+    args: [...args],
+    options: {
+      cadence: { type: 'string', multiple: true },
+      'as-of': { type: 'string' },
+      control: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+
+/** `soc2-evidence run`: see RUN_HELP. */
+export const runCommand = cliCommand({
+  help: RUN_HELP,
+  usageErrors: [ConfigError, UnknownControlError, RuntimeEnvError],
+  async run(argv, io: CliIo) {
+    const parsed = parseRunArgs(argv);
     if (parsed.values.help) {
       io.stdout(RUN_HELP);
       return EXIT.ok;
@@ -119,23 +122,8 @@ export async function runCommand(argv: readonly string[], io: CliIo): Promise<nu
     }
     const allPassed = failedJobs === 0 && reports.every((report) => report.outcome.verdict === 'pass');
     return allPassed ? EXIT.ok : EXIT.controlFailed;
-  } catch (error) {
-    if (
-      error instanceof ConfigError ||
-      error instanceof UsageError ||
-      error instanceof UnknownControlError ||
-      error instanceof RuntimeEnvError
-    ) {
-      io.stderr(error.message);
-      return EXIT.usage;
-    }
-    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`${error.message}\n\n${RUN_HELP}`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
-}
+  },
+});
 
 export function toJson(report: ControlRunReport): Record<string, unknown> {
   return {

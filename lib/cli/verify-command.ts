@@ -6,7 +6,7 @@ import { makeProgressBar, type ProgressSink, silentProgress } from '../shared/pr
 import { ArchiveReadError } from '../verify/archive-file.ts';
 import { formatReport } from '../verify/format-report.ts';
 import { verifyPath } from '../verify/verify-path.ts';
-import { type CliIo, EXIT, processIo, UsageError } from './io.ts';
+import { type CliIo, cliCommand, EXIT, processIo, UsageError } from './io.ts';
 
 /**
  * The bar is drawn in place with `\r`, so it needs the raw terminal: given explicitly, or the
@@ -49,18 +49,14 @@ async function trustedKey(value: string): Promise<string> {
 }
 
 /** `soc2-evidence verify PATH`: exit 0 only when every check holds. */
-export async function verifyCommand(
-  argv: readonly string[],
-  io: CliIo & { readonly progress?: ProgressSink },
-): Promise<number> {
-  let parsed: ReturnType<typeof parseVerifyArgs>;
-  try {
-    parsed = parseVerifyArgs(argv);
-  } catch (error) {
-    io.stderr(`${(error as Error).message}\n\n${VERIFY_HELP}`);
-    return EXIT.usage;
-  }
-  const { values, positionals } = parsed;
+export const verifyCommand = cliCommand({
+  help: VERIFY_HELP,
+  usageErrors: [InvalidRangeError],
+  run: runVerify,
+});
+
+async function runVerify(argv: readonly string[], io: CliIo & { readonly progress?: ProgressSink }) {
+  const { values, positionals } = parseVerifyArgs(argv);
   if (values.help) {
     io.stdout(VERIFY_HELP);
     return EXIT.ok;
@@ -97,10 +93,6 @@ export async function verifyCommand(
     io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     return report.ok ? EXIT.ok : EXIT.controlFailed;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof InvalidRangeError) {
-      io.stderr(error.message);
-      return EXIT.usage;
-    }
     if (error instanceof ArchiveReadError || (error as NodeJS.ErrnoException).code === 'ENOENT') {
       io.stderr(`cannot read ${positionals[0]}: ${(error as Error).message}`);
       return EXIT.usage;

@@ -1,10 +1,17 @@
 import type { Config } from '../config/schema.ts';
-import type { Notifier } from '../notify/notification.ts';
+import type { Notification, Notifier } from '../notify/notification.ts';
+import {
+  deliverNotice,
+  deliverPendingNotices,
+  type NoticeOutbox,
+  type OutboxNotice,
+  type StoredNotice,
+} from '../runs/notice-outbox.ts';
 import { newRunId } from '../runs/run-record.ts';
 import type { Logger } from '../shared/logger.ts';
 import { digestNotification } from './digest-message.ts';
 import { evaluateRegister, type LatestVerdict, type RegisterEvaluation } from './evaluate-register.ts';
-import type { EvaluationSummary, ReminderLedger, RiskStore } from './ports.ts';
+import type { EvaluationSummary, ReminderLedger, RiskStore, SentDigestRecord } from './ports.ts';
 import {
   claimWindow,
   type DigestItem,
@@ -26,6 +33,13 @@ export interface RiskEvaluationDeps {
   /** @default 15 minutes (see DEFAULT_CLAIM_TIMEOUT_MS) */
   readonly claimTimeoutMs?: number;
   readonly newRunId?: (asOf: Date) => string;
+  /**
+   * Digests are stored here once their items are claimed, and the items marked sent at that moment;
+   * then published and marked delivered. A failed publish leaves the digest pending, and the retry
+   * (or the next day's run) delivers it first: no digest is lost (the escalation digest included)
+   * and none is sent twice. Without it, a failed publish releases the claims (the older behaviour).
+   */
+  readonly outbox?: NoticeOutbox;
 }
 
 export interface DeliveredDigest {
@@ -53,13 +67,15 @@ export interface RiskEvaluationReport {
   /** Items another run had already sent within the interval or was sending (lost claims). */
   readonly skippedItems: number;
   readonly failures: readonly DigestFailure[];
+  /** Digests an earlier run stored but could not publish, delivered by this run before planning. */
+  readonly redelivered: readonly DeliveredDigest[];
 }
 
 export class NoRiskRegisterError extends Error {
   override name = 'NoRiskRegisterError';
 }
 
-/** Some digests could not be published; their claims were released so the retry sends them. */
+/** Some digests could not be published; they stay pending (outbox) or released, so the retry sends them. */
 export class DigestDeliveryError extends Error {
   override name = 'DigestDeliveryError';
   constructor(
@@ -88,10 +104,11 @@ export function linkedControlIds(config: Config): string[] {
  * releases that digest's claims and is reported in `failures` (the caller throws, so the run retries).
  */
 export async function runRiskEvaluation(asOf: Date, deps: RiskEvaluationDeps): Promise<RiskEvaluationReport> {
-  const { config, store, ledger, notifier, log } = deps;
+  const { config, store, ledger, log } = deps;
   const register = config.riskRegister;
   if (!register) throw new NoRiskRegisterError('the configuration has no riskRegister to evaluate');
   const runId = (deps.newRunId ?? newRunId)(asOf);
+  const redelivered = deps.outbox ? await redeliverPending(asOf, deps, deps.outbox) : [];
 
   const controlIds = linkedControlIds(config);
   const latestVerdicts =
@@ -137,29 +154,25 @@ export async function runRiskEvaluation(asOf: Date, deps: RiskEvaluationDeps): P
       settings: register.settings,
       timeZone: config.timeZone,
     });
-    let messageId: string;
-    try {
-      messageId = await notifier.publish(notification);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      log.error('digest publish failed; releasing its claims', {
-        recipient: digest.recipient,
-        kind: digest.kind,
-        error: message,
-      });
-      for (const item of digest.due) await ledger.release(digest.recipient, item.itemKey, digest.digestId);
-      failures.push({ recipient: digest.recipient, kind: digest.kind, error: message });
+    const itemKeys = digest.due.map((item) => item.itemKey);
+    const delivered = deps.outbox
+      ? await deliverThroughOutbox(digest, notification, { asOf, now, evaluation, deps, outbox: deps.outbox })
+      : await deliverDirectly(digest, notification, { now, deps });
+    if ('error' in delivered) {
+      failures.push({ recipient: digest.recipient, kind: digest.kind, error: delivered.error });
       continue;
     }
-    for (const item of digest.due) {
-      const ours = await ledger.markSent(digest.recipient, item.itemKey, digest.digestId, now, messageId);
-      if (!ours)
-        log.warn('reminder claim was taken over before it was marked sent', {
-          itemKey: item.itemKey,
-          digestId: digest.digestId,
-        });
+    const { messageId } = delivered;
+    if (!deps.outbox) {
+      for (const item of digest.due) {
+        const ours = await ledger.markSent(digest.recipient, item.itemKey, digest.digestId, now, messageId);
+        if (!ours)
+          log.warn('reminder claim was taken over before it was marked sent', {
+            itemKey: item.itemKey,
+            digestId: digest.digestId,
+          });
+      }
     }
-    const itemKeys = digest.due.map((item) => item.itemKey);
     await ledger.recordDigest({
       recipient: digest.recipient,
       kind: digest.kind,
@@ -187,6 +200,144 @@ export async function runRiskEvaluation(asOf: Date, deps: RiskEvaluationDeps): P
     digests: digests.map((d) => `${d.kind}:${d.recipient}:${d.itemKeys.length}`),
     skippedItems,
     failures: failures.length,
+    redelivered: redelivered.length,
   });
-  return { runId, evaluation, summary, digests, skippedItems, failures };
+  return { runId, evaluation, summary, digests, skippedItems, failures, redelivered };
+}
+
+type Delivery = { readonly messageId: string } | { readonly error: string };
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** Without an outbox: publish, and on failure release the claims so the retry claims them again. */
+async function deliverDirectly(
+  digest: PlannedDigest,
+  notification: Notification,
+  context: { now: string; deps: RiskEvaluationDeps },
+): Promise<Delivery> {
+  const { deps } = context;
+  try {
+    return { messageId: await deps.notifier.publish(notification) };
+  } catch (error) {
+    deps.log.error('digest publish failed; releasing its claims', {
+      recipient: digest.recipient,
+      kind: digest.kind,
+      error: errorText(error),
+    });
+    for (const item of digest.due) await deps.ledger.release(digest.recipient, item.itemKey, digest.digestId);
+    return { error: errorText(error) };
+  }
+}
+
+/**
+ * Stores the digest, marks its items sent (the digest now exists and will be delivered), then
+ * publishes it. A failed publish leaves it pending in the outbox for the retry's redelivery.
+ */
+async function deliverThroughOutbox(
+  digest: PlannedDigest,
+  notification: Notification,
+  context: {
+    asOf: Date;
+    now: string;
+    evaluation: RegisterEvaluation;
+    deps: RiskEvaluationDeps;
+    outbox: NoticeOutbox;
+  },
+): Promise<Delivery> {
+  const { deps, outbox, now } = context;
+  const notice: OutboxNotice = {
+    stream: 'risks',
+    noticeId: digest.digestId,
+    createdAt: now,
+    notification,
+    meta: {
+      recipient: digest.recipient,
+      kind: digest.kind,
+      digestId: digest.digestId,
+      date: context.evaluation.date,
+      subject: notification.subject,
+      itemKeys: digest.due.map((item) => item.itemKey),
+    },
+  };
+  await outbox.add(notice);
+  for (const item of digest.due) {
+    const ours = await deps.ledger.markSent(
+      digest.recipient,
+      item.itemKey,
+      digest.digestId,
+      now,
+      `outbox:${digest.digestId}`,
+    );
+    if (!ours)
+      deps.log.warn('reminder claim was taken over before it was marked sent', {
+        itemKey: item.itemKey,
+        digestId: digest.digestId,
+      });
+  }
+  try {
+    const result = await deliverNotice(notice, {
+      outbox,
+      notifier: deps.notifier,
+      clock: () => context.asOf,
+    });
+    if (result.status === 'claimed-elsewhere') return { error: 'another run is delivering this digest' };
+    return { messageId: result.messageId };
+  } catch (error) {
+    deps.log.error('digest publish failed; it stays in the outbox for the retry', {
+      recipient: digest.recipient,
+      kind: digest.kind,
+      error: errorText(error),
+    });
+    return { error: errorText(error) };
+  }
+}
+
+/** Digests earlier runs stored but could not publish: delivered first, and their history recorded. */
+async function redeliverPending(
+  asOf: Date,
+  deps: RiskEvaluationDeps,
+  outbox: NoticeOutbox,
+): Promise<DeliveredDigest[]> {
+  const { delivered, failed } = await deliverPendingNotices('risks', {
+    outbox,
+    notifier: deps.notifier,
+    clock: () => asOf,
+  });
+  for (const failure of failed)
+    deps.log.error('pending digest could not be delivered; it stays in the outbox', {
+      noticeId: failure.notice.noticeId,
+      error: failure.error,
+    });
+  const digests: DeliveredDigest[] = [];
+  for (const notice of delivered) {
+    const record = digestRecordOf(notice);
+    if (!record) continue;
+    await deps.ledger.recordDigest(record);
+    digests.push({
+      recipient: record.recipient,
+      kind: record.kind,
+      digestId: record.digestId,
+      messageId: record.messageId,
+      subject: record.subject,
+      itemKeys: record.itemKeys,
+      escalatedKeys: [],
+    });
+  }
+  return digests;
+}
+
+function digestRecordOf(notice: StoredNotice): SentDigestRecord | undefined {
+  const meta = notice.meta ?? {};
+  if (notice.messageId === undefined || notice.deliveredAt === undefined) return undefined;
+  if (meta.kind !== 'risk-digest' && meta.kind !== 'escalation-digest') return undefined;
+  return {
+    recipient: String(meta.recipient),
+    kind: meta.kind,
+    digestId: String(meta.digestId),
+    date: String(meta.date),
+    sentAt: notice.deliveredAt,
+    messageId: notice.messageId,
+    subject: String(meta.subject),
+    itemKeys: Array.isArray(meta.itemKeys) ? meta.itemKeys.map(String) : [],
+  };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { slugSchema } from '../shared/identifiers.ts';
 import { parseOrThrow } from '../shared/parse.ts';
@@ -26,4 +27,16 @@ export function parseControlJob(body: string): ControlJob {
     throw new InvalidJobError(`message body is not JSON: ${body.slice(0, 80)}`, { cause: error });
   }
   return parseOrThrow(controlJobSchema, json, (message) => new InvalidJobError(message), 'malformed job');
+}
+
+/**
+ * The SQS FIFO deduplication id of a job: derived from what the job is (control, cadence, period)
+ * and the schedule's instant (`asOf`, the scheduled time the schedule passes), never from the clock,
+ * so a re-delivered schedule or a retried dispatch yields the same id and SQS drops the copy. A
+ * SHA-256 keeps it within SQS's 128 characters however long the control id is.
+ */
+export function jobDeduplicationId(job: ControlJob): string {
+  return createHash('sha256')
+    .update(JSON.stringify([job.controlId, job.cadence, job.periodKey, new Date(job.asOf).toISOString()]))
+    .digest('hex');
 }

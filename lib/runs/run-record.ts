@@ -60,4 +60,9 @@ export interface VerdictRecord {
 export interface AttemptRecord extends Omit<VerdictRecord, 'attempts' | 'lastAttemptAt'> {
   readonly startedAt: string;
   readonly finishedAt: string;
+  /**
+   * The job's `asOf` (the schedule's instant): a job delivered again finds its attempt by it and
+   * records nothing new. Absent on attempts stored before it was recorded.
+   */
+  readonly asOf?: string;
 }

@@ -1,3 +1,4 @@
+import { makeDynamoOutbox } from '../adapters/dynamodb/dynamodb-outbox.ts';
 import { makeDynamoReminderLedger } from '../adapters/dynamodb/dynamodb-reminders.ts';
 import { makeDynamoResultsStore } from '../adapters/dynamodb/dynamodb-results.ts';
 import { makeDynamoRiskStore } from '../adapters/dynamodb/dynamodb-risks.ts';
@@ -24,6 +25,7 @@ export function makeRiskDeps(input: RiskDepsInput): RiskEvaluationDeps {
     store: makeDynamoRiskStore(clients.dynamodb, resources.resultsTable),
     ledger: makeDynamoReminderLedger(clients.dynamodb, resources.resultsTable),
     notifier: makeSnsNotifier(clients.sns, resources.notificationsTopicArn),
+    outbox: makeDynamoOutbox(clients.dynamodb, resources.resultsTable),
     latestVerdicts: latestVerdictsFrom(makeDynamoResultsStore(clients.dynamodb, resources.resultsTable)),
     log: input.log,
   };

@@ -1,4 +1,5 @@
 import { makeDynamoChainHeads } from '../adapters/dynamodb/dynamodb-chain-heads.ts';
+import { makeDynamoOutbox } from '../adapters/dynamodb/dynamodb-outbox.ts';
 import { makeDynamoResultsStore } from '../adapters/dynamodb/dynamodb-results.ts';
 import { type ConnectionResolver, makePostgresPort } from '../adapters/postgres/postgres-port.ts';
 import { makeS3EvidenceRecorder } from '../adapters/s3/s3-evidence-recorder.ts';
@@ -56,6 +57,7 @@ export function makeRunDeps(input: RunDepsInput): RunControlDeps {
       timeZone: config.timeZone,
     }),
     notifier: makeSnsNotifier(clients.sns, resources.notificationsTopicArn),
+    outbox: makeDynamoOutbox(clients.dynamodb, resources.resultsTable),
     log: input.log,
     ...(input.clock ? { clock: input.clock } : {}),
   };

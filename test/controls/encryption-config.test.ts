@@ -40,7 +40,8 @@ describe('encryption-config', () => {
     });
 
   beforeAll(async () => {
-    env = await startTestEnvironment();
+    // TLS is switched on server-wide (ALTER SYSTEM): a server of its own, not the run's shared one.
+    env = await startTestEnvironment({ dedicatedPostgres: true });
     dir = mkdtempSync(join(tmpdir(), 'soc2-tls-'));
     const plain = env.postgresUrl;
     const tls = `${plain}?sslmode=require&uselibpqcompat=true`;

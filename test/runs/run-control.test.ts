@@ -131,7 +131,11 @@ describe('running a control end to end', () => {
       asOf: AS_OF.toISOString(),
     };
     const first = await runControl(job, deps);
-    const second = await runControl(job, deps);
+    // A re-run of the period (a later instant, e.g. `run --as-of` again): a second attempt.
+    const second = await runControl(
+      { ...job, asOf: new Date(AS_OF.getTime() + 3_600_000).toISOString() },
+      deps,
+    );
     expect(first.outcome.reasons).toEqual([]);
     expect(first.outcome.verdict).toBe('pass');
     expect(second.verdict.attempts).toBe(2);
@@ -143,6 +147,30 @@ describe('running a control end to end', () => {
     expect((await deps.results.verdictsForPeriod('monthly', '2026-10')).map((v) => v.controlId)).toEqual([
       'audit-log',
     ]);
+  });
+
+  it('runs a job delivered twice once: the copy records no attempt and no evidence', async () => {
+    const deps = depsFor(configFor());
+    const job = {
+      controlId: 'audit-log',
+      cadence: 'monthly' as const,
+      periodKey: '2026-06',
+      asOf: AS_OF.toISOString(),
+    };
+    const first = await runControl(job, deps);
+    // The same job again, its instant written with an offset instead of Z: still the same job.
+    const copy = await runControl({ ...job, asOf: '2026-12-01T01:15:00+01:00' }, deps);
+    expect(copy.duplicate).toBe(true);
+    expect(copy.verdict).toMatchObject({ runId: first.verdict.runId, attempts: 1 });
+    expect(copy.outcome.verdict).toBe(first.outcome.verdict);
+    expect(await deps.results.attemptsFor('audit-log', 'monthly', '2026-06')).toHaveLength(1);
+    const listed = await env.clients.s3.send(
+      new ListObjectsV2Command({
+        Bucket: env.resources.evidenceBucket,
+        Prefix: 'evidence/audit-log/monthly/2026-06/',
+      }),
+    );
+    expect((listed.Contents ?? []).filter((o) => o.Key?.endsWith('manifest.json'))).toHaveLength(1);
   });
 
   it('records an error verdict, never a pass, when the table is missing, and notifies it', async () => {

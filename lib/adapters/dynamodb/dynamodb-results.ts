@@ -25,7 +25,15 @@ export function makeDynamoResultsStore(client: DynamoDBDocumentClient, tableName
       );
       // One verdict per control and period: the latest attempt wins, `attempts` counts them all.
       // The condition keeps an older attempt that finishes late from replacing a newer verdict.
-      const { controlId, cadence, periodKey, startedAt: _s, finishedAt, ...verdictFields } = attempt;
+      const {
+        controlId,
+        cadence,
+        periodKey,
+        startedAt: _s,
+        finishedAt,
+        asOf: _a,
+        ...verdictFields
+      } = attempt;
       const fields: Record<string, unknown> = {
         ...verdictFields,
         controlId,

@@ -12,6 +12,7 @@
  * | evaluation summary   | RISKREGISTER        | EVAL#<date>                             | -                      | -               |
  * | reminder ledger      | REMINDER#<owner>    | ITEM#<itemKey>                          | -                      | -               |
  * | digest sent (history)| REMINDER#<owner>    | SENT#<sentAt>#<digestId>                | -                      | -               |
+ * | outbox notice        | OUTBOX#<stream>     | NOTICE#<noticeId> (starts with run id)  | -                      | -               |
  */
 export const RESULTS_TABLE = {
   partitionKey: 'pk',
@@ -37,4 +38,6 @@ export const keys = {
   reminderRecipient: (owner: string) => `REMINDER#${owner}`,
   reminderItem: (itemKey: string) => `ITEM#${itemKey}`,
   reminderSent: (sentAt: string, digestId: string) => `SENT#${sentAt}#${digestId}`,
+  outbox: (stream: string) => `OUTBOX#${stream}`,
+  outboxNotice: (noticeId: string) => `NOTICE#${noticeId}`,
 } as const;

@@ -1,12 +1,14 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { ControlJob } from '../../runs/control-job.ts';
+import { type ControlJob, jobDeduplicationId } from '../../runs/control-job.ts';
 import type { JobQueue } from '../../runs/dispatch-due-controls.ts';
 
 const SQS_BATCH_LIMIT = 10;
 
 /**
  * FIFO queue: one message group per control, so two runs of the same control never overlap (the
- * evidence chain stays linear); the deduplication id makes a doubled schedule invocation harmless.
+ * evidence chain stays linear); the deduplication id (control, period, scheduled time) makes a doubled
+ * schedule invocation or a retried dispatch enqueue nothing new within SQS's 5-minute window; the
+ * worker's own check (runControl) covers redeliveries after it.
  */
 export function makeSqsJobQueue(sqs: SQSClient, queueUrl: string): JobQueue {
   return {
@@ -20,10 +22,7 @@ export function makeSqsJobQueue(sqs: SQSClient, queueUrl: string): JobQueue {
               Id: String(index),
               MessageBody: JSON.stringify(job),
               MessageGroupId: job.controlId,
-              MessageDeduplicationId: `${job.controlId}:${job.cadence}:${job.periodKey}:${job.asOf}`.slice(
-                0,
-                128,
-              ),
+              MessageDeduplicationId: jobDeduplicationId(job),
             })),
           }),
         );
