@@ -1,9 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -23,17 +21,13 @@ import {
 } from './constructs/evidence-bucket.ts';
 import { FailureQueue } from './constructs/failure-queue.ts';
 import { JobsQueue } from './constructs/jobs-queue.ts';
-import { acknowledge, acknowledgeWildcardResource } from './constructs/nag.ts';
+import { acknowledge } from './constructs/nag.ts';
 import { Notifications, subscriptionFilters } from './constructs/notifications.ts';
+import { RestoreValidatorWiring } from './constructs/restore-validator-wiring.ts';
 import { ResultsTable } from './constructs/results-table.ts';
-import {
-  bind,
-  evidenceWriter,
-  jobsQueue,
-  notificationsTopic,
-  resultsTable,
-  signingKey,
-} from './constructs/runtime-binding.ts';
+import { RunnerAccess, type RunnerResources } from './constructs/runner-access.ts';
+import { bind, jobsQueue, notificationsTopic, resultsTable } from './constructs/runtime-binding.ts';
+import { secretArn } from './constructs/secret-arn.ts';
 import {
   type BundlingSource,
   type FunctionNetwork,
@@ -267,7 +261,7 @@ export class Soc2EvidenceStack extends Stack {
       memorySize: 1024,
       ...(this.network ? { network: this.network } : {}),
     });
-    this.bindRunner(worker);
+    new RunnerAccess(worker, 'RunnerAccess', { runner: worker, ...this.runnerResources() });
     worker.function.addEventSource(
       new lambdaEvents.SqsEventSource(this.jobs.queue, {
         batchSize: props.workerBatchSize ?? 1,
@@ -287,64 +281,12 @@ export class Soc2EvidenceStack extends Stack {
       onFailure: failures,
       ...(this.network ? { network: this.network } : {}),
     });
-    this.bindRunner(validator);
-    validator.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReportRestoreValidation',
-        actions: ['backup:DescribeRestoreJob', 'backup:PutRestoreValidationResult'],
-        resources: ['*'],
-      }),
-    );
-    // Restore testing names the restored instance at run time: any instance or cluster of this account.
-    validator.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'FindTheRestoredDatabase',
-        actions: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'],
-        resources: ['db', 'cluster'].map((resource) =>
-          this.formatArn({
-            service: 'rds',
-            resource,
-            resourceName: '*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ),
-      }),
-    );
-    acknowledge(
-      validator.role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'backup:DescribeRestoreJob and backup:PutRestoreValidationResult take no resource ARN (restore jobs are ' +
-        'not IAM resources); the actions are read and report-only.',
-    );
-    for (const resource of ['db', 'cluster']) {
-      acknowledgeWildcardResource(
-        validator.role,
-        this.formatArn({
-          service: 'rds',
-          resource,
-          resourceName: '*',
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-        'Describe-only: AWS Backup restore testing names the restored instance at run time.',
-      );
-    }
-    new events.Rule(this, 'RestoreCompleted', {
-      description: 'soc2-evidence: AWS Backup restore jobs that completed (restore testing)',
-      eventPattern: {
-        source: ['aws.backup'],
-        detailType: ['Restore Job State Change'],
-        detail: { status: ['COMPLETED'] },
-      },
-      targets: [
-        new eventTargets.LambdaFunction(validator.function, {
-          deadLetterQueue: failures,
-          retryAttempts: 4,
-          maxEventAge: Duration.hours(6),
-        }),
-      ],
+    new RunnerAccess(validator, 'RunnerAccess', { runner: validator, ...this.runnerResources() });
+    new RestoreValidatorWiring(this, 'RestoreCompleted', {
+      validator,
+      deadLetterQueue: failures,
+      keys: this.keys,
     });
-    // EventBridge writes undeliverable events to the encrypted dead-letter queue.
-    this.keys.allowServiceToUseDataKey('events.amazonaws.com');
   }
 
   /** Evaluates the risk register daily and sends one digest per owner. */
@@ -393,7 +335,7 @@ export class Soc2EvidenceStack extends Stack {
       new iam.PolicyStatement({
         sid: 'ReadTheSlackWebhookSecret',
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.secretArn(webhookSecretId)],
+        resources: [secretArn(this, webhookSecretId)],
       }),
     );
     this.notifications.topic.addSubscription(
@@ -430,99 +372,16 @@ export class Soc2EvidenceStack extends Stack {
     }).queue;
   }
 
-  /** What a control run needs: results, evidence writes, notifications, signing, and the tests' reads. */
-  private bindRunner(runner: Soc2Function): void {
-    const access = this.access;
-    bind(
-      runner.function,
-      resultsTable(this.results.table, 'readWrite'),
-      // Artifacts, manifests, signatures and the public keys (evidence/_public-keys/) all sit under evidence/.
-      evidenceWriter(this.evidence.bucket, this.keys.dataKey, [EVIDENCE_BUCKET_PREFIXES.evidence]),
-      notificationsTopic(this.notifications.topic),
-      signingKey(this.keys.signingKey),
-    );
-    const role = runner.role;
-    if (access.connectionSecrets.length > 0) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadTargetConnectionSecrets',
-          actions: ['secretsmanager:GetSecretValue'],
-          resources: access.connectionSecrets.map((id) => this.secretArn(id)),
-        }),
-      );
-    }
-    if (access.describedSecrets.length > 0) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadSecretRotationMetadata',
-          actions: ['secretsmanager:DescribeSecret'],
-          resources: access.describedSecrets.map((id) => this.secretArn(id)),
-        }),
-      );
-    }
-    if (access.iamUsers.length > 0) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadAccessKeyAges',
-          actions: ['iam:ListAccessKeys'],
-          resources: access.iamUsers.map((user) =>
-            this.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: user }),
-          ),
-        }),
-      );
-    }
-    if (access.listsRestoreJobs) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ListRestoreJobs',
-          actions: ['backup:ListRestoreJobs'],
-          resources: ['*'],
-        }),
-      );
-      acknowledge(
-        role,
-        'AwsSolutions-IAM5[Resource::*]',
-        'backup:ListRestoreJobs takes no resource ARN; it is list-only, for the restore-test-history control.',
-      );
-    }
-    for (const [index, location] of access.s3Reads.entries()) {
-      const bucketArn = location.bucket
-        ? this.formatArn({ service: 's3', region: '', account: '', resource: location.bucket })
-        : this.evidence.bucket.bucketArn;
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: `ListTestInput${index}`,
-          actions: ['s3:ListBucket'],
-          resources: [bucketArn],
-          conditions: { StringLike: { 's3:prefix': [location.prefix, `${location.prefix}*`] } },
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: `ReadTestInput${index}`,
-          actions: ['s3:GetObject'],
-          resources: [`${bucketArn}/${location.prefix}*`],
-        }),
-      );
-      acknowledgeWildcardResource(
-        role,
-        `${bucketArn}/${location.prefix}*`,
-        `A control test reads the reports or uploads under ${location.prefix} (names not known in advance); ` +
-          'read-only, and only that prefix.',
-      );
-      if (!location.bucket) this.keys.dataKey.grantDecrypt(role);
-    }
-  }
-
-  /** A secret's ARN from its name (any version suffix) or its full ARN. */
-  private secretArn(secretId: string): string {
-    if (secretId.startsWith('arn:')) return secretId;
-    return this.formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${secretId}-??????`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
+  /** The shared resources every control runner writes to, and what the configured tests read. */
+  private runnerResources(): RunnerResources {
+    return {
+      table: this.results.table,
+      evidenceBucket: this.evidence.bucket,
+      dataKey: this.keys.dataKey,
+      topic: this.notifications.topic,
+      signingKey: this.keys.signingKey,
+      access: this.access,
+    };
   }
 
   private runnerNetwork(placement: NetworkPlacement): FunctionNetwork {

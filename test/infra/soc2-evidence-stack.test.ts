@@ -23,6 +23,8 @@ const FULL_CONFIG: ConfigInput = {
       name: 'staging',
       connection: { secretId: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:staging-db-AbCdEf' },
     },
+    // No control opens it, so no runner may read its connection string.
+    { name: 'unused', connection: { secretId: 'soc2-evidence/unused-db' } },
   ],
   controls: [
     {
@@ -62,6 +64,19 @@ const FULL_CONFIG: ConfigInput = {
       cadence: 'quarterly',
       owner: 'security',
       test: { type: 'access-review', target: 'app' },
+    },
+    {
+      id: 'staging-restore',
+      title: 'Staging restore matches production',
+      criteria: ['A1.3'],
+      cadence: 'monthly',
+      owner: 'devops',
+      test: {
+        type: 'restore-verification',
+        sourceTarget: 'app',
+        restoredTarget: 'staging',
+        recoveryPoint: '2026-01-01T00:00:00Z',
+      },
     },
     {
       id: 'tabletop',
@@ -344,11 +359,13 @@ describe('least privilege', () => {
     );
   });
 
-  it('reads only the connection secrets of the configured targets, by name with any version suffix', () => {
+  it('reads only the connection secrets of the targets a control opens, by name with any version suffix', () => {
     const statements = roleStatements(full, 'WorkerRole');
-    expect(statements).toContainEqual(
+    const reads = statements.filter((s) => s.Action === 'secretsmanager:GetSecretValue');
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.Resource).toHaveLength(2);
+    expect(reads).toEqual([
       expect.objectContaining({
-        Action: 'secretsmanager:GetSecretValue',
         Resource: expect.arrayContaining([
           {
             'Fn::Join': [
@@ -367,7 +384,8 @@ describe('least privilege', () => {
           'arn:aws:secretsmanager:eu-central-1:123456789012:secret:staging-db-AbCdEf',
         ]),
       }),
-    );
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('unused-db');
   });
 
   it('grants exactly the reads the configured control tests need', () => {
