@@ -10,7 +10,6 @@ import { restoreTestHistory, restoreTestHistoryParamsSchema } from './restore-te
 import { restoreVerification, restoreVerificationParamsSchema } from './restore-verification.ts';
 import { scheduleHealth, scheduleHealthParamsSchema } from './schedule-health.ts';
 import { secretRotation, secretRotationParamsSchema } from './secret-rotation.ts';
-import { throwawayCheck, throwawayCheckParamsSchema } from './throwaway-check.ts';
 import { vulnerabilityScan, vulnerabilityScanParamsSchema } from './vulnerability-scan.ts';
 
 /**
@@ -27,7 +26,6 @@ export const controlTestParamsSchema = z.discriminatedUnion('type', [
   restoreVerificationParamsSchema,
   restoreTestHistoryParamsSchema,
   encryptionConfigParamsSchema,
-  throwawayCheckParamsSchema,
 ]);
 export type ControlTestParams = z.output<typeof controlTestParamsSchema>;
 export type ControlTestType = ControlTestParams['type'];
@@ -44,7 +42,6 @@ const CONTROL_TESTS: ControlTestsByType = {
   'restore-verification': restoreVerification,
   'restore-test-history': restoreTestHistory,
   'encryption-config': encryptionConfig,
-  'throwaway-check': throwawayCheck,
 };
 
 export const CONTROL_TEST_TYPES = Object.keys(CONTROL_TESTS) as ControlTestType[];
