@@ -5,9 +5,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { keys as tableKeys } from '../lib/adapters/dynamodb/results-table-design.ts';
 import type { Config } from '../lib/config/schema.ts';
 import { type FilterPolicy, slackForwarderFilterPolicy } from '../lib/notify/filter-policies.ts';
 import { CADENCES } from '../lib/shared/period.ts';
@@ -25,8 +27,15 @@ import { acknowledge } from './constructs/nag.ts';
 import { Notifications, subscriptionFilters } from './constructs/notifications.ts';
 import { RestoreValidatorWiring } from './constructs/restore-validator-wiring.ts';
 import { ResultsTable } from './constructs/results-table.ts';
-import { RunnerAccess, type RunnerResources } from './constructs/runner-access.ts';
-import { bind, jobsQueue, notificationsTopic, resultsTable } from './constructs/runtime-binding.ts';
+import { RunnerAccess } from './constructs/runner-access.ts';
+import {
+  bind,
+  checkpointStore,
+  jobsQueue,
+  notificationsTopic,
+  resultsTable,
+  signingKey,
+} from './constructs/runtime-binding.ts';
 import { secretArn } from './constructs/secret-arn.ts';
 import {
   type BundlingSource,
@@ -123,8 +132,12 @@ export const FUNCTION_NAMES = [
   'restore-validator',
   'risk-evaluator',
   'slack-forwarder',
+  'checkpoint-writer',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** Partition keys of verdicts, attempts and evidence chain heads (`CONTROL#<id>`). */
+const CONTROL_PARTITION_PREFIX = tableKeys.control('');
 
 /** The control that counts AWS Backup restore tests; its results come from the restore validator. */
 const RESTORE_TEST_HISTORY = 'restore-test-history';
@@ -152,6 +165,8 @@ export class Soc2EvidenceStack extends Stack {
   private readonly reserveConcurrency: boolean;
   private readonly logRetention: logs.RetentionDays | undefined;
   private readonly network: FunctionNetwork | undefined;
+  /** Roles that may use the signing key, collected as the functions are added. */
+  private readonly signers: iam.IRole[] = [];
 
   constructor(scope: Construct, id: string, props: Soc2EvidenceStackProps) {
     super(scope, id, props);
@@ -180,13 +195,24 @@ export class Soc2EvidenceStack extends Stack {
       objectLockMode: config.evidence.objectLockMode,
       retentionYears: config.evidence.retentionYears,
       archiveAfterDays: config.evidence.archiveAfterDays,
+      // One rule per control: `evidence/_public-keys/` (and `checkpoints/`) must never be archived.
+      archivedPrefixes: config.controls.map(
+        (control) => `${EVIDENCE_BUCKET_PREFIXES.evidence}${control.id}/`,
+      ),
       ...(props.archiveStorageClass ? { archiveStorageClass: props.archiveStorageClass } : {}),
     });
     this.auditor = new AuditorRole(this, 'Auditor', {
       bucket: this.evidence.bucket,
       encryptionKey: dataKey,
       // evidence/ includes the public keys (evidence/_public-keys/).
-      readablePrefixes: [EVIDENCE_BUCKET_PREFIXES.evidence, EVIDENCE_BUCKET_PREFIXES.exports],
+      readablePrefixes: [
+        EVIDENCE_BUCKET_PREFIXES.evidence,
+        EVIDENCE_BUCKET_PREFIXES.checkpoints,
+        EVIDENCE_BUCKET_PREFIXES.exports,
+      ],
+      // VERIFY.md and `export --presign` / `--restore-archived` are the auditor's own tools.
+      exportUploadPrefix: EVIDENCE_BUCKET_PREFIXES.exports,
+      restorablePrefixes: [EVIDENCE_BUCKET_PREFIXES.evidence],
       requireMfa: props.auditorRequiresMfa ?? false,
       ...(props.auditorPrincipalArns ? { trustedPrincipalArns: props.auditorPrincipalArns } : {}),
     });
@@ -216,13 +242,16 @@ export class Soc2EvidenceStack extends Stack {
     if (config.notifications?.slack && slackFilter) {
       this.addSlackForwarder(config.notifications.slack.webhookSecretId, slackFilter);
     }
+    this.addCheckpointWriter();
+    // Only the runners and the checkpoint writer sign; the auditor fetches the public key to pin it.
+    this.keys.restrictSigning({ signers: this.signers, readers: [this.auditor.role] });
 
     this.output('EvidenceBucketName', this.evidence.bucket.bucketName, 'WORM evidence bucket');
     this.output('ResultsTableName', this.results.table.tableName, 'Verdicts and history');
     this.output('NotificationsTopicArn', this.notifications.topic.topicArn, 'Owner notifications');
     this.output('AlarmTopicArn', this.notifications.alarmTopic.topicArn, 'Operational alarms');
     this.output('JobsQueueUrl', this.jobs.queue.queueUrl, 'Control jobs (FIFO)');
-    this.output('AuditorRoleArn', this.auditor.role.roleArn, 'Read-only role for auditors');
+    this.output('AuditorRoleArn', this.auditor.role.roleArn, 'Role for auditors: read, verify, export');
     this.output('SigningKeyArn', this.keys.signingKey.keyArn, 'KMS key that signs evidence manifests');
   }
 
@@ -261,7 +290,7 @@ export class Soc2EvidenceStack extends Stack {
       memorySize: 1024,
       ...(this.network ? { network: this.network } : {}),
     });
-    new RunnerAccess(worker, 'RunnerAccess', { runner: worker, ...this.runnerResources() });
+    this.addRunnerAccess(worker);
     worker.function.addEventSource(
       new lambdaEvents.SqsEventSource(this.jobs.queue, {
         batchSize: props.workerBatchSize ?? 1,
@@ -281,11 +310,48 @@ export class Soc2EvidenceStack extends Stack {
       onFailure: failures,
       ...(this.network ? { network: this.network } : {}),
     });
-    new RunnerAccess(validator, 'RunnerAccess', { runner: validator, ...this.runnerResources() });
+    this.addRunnerAccess(validator);
     new RestoreValidatorWiring(this, 'RestoreCompleted', {
       validator,
       deadLetterQueue: failures,
       keys: this.keys,
+    });
+  }
+
+  /**
+   * Writes a signed, chained checkpoint of every control's chain head every hour, changed or not,
+   * so `verify` can tell a dropped control, run or checkpoint from one that never existed.
+   */
+  private addCheckpointWriter(): void {
+    const failures = this.failureQueue('CheckpointFailures', 'checkpoint writes');
+    const writer = this.addFunction('checkpoint-writer', {
+      description: 'soc2-evidence: writes a signed checkpoint of every evidence chain head',
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      onFailure: failures,
+      // One writer at a time: each checkpoint chains to the previous one, so two must not race.
+      ...(this.reserveConcurrency ? { reservedConcurrentExecutions: 1 } : {}),
+    });
+    bind(
+      writer.function,
+      // Reads the chain heads (GetItem, Query); writes nothing to the table.
+      resultsTable(this.results.table),
+      checkpointStore(this.evidence.bucket, this.keys.dataKey, EVIDENCE_BUCKET_PREFIXES.checkpoints),
+      signingKey(this.keys.signingKey),
+    );
+    this.signers.push(writer.role);
+    new LambdaSchedules(this, 'CheckpointSchedule', {
+      target: writer.function,
+      timeZone: this.config.timeZone,
+      deadLetterQueue: failures,
+      invocations: [
+        {
+          id: 'Hourly',
+          description: 'soc2-evidence: write a signed checkpoint of the evidence chains',
+          every: Duration.hours(1),
+          input: { asOf: scheduler.ContextAttribute.scheduledTime },
+        },
+      ],
     });
   }
 
@@ -302,7 +368,13 @@ export class Soc2EvidenceStack extends Stack {
     });
     bind(
       evaluator.function,
-      resultsTable(this.results.table, 'readWrite'),
+      // Risk state, findings, summaries and the reminder ledger (lib/adapters/dynamodb/dynamodb-risks.ts,
+      // dynamodb-reminders.ts); it only reads verdicts, so it may not write under CONTROL#, where
+      // verdicts and evidence chain heads live.
+      resultsTable(this.results.table, {
+        writes: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+        writesExceptPartitions: [`${CONTROL_PARTITION_PREFIX}*`],
+      }),
       notificationsTopic(this.notifications.topic),
     );
     new LambdaSchedules(this, 'RiskSchedule', {
@@ -372,16 +444,18 @@ export class Soc2EvidenceStack extends Stack {
     }).queue;
   }
 
-  /** The shared resources every control runner writes to, and what the configured tests read. */
-  private runnerResources(): RunnerResources {
-    return {
+  /** A control runner: the shared resources it writes to, and what the configured tests read. */
+  private addRunnerAccess(runner: Soc2Function): void {
+    new RunnerAccess(runner, 'RunnerAccess', {
+      runner,
       table: this.results.table,
       evidenceBucket: this.evidence.bucket,
       dataKey: this.keys.dataKey,
       topic: this.notifications.topic,
       signingKey: this.keys.signingKey,
       access: this.access,
-    };
+    });
+    this.signers.push(runner.role);
   }
 
   private runnerNetwork(placement: NetworkPlacement): FunctionNetwork {

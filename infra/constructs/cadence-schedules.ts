@@ -20,11 +20,21 @@ export const CADENCE_CRON: Readonly<Record<Cadence, string>> = {
   annual: 'cron(15 0 1 1 ? *)',
 };
 
-/** One scheduled invocation: a name, a cron expression and the input the function receives. */
+/** One scheduled invocation: a name, when (a cron expression or a fixed rate) and the input. */
 export interface ScheduledInvocation {
   readonly id: string;
   readonly description: string;
-  readonly cron: string;
+  /**
+   * A cron expression, read in the schedules' time zone. Exactly one of `cron` and `every`.
+   * @default - none
+   */
+  readonly cron?: string;
+  /**
+   * A fixed rate (`rate(1 hour)`), independent of any time zone. Exactly one of `cron` and `every`.
+   * @default - none
+   */
+  readonly every?: Duration;
+  /** The event the function receives; may hold Scheduler context such as `ContextAttribute.scheduledTime`. */
   readonly input: Readonly<Record<string, unknown>>;
 }
 
@@ -77,7 +87,7 @@ export class LambdaSchedules extends Construct {
       this.schedules.push(
         new scheduler.Schedule(this, invocation.id, {
           description: invocation.description,
-          schedule: scheduler.ScheduleExpression.expression(invocation.cron, timeZone),
+          schedule: scheduleExpression(invocation, timeZone),
           target: new targets.LambdaInvoke(props.target, {
             role: this.role,
             input: scheduler.ScheduleTargetInput.fromObject(invocation.input),
@@ -89,4 +99,17 @@ export class LambdaSchedules extends Construct {
       );
     }
   }
+}
+
+function scheduleExpression(
+  invocation: ScheduledInvocation,
+  timeZone: TimeZone,
+): scheduler.ScheduleExpression {
+  if (invocation.cron !== undefined && invocation.every === undefined) {
+    return scheduler.ScheduleExpression.expression(invocation.cron, timeZone);
+  }
+  if (invocation.every !== undefined && invocation.cron === undefined) {
+    return scheduler.ScheduleExpression.rate(invocation.every);
+  }
+  throw new Error(`schedule ${invocation.id}: set exactly one of cron and every`);
 }

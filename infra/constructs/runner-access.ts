@@ -56,7 +56,10 @@ export class RunnerAccess extends Construct {
     const stack = Stack.of(this);
     bind(
       runner.function,
-      resultsTable(props.table, 'readWrite'),
+      // What lib/adapters/dynamodb/dynamodb-results.ts and dynamodb-chain-heads.ts call: Get, Query,
+      // conditional Put and Update. No Scan, DeleteItem or BatchWriteItem: a runner cannot delete
+      // a chain head or sweep the table.
+      resultsTable(props.table, { writes: ['dynamodb:PutItem', 'dynamodb:UpdateItem'] }),
       // Artifacts, manifests, signatures and the public keys (evidence/_public-keys/) all sit under evidence/.
       evidenceWriter(props.evidenceBucket, props.dataKey, [EVIDENCE_BUCKET_PREFIXES.evidence]),
       notificationsTopic(props.topic),
