@@ -1,4 +1,6 @@
 import type { Config } from '../lib/config/schema.ts';
+import type { ResourcelessAwsApi } from '../lib/controls/control-needs.ts';
+import { controlNeeds } from '../lib/controls/registry.ts';
 
 /** An S3 location a control test reads; no bucket means the evidence bucket. */
 export interface S3ReadLocation {
@@ -8,7 +10,7 @@ export interface S3ReadLocation {
 
 /** The AWS access the configured control tests need beyond the results, evidence and topic. */
 export interface ControlAccess {
-  /** Secrets holding target connection strings (`targets[].connection.secretId`). */
+  /** Secrets holding the connection strings of the targets some control opens (`targets[].connection.secretId`). */
   readonly connectionSecrets: readonly string[];
   /** Secrets whose rotation metadata a test reads (secretsmanager:DescribeSecret). */
   readonly describedSecrets: readonly string[];
@@ -16,70 +18,41 @@ export interface ControlAccess {
   readonly iamUsers: readonly string[];
   /** S3 prefixes a test lists and reads (scanner reports, attestation uploads). */
   readonly s3Reads: readonly S3ReadLocation[];
-  /** A test lists AWS Backup restore jobs. */
-  readonly listsRestoreJobs: boolean;
+  /** APIs without resource ARNs some test calls (granted on `*`). */
+  readonly awsApis: readonly ResourcelessAwsApi[];
 }
 
-type Params = Readonly<Record<string, unknown>>;
-
-const SECRET_KEYS = /^(secretId|secretArn|secretsManagerSecretId|secretsManagerId)$/;
-const SECRET_LIST_KEYS = /^(secretIds|secretArns)$/;
-const IAM_USER_KEYS = /^(iamUser|iamUserName)$/;
-const IAM_USER_LIST_KEYS = /^(iamUsers|iamUserNames)$/;
-
 /**
- * Derives, from the validated config alone, what the runner must be allowed to read. Test
- * parameters are walked by field name (`bucket`/`prefix`, `secretId`, `iamUser`), the conventions
- * every control test's params schema follows, so a new test type needs no change here unless it
- * reads a new kind of AWS resource.
+ * What the runners must be allowed to read, from the validated config alone: the union of what
+ * each configured control test declares it needs (`ControlTest.needs`). Nothing here knows a
+ * parameter name, so a new test type needs no change here unless it calls a new kind of AWS API.
  */
 export function controlAccess(config: Config): ControlAccess {
+  const targets = new Set<string>();
   const describedSecrets = new Set<string>();
   const iamUsers = new Set<string>();
   const s3Reads = new Map<string, S3ReadLocation>();
-  let listsRestoreJobs = false;
-
-  const visit = (value: unknown): void => {
-    if (Array.isArray(value)) {
-      value.forEach(visit);
-      return;
-    }
-    if (value === null || typeof value !== 'object') return;
-    const params = value as Params;
-    for (const [key, field] of Object.entries(params)) {
-      if (SECRET_KEYS.test(key) && typeof field === 'string') describedSecrets.add(field);
-      if (SECRET_LIST_KEYS.test(key)) for (const s of strings(field)) describedSecrets.add(s);
-      if (IAM_USER_KEYS.test(key) && typeof field === 'string') iamUsers.add(field);
-      if (IAM_USER_LIST_KEYS.test(key)) for (const u of strings(field)) iamUsers.add(u);
-      if ((key === 'prefix' || key.endsWith('Prefix')) && typeof field === 'string') {
-        const bucketKey = key === 'prefix' ? 'bucket' : `${key.slice(0, -'Prefix'.length)}Bucket`;
-        const bucket = typeof params[bucketKey] === 'string' ? (params[bucketKey] as string) : params.bucket;
-        // A `{period}` placeholder is filled in at run time: grant the fixed part before it.
-        const prefix = field.split('{')[0] ?? '';
-        const location: S3ReadLocation = typeof bucket === 'string' ? { bucket, prefix } : { prefix };
-        s3Reads.set(`${location.bucket ?? ''}/${location.prefix}`, location);
-      }
-      if (field !== null && typeof field === 'object') visit(field);
-    }
-  };
+  const awsApis = new Set<ResourcelessAwsApi>();
 
   for (const control of config.controls) {
-    if (control.test.type === 'restore-test-history') listsRestoreJobs = true;
-    visit(control.test);
+    const needs = controlNeeds(control.test);
+    for (const target of needs.targets) targets.add(target.name);
+    for (const secret of needs.describedSecrets) describedSecrets.add(secret.secretId);
+    for (const user of needs.iamUsers) iamUsers.add(user.userName);
+    for (const { bucket, prefix } of needs.s3Reads) {
+      s3Reads.set(`${bucket ?? ''}/${prefix}`, bucket === undefined ? { prefix } : { bucket, prefix });
+    }
+    for (const api of needs.awsApis) awsApis.add(api);
   }
 
-  const connectionSecrets = [
-    ...new Set(config.targets.flatMap((t) => (t.connection.secretId ? [t.connection.secretId] : []))),
-  ];
+  const connectionSecrets = config.targets.flatMap((target) =>
+    targets.has(target.name) && target.connection.secretId ? [target.connection.secretId] : [],
+  );
   return {
-    connectionSecrets,
+    connectionSecrets: [...new Set(connectionSecrets)],
     describedSecrets: [...describedSecrets].sort(),
     iamUsers: [...iamUsers].sort(),
     s3Reads: [...s3Reads.values()],
-    listsRestoreJobs,
+    awsApis: [...awsApis].sort(),
   };
-}
-
-function strings(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as events from 'aws-cdk-lib/aws-events';
-import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as snsSubscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { keys as tableKeys } from '../lib/adapters/dynamodb/results-table-design.ts';
 import type { Config } from '../lib/config/schema.ts';
 import { type FilterPolicy, slackForwarderFilterPolicy } from '../lib/notify/filter-policies.ts';
 import { assertRunsFitTimeout } from '../lib/runs/run-budget.ts';
@@ -24,17 +24,20 @@ import {
 } from './constructs/evidence-bucket.ts';
 import { FailureQueue } from './constructs/failure-queue.ts';
 import { JobsQueue } from './constructs/jobs-queue.ts';
-import { acknowledge, acknowledgeWildcardResource } from './constructs/nag.ts';
+import { acknowledge } from './constructs/nag.ts';
 import { Notifications, subscriptionFilters } from './constructs/notifications.ts';
+import { RestoreValidatorWiring } from './constructs/restore-validator-wiring.ts';
 import { ResultsTable } from './constructs/results-table.ts';
+import { RunnerAccess } from './constructs/runner-access.ts';
 import {
   bind,
-  evidenceWriter,
+  checkpointStore,
   jobsQueue,
   notificationsTopic,
   resultsTable,
   signingKey,
 } from './constructs/runtime-binding.ts';
+import { secretArn } from './constructs/secret-arn.ts';
 import {
   type BundlingSource,
   type FunctionNetwork,
@@ -131,8 +134,12 @@ export const FUNCTION_NAMES = [
   'restore-validator',
   'risk-evaluator',
   'slack-forwarder',
+  'checkpoint-writer',
 ] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/** Partition keys of verdicts, attempts and evidence chain heads (`CONTROL#<id>`). */
+const CONTROL_PARTITION_PREFIX = tableKeys.control('');
 
 /** The control that counts AWS Backup restore tests; its results come from the restore validator. */
 const RESTORE_TEST_HISTORY = 'restore-test-history';
@@ -160,6 +167,8 @@ export class Soc2EvidenceStack extends Stack {
   private readonly reserveConcurrency: boolean;
   private readonly logRetention: logs.RetentionDays | undefined;
   private readonly network: FunctionNetwork | undefined;
+  /** Roles that may use the signing key, collected as the functions are added. */
+  private readonly signers: iam.IRole[] = [];
 
   constructor(scope: Construct, id: string, props: Soc2EvidenceStackProps) {
     super(scope, id, props);
@@ -188,13 +197,24 @@ export class Soc2EvidenceStack extends Stack {
       objectLockMode: config.evidence.objectLockMode,
       retentionYears: config.evidence.retentionYears,
       archiveAfterDays: config.evidence.archiveAfterDays,
+      // One rule per control: `evidence/_public-keys/` (and `checkpoints/`) must never be archived.
+      archivedPrefixes: config.controls.map(
+        (control) => `${EVIDENCE_BUCKET_PREFIXES.evidence}${control.id}/`,
+      ),
       ...(props.archiveStorageClass ? { archiveStorageClass: props.archiveStorageClass } : {}),
     });
     this.auditor = new AuditorRole(this, 'Auditor', {
       bucket: this.evidence.bucket,
       encryptionKey: dataKey,
       // evidence/ includes the public keys (evidence/_public-keys/).
-      readablePrefixes: [EVIDENCE_BUCKET_PREFIXES.evidence, EVIDENCE_BUCKET_PREFIXES.exports],
+      readablePrefixes: [
+        EVIDENCE_BUCKET_PREFIXES.evidence,
+        EVIDENCE_BUCKET_PREFIXES.checkpoints,
+        EVIDENCE_BUCKET_PREFIXES.exports,
+      ],
+      // VERIFY.md and `export --presign` / `--restore-archived` are the auditor's own tools.
+      exportUploadPrefix: EVIDENCE_BUCKET_PREFIXES.exports,
+      restorablePrefixes: [EVIDENCE_BUCKET_PREFIXES.evidence],
       requireMfa: props.auditorRequiresMfa ?? false,
       ...(props.auditorPrincipalArns ? { trustedPrincipalArns: props.auditorPrincipalArns } : {}),
     });
@@ -224,13 +244,16 @@ export class Soc2EvidenceStack extends Stack {
     if (config.notifications?.slack && slackFilter) {
       this.addSlackForwarder(config.notifications.slack.webhookSecretId, slackFilter);
     }
+    this.addCheckpointWriter();
+    // Only the runners and the checkpoint writer sign; the auditor fetches the public key to pin it.
+    this.keys.restrictSigning({ signers: this.signers, readers: [this.auditor.role] });
 
     this.output('EvidenceBucketName', this.evidence.bucket.bucketName, 'WORM evidence bucket');
     this.output('ResultsTableName', this.results.table.tableName, 'Verdicts and history');
     this.output('NotificationsTopicArn', this.notifications.topic.topicArn, 'Owner notifications');
     this.output('AlarmTopicArn', this.notifications.alarmTopic.topicArn, 'Operational alarms');
     this.output('JobsQueueUrl', this.jobs.queue.queueUrl, 'Control jobs (FIFO)');
-    this.output('AuditorRoleArn', this.auditor.role.roleArn, 'Read-only role for auditors');
+    this.output('AuditorRoleArn', this.auditor.role.roleArn, 'Role for auditors: read, verify, export');
     this.output('SigningKeyArn', this.keys.signingKey.keyArn, 'KMS key that signs evidence manifests');
   }
 
@@ -269,7 +292,7 @@ export class Soc2EvidenceStack extends Stack {
       memorySize: 1024,
       ...(this.network ? { network: this.network } : {}),
     });
-    this.bindRunner(worker);
+    this.addRunnerAccess(worker);
     worker.function.addEventSource(
       new lambdaEvents.SqsEventSource(this.jobs.queue, {
         batchSize: props.workerBatchSize ?? 1,
@@ -289,64 +312,49 @@ export class Soc2EvidenceStack extends Stack {
       onFailure: failures,
       ...(this.network ? { network: this.network } : {}),
     });
-    this.bindRunner(validator);
-    validator.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReportRestoreValidation',
-        actions: ['backup:DescribeRestoreJob', 'backup:PutRestoreValidationResult'],
-        resources: ['*'],
-      }),
+    this.addRunnerAccess(validator);
+    new RestoreValidatorWiring(this, 'RestoreCompleted', {
+      validator,
+      deadLetterQueue: failures,
+      keys: this.keys,
+    });
+  }
+
+  /**
+   * Writes a signed, chained checkpoint of every control's chain head every hour, changed or not,
+   * so `verify` can tell a dropped control, run or checkpoint from one that never existed.
+   */
+  private addCheckpointWriter(): void {
+    const failures = this.failureQueue('CheckpointFailures', 'checkpoint writes');
+    const writer = this.addFunction('checkpoint-writer', {
+      description: 'soc2-evidence: writes a signed checkpoint of every evidence chain head',
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      onFailure: failures,
+      // One writer at a time: each checkpoint chains to the previous one, so two must not race.
+      ...(this.reserveConcurrency ? { reservedConcurrentExecutions: 1 } : {}),
+    });
+    bind(
+      writer.function,
+      // Reads the chain heads (GetItem, Query); writes nothing to the table.
+      resultsTable(this.results.table),
+      checkpointStore(this.evidence.bucket, this.keys.dataKey, EVIDENCE_BUCKET_PREFIXES.checkpoints),
+      signingKey(this.keys.signingKey),
     );
-    // Restore testing names the restored instance at run time: any instance or cluster of this account.
-    validator.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'FindTheRestoredDatabase',
-        actions: ['rds:DescribeDBInstances', 'rds:DescribeDBClusters'],
-        resources: ['db', 'cluster'].map((resource) =>
-          this.formatArn({
-            service: 'rds',
-            resource,
-            resourceName: '*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ),
-      }),
-    );
-    acknowledge(
-      validator.role,
-      'AwsSolutions-IAM5[Resource::*]',
-      'backup:DescribeRestoreJob and backup:PutRestoreValidationResult take no resource ARN (restore jobs are ' +
-        'not IAM resources); the actions are read and report-only.',
-    );
-    for (const resource of ['db', 'cluster']) {
-      acknowledgeWildcardResource(
-        validator.role,
-        this.formatArn({
-          service: 'rds',
-          resource,
-          resourceName: '*',
-          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        }),
-        'Describe-only: AWS Backup restore testing names the restored instance at run time.',
-      );
-    }
-    new events.Rule(this, 'RestoreCompleted', {
-      description: 'soc2-evidence: AWS Backup restore jobs that completed (restore testing)',
-      eventPattern: {
-        source: ['aws.backup'],
-        detailType: ['Restore Job State Change'],
-        detail: { status: ['COMPLETED'] },
-      },
-      targets: [
-        new eventTargets.LambdaFunction(validator.function, {
-          deadLetterQueue: failures,
-          retryAttempts: 4,
-          maxEventAge: Duration.hours(6),
-        }),
+    this.signers.push(writer.role);
+    new LambdaSchedules(this, 'CheckpointSchedule', {
+      target: writer.function,
+      timeZone: this.config.timeZone,
+      deadLetterQueue: failures,
+      invocations: [
+        {
+          id: 'Hourly',
+          description: 'soc2-evidence: write a signed checkpoint of the evidence chains',
+          every: Duration.hours(1),
+          input: {},
+        },
       ],
     });
-    // EventBridge writes undeliverable events to the encrypted dead-letter queue.
-    this.keys.allowServiceToUseDataKey('events.amazonaws.com');
   }
 
   /** Evaluates the risk register daily and sends one digest per owner. */
@@ -362,7 +370,13 @@ export class Soc2EvidenceStack extends Stack {
     });
     bind(
       evaluator.function,
-      resultsTable(this.results.table, 'readWrite'),
+      // Risk state, findings, summaries and the reminder ledger (lib/adapters/dynamodb/dynamodb-risks.ts,
+      // dynamodb-reminders.ts); it only reads verdicts, so it may not write under CONTROL#, where
+      // verdicts and evidence chain heads live.
+      resultsTable(this.results.table, {
+        writes: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
+        writesExceptPartitions: [`${CONTROL_PARTITION_PREFIX}*`],
+      }),
       notificationsTopic(this.notifications.topic),
     );
     new LambdaSchedules(this, 'RiskSchedule', {
@@ -395,7 +409,7 @@ export class Soc2EvidenceStack extends Stack {
       new iam.PolicyStatement({
         sid: 'ReadTheSlackWebhookSecret',
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.secretArn(webhookSecretId)],
+        resources: [secretArn(this, webhookSecretId)],
       }),
     );
     this.notifications.topic.addSubscription(
@@ -432,99 +446,18 @@ export class Soc2EvidenceStack extends Stack {
     }).queue;
   }
 
-  /** What a control run needs: results, evidence writes, notifications, signing, and the tests' reads. */
-  private bindRunner(runner: Soc2Function): void {
-    const access = this.access;
-    bind(
-      runner.function,
-      resultsTable(this.results.table, 'readWrite'),
-      // Artifacts, manifests, signatures and the public keys (evidence/_public-keys/) all sit under evidence/.
-      evidenceWriter(this.evidence.bucket, this.keys.dataKey, [EVIDENCE_BUCKET_PREFIXES.evidence]),
-      notificationsTopic(this.notifications.topic),
-      signingKey(this.keys.signingKey),
-    );
-    const role = runner.role;
-    if (access.connectionSecrets.length > 0) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadTargetConnectionSecrets',
-          actions: ['secretsmanager:GetSecretValue'],
-          resources: access.connectionSecrets.map((id) => this.secretArn(id)),
-        }),
-      );
-    }
-    if (access.describedSecrets.length > 0) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadSecretRotationMetadata',
-          actions: ['secretsmanager:DescribeSecret'],
-          resources: access.describedSecrets.map((id) => this.secretArn(id)),
-        }),
-      );
-    }
-    if (access.iamUsers.length > 0) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadAccessKeyAges',
-          actions: ['iam:ListAccessKeys'],
-          resources: access.iamUsers.map((user) =>
-            this.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: user }),
-          ),
-        }),
-      );
-    }
-    if (access.listsRestoreJobs) {
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ListRestoreJobs',
-          actions: ['backup:ListRestoreJobs'],
-          resources: ['*'],
-        }),
-      );
-      acknowledge(
-        role,
-        'AwsSolutions-IAM5[Resource::*]',
-        'backup:ListRestoreJobs takes no resource ARN; it is list-only, for the restore-test-history control.',
-      );
-    }
-    for (const [index, location] of access.s3Reads.entries()) {
-      const bucketArn = location.bucket
-        ? this.formatArn({ service: 's3', region: '', account: '', resource: location.bucket })
-        : this.evidence.bucket.bucketArn;
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: `ListTestInput${index}`,
-          actions: ['s3:ListBucket'],
-          resources: [bucketArn],
-          conditions: { StringLike: { 's3:prefix': [location.prefix, `${location.prefix}*`] } },
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: `ReadTestInput${index}`,
-          actions: ['s3:GetObject'],
-          resources: [`${bucketArn}/${location.prefix}*`],
-        }),
-      );
-      acknowledgeWildcardResource(
-        role,
-        `${bucketArn}/${location.prefix}*`,
-        `A control test reads the reports or uploads under ${location.prefix} (names not known in advance); ` +
-          'read-only, and only that prefix.',
-      );
-      if (!location.bucket) this.keys.dataKey.grantDecrypt(role);
-    }
-  }
-
-  /** A secret's ARN from its name (any version suffix) or its full ARN. */
-  private secretArn(secretId: string): string {
-    if (secretId.startsWith('arn:')) return secretId;
-    return this.formatArn({
-      service: 'secretsmanager',
-      resource: 'secret',
-      resourceName: `${secretId}-??????`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  /** A control runner: the shared resources it writes to, and what the configured tests read. */
+  private addRunnerAccess(runner: Soc2Function): void {
+    new RunnerAccess(runner, 'RunnerAccess', {
+      runner,
+      table: this.results.table,
+      evidenceBucket: this.evidence.bucket,
+      dataKey: this.keys.dataKey,
+      topic: this.notifications.topic,
+      signingKey: this.keys.signingKey,
+      access: this.access,
     });
+    this.signers.push(runner.role);
   }
 
   private runnerNetwork(placement: NetworkPlacement): FunctionNetwork {

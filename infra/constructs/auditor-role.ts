@@ -13,6 +13,18 @@ export interface AuditorRoleProps {
   /** Key prefixes the auditor may list and read, each ending in `/`. */
   readonly readablePrefixes: readonly string[];
   /**
+   * Where `export --presign` uploads the archive: the auditor may put new objects there, with the
+   * short Object Lock retention the upload sets (s3:PutObjectRetention), and nothing else.
+   * @default - no uploads
+   */
+  readonly exportUploadPrefix?: string;
+  /**
+   * Prefixes whose archived objects the auditor may ask S3 to restore (`export --restore-archived`).
+   * A restore makes a temporary readable copy; it never changes or removes the archived object.
+   * @default - none
+   */
+  readonly restorablePrefixes?: readonly string[];
+  /**
    * Principals allowed to assume the role (IAM user, role or account ARNs).
    * @default - this account: any of its principals whose own policy allows sts:AssumeRole on the role
    */
@@ -31,8 +43,10 @@ export interface AuditorRoleProps {
 }
 
 /**
- * A read-only role for the auditor: list and read the evidence, public keys and exports prefixes
- * of the evidence bucket, and nothing else (no writes, no deletes, no other bucket, no console).
+ * The auditor's role: list and read the evidence, public keys, checkpoints and exports prefixes of
+ * the evidence bucket; optionally upload exports and restore archived evidence for an export. No
+ * deletes, no retention changes outside the uploads, no other bucket, no console. The public
+ * signing key comes from the key policy (`EncryptionKeys.restrictSigning`).
  */
 export class AuditorRole extends Construct {
   readonly role: iam.Role;
@@ -51,8 +65,15 @@ export class AuditorRole extends Construct {
       : trusted;
 
     const objectArns = props.readablePrefixes.map((prefix) => props.bucket.arnForObjects(`${prefix}*`));
+    const uploadArn = props.exportUploadPrefix
+      ? props.bucket.arnForObjects(`${props.exportUploadPrefix}*`)
+      : undefined;
+    const restorableArns = (props.restorablePrefixes ?? []).map((prefix) =>
+      props.bucket.arnForObjects(`${prefix}*`),
+    );
     this.role = new iam.Role(this, 'Role', {
-      description: 'soc2-evidence auditor: read-only access to evidence, public keys and exports',
+      description:
+        'soc2-evidence auditor: reads evidence, public keys, checkpoints and exports; uploads exports',
       assumedBy,
       maxSessionDuration: Duration.hours(props.maxSessionDurationHours ?? 1),
       inlinePolicies: {
@@ -78,10 +99,28 @@ export class AuditorRole extends Construct {
             }),
             new iam.PolicyStatement({
               sid: 'DecryptThroughS3Only',
-              actions: ['kms:Decrypt'],
+              actions: uploadArn ? ['kms:Decrypt', 'kms:GenerateDataKey'] : ['kms:Decrypt'],
               resources: [props.encryptionKey.keyArn],
               conditions: { StringEquals: { 'kms:ViaService': `s3.${Aws.REGION}.amazonaws.com` } },
             }),
+            ...(uploadArn
+              ? [
+                  new iam.PolicyStatement({
+                    sid: 'UploadExports',
+                    actions: ['s3:PutObject', 's3:PutObjectRetention'],
+                    resources: [uploadArn],
+                  }),
+                ]
+              : []),
+            ...(restorableArns.length > 0
+              ? [
+                  new iam.PolicyStatement({
+                    sid: 'RestoreArchivedEvidence',
+                    actions: ['s3:RestoreObject'],
+                    resources: restorableArns,
+                  }),
+                ]
+              : []),
           ],
         }),
       },
@@ -91,6 +130,22 @@ export class AuditorRole extends Construct {
         this.role,
         objectArns[index] ?? '',
         `The auditor reads every object under ${prefix} (read-only actions); the prefix is the boundary.`,
+      );
+    }
+    if (uploadArn) {
+      acknowledgeWildcardResource(
+        this.role,
+        uploadArn,
+        `export --presign uploads archives under ${props.exportUploadPrefix} (named by the auditor); no other ` +
+          'prefix, and the exports lifecycle rule expires them.',
+      );
+    }
+    for (const arn of restorableArns) {
+      acknowledgeWildcardResource(
+        this.role,
+        arn,
+        'export --restore-archived asks S3 for a temporary readable copy of archived evidence; the object ' +
+          'itself is never changed.',
       );
     }
   }

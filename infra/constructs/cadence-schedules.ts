@@ -21,13 +21,23 @@ export const CADENCE_CRON: Readonly<Record<Cadence, string>> = {
 };
 
 /**
- * One scheduled invocation: a name, a cron expression and the input the function receives (plus
- * `asOf`, the scheduled time, which every schedule adds).
+ * One scheduled invocation: a name, when (a cron expression or a fixed rate) and the input the
+ * function receives (plus `asOf`, the scheduled time, which every schedule adds).
  */
 export interface ScheduledInvocation {
   readonly id: string;
   readonly description: string;
-  readonly cron: string;
+  /**
+   * A cron expression, read in the schedules' time zone. Exactly one of `cron` and `every`.
+   * @default - none
+   */
+  readonly cron?: string;
+  /**
+   * A fixed rate (`rate(1 hour)`), independent of any time zone. Exactly one of `cron` and `every`.
+   * @default - none
+   */
+  readonly every?: Duration;
+  /** The event the function receives; may hold Scheduler context such as `ContextAttribute.scheduledTime`. */
   readonly input: Readonly<Record<string, unknown>>;
 }
 
@@ -80,7 +90,7 @@ export class LambdaSchedules extends Construct {
       this.schedules.push(
         new scheduler.Schedule(this, invocation.id, {
           description: invocation.description,
-          schedule: scheduler.ScheduleExpression.expression(invocation.cron, timeZone),
+          schedule: scheduleExpression(invocation, timeZone),
           target: new targets.LambdaInvoke(props.target, {
             role: this.role,
             // Every invocation carries its scheduled time as `asOf`: a retried or re-delivered
@@ -98,4 +108,17 @@ export class LambdaSchedules extends Construct {
       );
     }
   }
+}
+
+function scheduleExpression(
+  invocation: ScheduledInvocation,
+  timeZone: TimeZone,
+): scheduler.ScheduleExpression {
+  if (invocation.cron !== undefined && invocation.every === undefined) {
+    return scheduler.ScheduleExpression.expression(invocation.cron, timeZone);
+  }
+  if (invocation.every !== undefined && invocation.cron === undefined) {
+    return scheduler.ScheduleExpression.rate(invocation.every);
+  }
+  throw new Error(`schedule ${invocation.id}: set exactly one of cron and every`);
 }

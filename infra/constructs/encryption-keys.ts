@@ -71,6 +71,53 @@ export class EncryptionKeys extends Construct {
   }
 
   /**
+   * Makes the signing key sign for the given roles only. The key policy denies `kms:Sign` to every
+   * other principal (the account root and administrators with `kms:*` included: an explicit deny
+   * beats any allow) and denies creating grants that would hand `Sign` to anyone. `readers` may
+   * fetch the public key from KMS (auditors pin it), through the key policy alone. Call once,
+   * after every signer exists. Still possible for an administrator: `kms:PutKeyPolicy` to remove
+   * these statements, which CloudTrail records (KMS refuses a policy that locks out its own
+   * administrators, so that action cannot be denied here).
+   */
+  restrictSigning(options: {
+    readonly signers: readonly iam.IRole[];
+    readonly readers: readonly iam.IRole[];
+  }): void {
+    if (options.signers.length === 0) throw new Error('restrictSigning: expected at least one signer role');
+    const signerArns = options.signers.map((role) => role.roleArn);
+    this.signingKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheRunnersSign',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:Sign'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': signerArns } },
+      }),
+    );
+    this.signingKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NoGrantsToSign',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: { 'ForAnyValue:StringEquals': { 'kms:GrantOperations': ['Sign'] } },
+      }),
+    );
+    if (options.readers.length > 0) {
+      this.signingKey.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'AuditorsReadThePublicKey',
+          principals: options.readers.map((role) => new iam.ArnPrincipal(role.roleArn)),
+          actions: ['kms:GetPublicKey', 'kms:DescribeKey'],
+          resources: ['*'],
+        }),
+      );
+    }
+  }
+
+  /**
    * Lets an AWS service principal use the data key: EventBridge and SNS writing to an encrypted
    * dead-letter queue (scoped to this account with `aws:SourceAccount`), CloudWatch publishing alarms
    * to the encrypted alarm topic (AWS documents that grant without a source condition; the topic's

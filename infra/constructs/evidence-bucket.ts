@@ -13,8 +13,26 @@ import { EVIDENCE_PREFIX } from '../../lib/evidence/evidence-recorder.ts';
 export const EVIDENCE_BUCKET_PREFIXES = {
   evidence: EVIDENCE_PREFIX,
   publicKeys: PUBLIC_KEYS_PREFIX,
+  /** Signed checkpoints (functions/checkpoint-writer); must match the writer's layout. */
+  checkpoints: 'checkpoints/',
   exports: EXPORTS_PREFIX,
 } as const;
+
+/**
+ * Prefixes that never leave an instantly readable storage class: every export and every `verify`
+ * reads every public key and the checkpoints, whatever range it covers.
+ */
+export const INSTANTLY_READABLE_PREFIXES = [
+  EVIDENCE_BUCKET_PREFIXES.publicKeys,
+  EVIDENCE_BUCKET_PREFIXES.checkpoints,
+] as const;
+
+/** S3 allows 1000 lifecycle rules per bucket; a few are ours. */
+const MAX_ARCHIVED_PREFIXES = 990;
+
+export class ArchivedPrefixError extends Error {
+  override name = 'ArchivedPrefixError';
+}
 
 /** Storage classes evidence may move to after its active period. */
 export type ArchiveStorageClass = 'GLACIER' | 'DEEP_ARCHIVE';
@@ -22,6 +40,13 @@ export type ArchiveStorageClass = 'GLACIER' | 'DEEP_ARCHIVE';
 export interface EvidenceBucketProps {
   /** Customer-managed key for SSE-KMS. */
   readonly encryptionKey: kms.IKey;
+  /**
+   * Prefixes whose objects move to `archiveStorageClass` after `archiveAfterDays`: one per
+   * control (`evidence/<control>/`). S3 lifecycle filters cannot exclude a sub-prefix, so archiving
+   * `evidence/` as a whole would archive `evidence/_public-keys/` too; none of these may overlap
+   * `INSTANTLY_READABLE_PREFIXES`.
+   */
+  readonly archivedPrefixes: readonly string[];
   /**
    * Object Lock mode of the default retention.
    * @default 'COMPLIANCE' (nobody, not even the root user, can shorten or remove it)
@@ -104,12 +129,12 @@ export class EvidenceBucket extends Construct {
       // Evidence objects are small JSON; without this, S3 skips transitions for objects under 128 KB.
       transitionDefaultMinimumObjectSize: s3.TransitionDefaultMinimumObjectSize.VARIES_BY_STORAGE_CLASS,
       lifecycleRules: [
-        {
-          id: 'archive-evidence',
-          prefix: EVIDENCE_BUCKET_PREFIXES.evidence,
+        ...archivedPrefixes(props.archivedPrefixes).map((prefix) => ({
+          id: `archive-${prefix.replace(/\/+$/, '').replaceAll('/', '-')}`,
+          prefix,
           transitions: [{ storageClass, transitionAfter: Duration.days(archiveAfterDays) }],
           noncurrentVersionTransitions: [{ storageClass, transitionAfter: Duration.days(archiveAfterDays) }],
-        },
+        })),
         {
           id: 'expire-exports',
           prefix: EVIDENCE_BUCKET_PREFIXES.exports,
@@ -128,4 +153,26 @@ export class EvidenceBucket extends Construct {
       rule: { defaultRetention: { mode: props.objectLockMode ?? 'COMPLIANCE', years: retentionYears } },
     };
   }
+}
+
+/** The archived prefixes, checked: unique, within the rule limit, never over a must-stay-readable one. */
+function archivedPrefixes(prefixes: readonly string[]): string[] {
+  const unique = [...new Set(prefixes)];
+  if (unique.length > MAX_ARCHIVED_PREFIXES) {
+    throw new ArchivedPrefixError(
+      `${unique.length} archived prefixes exceed the ${MAX_ARCHIVED_PREFIXES} S3 lifecycle rules available`,
+    );
+  }
+  for (const prefix of unique) {
+    if (!prefix.endsWith('/')) throw new ArchivedPrefixError(`archived prefix "${prefix}" must end in "/"`);
+    const overlap = INSTANTLY_READABLE_PREFIXES.find(
+      (kept) => kept.startsWith(prefix) || prefix.startsWith(kept),
+    );
+    if (overlap) {
+      throw new ArchivedPrefixError(
+        `archived prefix "${prefix}" would archive ${overlap}, which must stay readable`,
+      );
+    }
+  }
+  return unique;
 }

@@ -33,20 +33,65 @@ export function bind(fn: lambda.Function, ...bindings: readonly RuntimeBinding[]
   }
 }
 
-/** The results table, read-only or read-write (data only, never table management). */
-export function resultsTable(table: dynamodb.ITable, access: 'read' | 'readWrite'): RuntimeBinding {
+/** Item writes a function may make to the results table. Scan and table management are never granted. */
+export type ResultsTableWrite =
+  | 'dynamodb:PutItem'
+  | 'dynamodb:UpdateItem'
+  | 'dynamodb:DeleteItem'
+  | 'dynamodb:BatchWriteItem';
+
+export interface ResultsTableAccess {
+  /**
+   * The item writes this function makes (grep its adapters in lib/adapters/dynamodb/).
+   * @default - none: GetItem and Query only
+   */
+  readonly writes?: readonly ResultsTableWrite[];
+  /**
+   * Partition keys the writes may not touch (`dynamodb:LeadingKeys` patterns such as
+   * `CONTROL#*`, where verdicts and chain heads live).
+   * @default - every partition
+   */
+  readonly writesExceptPartitions?: readonly string[];
+}
+
+/**
+ * The results table: item reads (GetItem, Query on the table and its indexes) and exactly the item
+ * writes listed, optionally kept out of some partitions. Never Scan, never table management.
+ */
+export function resultsTable(table: dynamodb.ITable, access: ResultsTableAccess = {}): RuntimeBinding {
+  const writes = access.writes ?? [];
   return {
     env: ENV.resultsTable,
     value: table.tableName,
-    grant: (grantee) =>
-      access === 'read' ? table.grantReadData(grantee) : table.grantReadWriteData(grantee),
+    grant: (grantee) => {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['dynamodb:GetItem', 'dynamodb:Query'],
+        resourceArns: [table.tableArn, `${table.tableArn}/index/*`],
+      });
+      if (writes.length > 0) {
+        const except = access.writesExceptPartitions ?? [];
+        iam.Grant.addToPrincipal({
+          grantee,
+          actions: [...writes],
+          resourceArns: [table.tableArn],
+          ...(except.length > 0
+            ? { conditions: { 'ForAllValues:StringNotLike': { 'dynamodb:LeadingKeys': [...except] } } }
+            : {}),
+        });
+      }
+      // The table's key, with the actions CDK's own table data grants give for reads and writes.
+      const keyActions = ['kms:Decrypt', 'kms:DescribeKey'];
+      if (writes.length > 0) keyActions.push('kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*');
+      table.encryptionKey?.grant(grantee, ...keyActions);
+    },
     acknowledge: (role) => {
       acknowledgeWildcardResource(
         role,
         `${table.tableArn}/index/*`,
-        "CDK's table data grant covers the table's own indexes (gsi1, for period queries); nothing outside the table.",
+        "Query on the table's own indexes (gsi1, for period queries); nothing outside the table.",
       );
-      acknowledgeKmsGrantWildcards(role, 'the data key that encrypts the table');
+      if (writes.length > 0) acknowledgeKmsGrantWildcards(role, 'the data key that encrypts the table');
     },
   };
 }
@@ -101,6 +146,38 @@ export function jobsQueue(queue: sqs.IQueue): RuntimeBinding {
     value: queue.queueUrl,
     grant: (grantee) => queue.grantSendMessages(grantee),
     acknowledge: (role) => acknowledgeKmsGrantWildcards(role, 'the data key that encrypts the queue'),
+  };
+}
+
+/**
+ * The checkpoint prefix of the evidence bucket: write new checkpoints, read and list the earlier
+ * ones (each checkpoint chains to the previous), nothing else; plus the data key use SSE-KMS needs.
+ */
+export function checkpointStore(bucket: s3.IBucket, dataKey: kms.IKey, prefix: string): RuntimeBinding {
+  return {
+    env: ENV.evidenceBucket,
+    value: bucket.bucketName,
+    grant: (grantee) => {
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:PutObject', 's3:GetObject'],
+        resourceArns: [bucket.arnForObjects(`${prefix}*`)],
+      });
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['s3:ListBucket'],
+        resourceArns: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [prefix, `${prefix}*`] } },
+      });
+      dataKey.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+    },
+    acknowledge: (role) =>
+      acknowledgeWildcardResource(
+        role,
+        bucket.arnForObjects(`${prefix}*`),
+        `Checkpoints are written and read under ${prefix} only (names carry the time); no delete, and Object ` +
+          'Lock keeps every version.',
+      ),
   };
 }
 

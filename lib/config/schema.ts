@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { controlTestParamsSchema } from '../controls/registry.ts';
+import { controlNeeds, controlTestParamsSchema } from '../controls/registry.ts';
 import { notificationsSchema } from '../notify/notifications-schema.ts';
 import { checkRegisterReferences, riskRegisterSchema } from '../risks/register-schema.ts';
 import { criterionSchema, envVarNameSchema, isoDateSchema, slugSchema } from '../shared/identifiers.ts';
@@ -111,18 +111,14 @@ export const configSchema = z
           message: `unknown owner "${control.owner}"; expected one of ${[...ownerIds].join(', ')}`,
         });
       }
-      for (const [field, value] of Object.entries(control.test)) {
-        if (
-          /^(target|sourceTarget|restoredTarget)$/.test(field) &&
-          typeof value === 'string' &&
-          !targetNames.has(value)
-        ) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['controls', index, 'test', field],
-            message: `unknown target "${value}"; expected one of ${[...targetNames].join(', ') || '(no targets declared)'}`,
-          });
-        }
+      // The test declares which targets it opens and from which field; nothing is guessed from names.
+      for (const target of controlNeeds(control.test).targets) {
+        if (targetNames.has(target.name)) continue;
+        ctx.addIssue({
+          code: 'custom',
+          path: ['controls', index, ...target.field],
+          message: `unknown target "${target.name}"; expected one of ${[...targetNames].join(', ') || '(no targets declared)'}`,
+        });
       }
     });
   });

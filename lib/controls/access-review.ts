@@ -6,6 +6,7 @@ import {
   slugSchema,
   sqlIdentifierSchema,
 } from '../shared/identifiers.ts';
+import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { wholeDays } from './evaluation-time.ts';
 import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
@@ -255,5 +256,6 @@ export const accessReview: ControlTest<AccessReviewParams> = {
   type: 'access-review',
   description: 'Access review: no dormant enabled accounts, no account active after its removal date.',
   paramsSchema: accessReviewParamsSchema,
+  needs: (params) => needs({ targets: [targetNeed(params.target, 'target')] }),
   run,
 };

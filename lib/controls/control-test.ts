@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Period } from '../shared/period.ts';
 import type { ControlDefinition } from './control-definition.ts';
+import type { ControlNeeds } from './control-needs.ts';
 import type { ControlOutcome, EvidenceLog } from './outcome.ts';
 import type { ControlPorts } from './ports.ts';
 
@@ -17,12 +18,19 @@ export interface ControlContext {
 
 /**
  * One kind of control test. Adding a kind means adding one module that exports one of these and
- * listing it in `registry.ts`; its parameters join the config schema from there.
+ * listing it in `registry.ts`; its parameters join the config schema from there, and its declared
+ * needs drive config validation and the deployed IAM grants.
  */
 export interface ControlTest<Params extends { readonly type: string }> {
   readonly type: Params['type'];
   readonly description: string;
   readonly paramsSchema: z.ZodType<Params>;
+  /**
+   * The targets, secrets, IAM users, S3 locations and resource-less AWS APIs a run with these
+   * (validated) params touches, each with the config field it came from. Config validation checks
+   * the targets exist; the CDK stack grants exactly these reads. Pure: no I/O, no clock.
+   */
+  needs(params: Params): ControlNeeds;
   /** Throwing is allowed: the runner turns any exception into an `error` verdict naming the cause. */
   run(params: Params, context: ControlContext): Promise<ControlOutcome>;
 }

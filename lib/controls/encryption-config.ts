@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { slugSchema } from '../shared/identifiers.ts';
+import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
 
@@ -129,5 +130,6 @@ export const encryptionConfig: ControlTest<EncryptionConfigParams> = {
   description:
     'Encryption configuration: TLS on and used by every connection, a modern minimum TLS version, SCRAM passwords.',
   paramsSchema: encryptionConfigParamsSchema,
+  needs: (params) => needs({ targets: [targetNeed(params.target, 'target')] }),
   run,
 };

@@ -7,6 +7,7 @@ import {
   slugSchema,
   sqlIdentifierSchema,
 } from '../shared/identifiers.ts';
+import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
 import type { ReadOnlySession } from './ports.ts';
@@ -436,5 +437,6 @@ export const logCompleteness: ControlTest<LogCompletenessParams> = {
   description:
     'Audit-log completeness: no silent gaps, required events present, retention intact, no future events.',
   paramsSchema: logCompletenessParamsSchema,
+  needs: (params) => needs({ targets: [targetNeed(params.target, 'target')] }),
   run,
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { needs, s3ReadNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { periodCutoff } from './evaluation-time.ts';
 import { bucketNameSchema, bucketOf, keyPrefixSchema, s3Uri } from './object-location.ts';
@@ -94,5 +95,6 @@ export const manualAttestation: ControlTest<ManualAttestationParams> = {
   description:
     'Manual attestation: evidence of a manual activity (e.g. an incident-response tabletop) uploaded for the period.',
   paramsSchema: manualAttestationParamsSchema,
+  needs: (params) => needs({ s3Reads: [s3ReadNeed(params.bucket, params.prefix, 'prefix')] }),
   run,
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { accessReview, accessReviewParamsSchema } from './access-review.ts';
+import type { ControlNeeds } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { encryptionConfig, encryptionConfigParamsSchema } from './encryption-config.ts';
 import { logCompleteness, logCompletenessParamsSchema } from './log-completeness.ts';
@@ -12,7 +13,7 @@ import { secretRotation, secretRotationParamsSchema } from './secret-rotation.ts
 import { vulnerabilityScan, vulnerabilityScanParamsSchema } from './vulnerability-scan.ts';
 
 /**
- * Every control test type. To add one: write its module (params schema + run) and list it in both
+ * Every control test type. To add one: write its module (params schema, needs, run) and list it in both
  * places below; the config schema and the runner pick it up from here.
  */
 export const controlTestParamsSchema = z.discriminatedUnion('type', [
@@ -47,6 +48,12 @@ export const CONTROL_TEST_TYPES = Object.keys(CONTROL_TESTS) as ControlTestType[
 
 export function describeControlTest(type: ControlTestType): string {
   return CONTROL_TESTS[type].description;
+}
+
+/** What a configured test reads (targets, secrets, IAM users, S3 locations, AWS APIs), from its own declaration. */
+export function controlNeeds(params: ControlTestParams): ControlNeeds {
+  const test = CONTROL_TESTS[params.type] as ControlTest<typeof params>;
+  return test.needs(params);
 }
 
 /** Runs the test registered for `params.type`; the lookup is keyed by the same discriminant. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { restoreComparisonShape } from '../restore/verify-restore.ts';
 import { durationToMs } from '../shared/identifiers.ts';
+import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { periodCutoff } from './evaluation-time.ts';
 import type { ControlOutcome } from './outcome.ts';
@@ -151,5 +152,11 @@ export const restoreTestHistory: ControlTest<RestoreTestHistoryParams> = {
   description:
     'Restore test history: the period had a successful, validated AWS Backup restore test within the RTO.',
   paramsSchema: restoreTestHistoryParamsSchema,
+  // The source database is opened by the restore validator; the control itself lists restore jobs.
+  needs: (params) =>
+    needs({
+      targets: [targetNeed(params.sourceTarget, 'sourceTarget')],
+      awsApis: ['backup:ListRestoreJobs'],
+    }),
   run,
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { restoreComparisonShape, verifyRestore } from '../restore/verify-restore.ts';
 import { quoteIdentifier, slugSchema, sqlIdentifierSchema } from '../shared/identifiers.ts';
+import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { ControlCheckError, type ControlOutcome } from './outcome.ts';
 
@@ -158,5 +159,12 @@ export const restoreVerification: ControlTest<RestoreVerificationParams> = {
   description:
     'Restore verification: the restored copy matches the source (tables, counts, key checksums) within RPO and RTO.',
   paramsSchema: restoreVerificationParamsSchema,
+  needs: (params) =>
+    needs({
+      targets: [
+        targetNeed(params.sourceTarget, 'sourceTarget'),
+        targetNeed(params.restoredTarget, 'restoredTarget'),
+      ],
+    }),
   run,
 };

@@ -4,6 +4,7 @@ import type { VerdictRecord } from '../runs/run-record.ts';
 import { durationSchema, durationToMs, slugSchema } from '../shared/identifiers.ts';
 import { completePeriodsSince, lastCompletePeriod, type Period } from '../shared/period.ts';
 import type { ControlDefinition } from './control-definition.ts';
+import { NO_NEEDS } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import type { ControlOutcome, EvidenceLog } from './outcome.ts';
 import { requirePort, type VerdictHistoryPort } from './ports.ts';
@@ -189,5 +190,7 @@ export const scheduleHealth: ControlTest<ScheduleHealthParams> = {
   description:
     'Schedule health: every control has a real verdict for every period that ended since it was added.',
   paramsSchema: scheduleHealthParamsSchema,
+  // Verdict history is the results table, which every runner reads anyway.
+  needs: () => NO_NEEDS,
   run,
 };

@@ -6,6 +6,7 @@ import {
   slugSchema,
   sqlIdentifierSchema,
 } from '../shared/identifiers.ts';
+import { type ControlNeeds, needs } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { wholeDays } from './evaluation-time.ts';
 import { ControlCheckError, type ControlOutcome } from './outcome.ts';
@@ -343,10 +344,28 @@ async function run(params: SecretRotationParams, context: ControlContext): Promi
   };
 }
 
+/** The audit log's target, and each secret's Secrets Manager and IAM sources, with their fields. */
+function secretRotationNeeds(params: SecretRotationParams): ControlNeeds {
+  return needs({
+    targets: params.target === undefined ? [] : [{ name: params.target, field: ['test', 'target'] }],
+    describedSecrets: params.secrets.flatMap((secret, index) =>
+      secret.secretId === undefined
+        ? []
+        : [{ secretId: secret.secretId, field: ['test', 'secrets', index, 'secretId'] as const }],
+    ),
+    iamUsers: params.secrets.flatMap((secret, index) =>
+      secret.iamUser === undefined
+        ? []
+        : [{ userName: secret.iamUser, field: ['test', 'secrets', index, 'iamUser'] as const }],
+    ),
+  });
+}
+
 export const secretRotation: ControlTest<SecretRotationParams> = {
   type: 'secret-rotation',
   description:
     'Secret rotation: every configured secret was rotated within its maximum age (audit log, Secrets Manager, IAM keys).',
   paramsSchema: secretRotationParamsSchema,
+  needs: secretRotationNeeds,
   run,
 };

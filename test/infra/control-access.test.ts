@@ -29,7 +29,7 @@ describe('controlAccess', () => {
       describedSecrets: [],
       iamUsers: [],
       s3Reads: [],
-      listsRestoreJobs: false,
+      awsApis: [],
     });
   });
 
@@ -60,8 +60,8 @@ describe('controlAccess', () => {
 
   it('lists AWS Backup restore jobs only for the restore-test-history control', () => {
     expect(
-      access([control('restores', { type: 'restore-test-history', sourceTarget: 'app' })]).listsRestoreJobs,
-    ).toBe(true);
+      access([control('restores', { type: 'restore-test-history', sourceTarget: 'app' })]).awsApis,
+    ).toEqual(['backup:ListRestoreJobs']);
     expect(
       access([
         control('staging-restore', {
@@ -70,7 +70,7 @@ describe('controlAccess', () => {
           restoredTarget: 'local',
           recoveryPoint: '2026-01-01T00:00:00Z',
         }),
-      ]).listsRestoreJobs,
-    ).toBe(false);
+      ]).awsApis,
+    ).toEqual([]);
   });
 });

@@ -23,6 +23,8 @@ const FULL_CONFIG: ConfigInput = {
       name: 'staging',
       connection: { secretId: 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:staging-db-AbCdEf' },
     },
+    // No control opens it, so no runner may read its connection string.
+    { name: 'unused', connection: { secretId: 'soc2-evidence/unused-db' } },
   ],
   controls: [
     {
@@ -62,6 +64,19 @@ const FULL_CONFIG: ConfigInput = {
       cadence: 'quarterly',
       owner: 'security',
       test: { type: 'access-review', target: 'app' },
+    },
+    {
+      id: 'staging-restore',
+      title: 'Staging restore matches production',
+      criteria: ['A1.3'],
+      cadence: 'monthly',
+      owner: 'devops',
+      test: {
+        type: 'restore-verification',
+        sourceTarget: 'app',
+        restoredTarget: 'staging',
+        recoveryPoint: '2026-01-01T00:00:00Z',
+      },
     },
     {
       id: 'tabletop',
@@ -179,8 +194,8 @@ describe('schedules', () => {
     });
   });
 
-  it('creates schedules only for cadences that have controls', () => {
-    minimal.template.resourceCountIs('AWS::Scheduler::Schedule', 1);
+  it('creates schedules only for cadences that have controls (plus the hourly checkpoint)', () => {
+    minimal.template.resourceCountIs('AWS::Scheduler::Schedule', 2);
     minimal.template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(15 0 1 * ? *)',
       ScheduleExpressionTimezone: 'UTC',
@@ -196,12 +211,12 @@ describe('schedules', () => {
         Input: '{}',
       },
     });
-    expect(resourcesOf(full, 'AWS::Scheduler::Schedule')).toHaveLength(6);
+    expect(resourcesOf(full, 'AWS::Scheduler::Schedule')).toHaveLength(7);
     expect(
       resourcesOf(minimal, 'AWS::Lambda::Function')
         .map(([id]) => id.replace(/Function.*$/, ''))
         .sort(),
-    ).toEqual(['Dispatcher', 'Worker']);
+    ).toEqual(['CheckpointWriter', 'Dispatcher', 'Worker']);
   });
 });
 
@@ -209,6 +224,7 @@ describe('functions', () => {
   it('runs every function on nodejs22.x, arm64, with active tracing and its own encrypted log group', () => {
     const functions = resourcesOf(full, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id.replace(/Function.*$/, '')).sort()).toEqual([
+      'CheckpointWriter',
       'Dispatcher',
       'RestoreValidator',
       'RiskEvaluator',
@@ -225,7 +241,7 @@ describe('functions', () => {
       });
     }
     const logGroups = resourcesOf(full, 'AWS::Logs::LogGroup');
-    expect(logGroups).toHaveLength(5);
+    expect(logGroups).toHaveLength(6);
     for (const [, group] of logGroups) {
       expect(group.Properties).toMatchObject({
         RetentionInDays: 365,
@@ -344,11 +360,13 @@ describe('least privilege', () => {
     );
   });
 
-  it('reads only the connection secrets of the configured targets, by name with any version suffix', () => {
+  it('reads only the connection secrets of the targets a control opens, by name with any version suffix', () => {
     const statements = roleStatements(full, 'WorkerRole');
-    expect(statements).toContainEqual(
+    const reads = statements.filter((s) => s.Action === 'secretsmanager:GetSecretValue');
+    expect(reads).toHaveLength(1);
+    expect(reads[0]?.Resource).toHaveLength(2);
+    expect(reads).toEqual([
       expect.objectContaining({
-        Action: 'secretsmanager:GetSecretValue',
         Resource: expect.arrayContaining([
           {
             'Fn::Join': [
@@ -367,7 +385,8 @@ describe('least privilege', () => {
           'arn:aws:secretsmanager:eu-central-1:123456789012:secret:staging-db-AbCdEf',
         ]),
       }),
-    );
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('unused-db');
   });
 
   it('grants exactly the reads the configured control tests need', () => {
@@ -498,7 +517,7 @@ describe('data at rest', () => {
           TransitionDefaultMinimumObjectSize: 'varies_by_storage_class',
           Rules: Match.arrayWith([
             Match.objectLike({
-              Prefix: 'evidence/',
+              Prefix: 'evidence/audit-log/',
               Status: 'Enabled',
               Transitions: [{ StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 365 }],
             }),
@@ -526,7 +545,7 @@ describe('data at rest', () => {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([
           Match.objectLike({
-            Prefix: 'evidence/',
+            Prefix: 'evidence/audit-log/',
             Transitions: [{ StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 90 }],
           }),
         ]),
@@ -630,7 +649,7 @@ describe('notifications and queues', () => {
 
   it('encrypts every queue and refuses non-TLS access to each', () => {
     const queues = resourcesOf(full, 'AWS::SQS::Queue');
-    expect(queues).toHaveLength(6);
+    expect(queues).toHaveLength(7);
     for (const [id, queue] of queues) {
       expect(queue.Properties?.KmsMasterKeyId, id).toBeDefined();
       full.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -646,7 +665,7 @@ describe('notifications and queues', () => {
 
   it('alarms on the first message in every dead-letter queue, to the alarm topic', () => {
     const alarms = resourcesOf(full, 'AWS::CloudWatch::Alarm');
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
     for (const [, alarm] of alarms) {
       expect(alarm.Properties).toMatchObject({
         Namespace: 'AWS/SQS',
@@ -715,7 +734,7 @@ describe('AWS Backup restore testing', () => {
 });
 
 describe('auditor role', () => {
-  it('can list and read the evidence (public keys included) and exports prefixes, and nothing else', () => {
+  it('can list and read the evidence (public keys included), checkpoints and exports, upload exports, restore archived evidence, and nothing else', () => {
     const roleId = logicalId(minimal, 'AWS::IAM::Role', 'AuditorRole');
     const role = minimal.json.Resources[roleId]?.Properties as {
       Policies: { PolicyDocument: { Statement: Statement[] } }[];
@@ -725,27 +744,45 @@ describe('auditor role', () => {
     const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
     expect(actionsOf(statements)).toEqual([
       'kms:Decrypt',
+      'kms:GenerateDataKey',
       's3:GetObject',
       's3:GetObjectLegalHold',
       's3:GetObjectRetention',
       's3:GetObjectVersion',
       's3:ListBucket',
       's3:ListBucketVersions',
+      's3:PutObject',
+      's3:PutObjectRetention',
+      's3:RestoreObject',
     ]);
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
     const bucketArn = { 'Fn::GetAtt': [logicalId(minimal, 'AWS::S3::Bucket', 'EvidenceBucket'), 'Arn'] };
+    const objects = (prefix: string) => ({ 'Fn::Join': ['', [bucketArn, `/${prefix}`]] });
     const readable = statements.find((s) => actionsOf([s]).includes('s3:GetObject'))?.Resource as unknown[];
-    expect(readable).toHaveLength(2);
+    expect(readable).toHaveLength(3);
     expect(readable).toEqual(
-      expect.arrayContaining(
-        ['evidence/*', 'exports/*'].map((p) => ({ 'Fn::Join': ['', [bucketArn, `/${p}`]] })),
-      ),
+      expect.arrayContaining(['evidence/*', 'checkpoints/*', 'exports/*'].map(objects)),
     );
     expect(statements.find((s) => actionsOf([s]).includes('s3:ListBucket'))?.Condition).toEqual({
       StringLike: {
-        's3:prefix': ['evidence/', 'evidence/*', 'exports/', 'exports/*'],
+        's3:prefix': ['evidence/', 'evidence/*', 'checkpoints/', 'checkpoints/*', 'exports/', 'exports/*'],
       },
     });
+    // Writes only where `export --presign` uploads; never under evidence/ or checkpoints/.
+    expect(statements.find((s) => actionsOf([s]).includes('s3:PutObject'))?.Resource).toEqual(
+      objects('exports/*'),
+    );
+    expect(statements.find((s) => actionsOf([s]).includes('s3:RestoreObject'))?.Resource).toEqual(
+      objects('evidence/*'),
+    );
+    // KMS only through S3.
+    for (const statement of statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('kms:')))) {
+      expect(statement.Condition).toEqual({
+        StringEquals: {
+          'kms:ViaService': { 'Fn::Join': ['', ['s3.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+        },
+      });
+    }
     // No grant elsewhere in the stack widens it.
     const attached = resourcesOf(minimal, 'AWS::IAM::Policy').filter(([, p]) =>
       ((p.Properties?.Roles ?? []) as { Ref: string }[]).some((r) => r.Ref === roleId),
