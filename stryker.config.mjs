@@ -45,8 +45,12 @@ async function main(files) {
   );
   const results = await new Stryker(files.length > 0 ? { mutate: files } : {}).runMutationTest();
   const killed = results.filter((r) => r.status === 'Killed' || r.status === 'Timeout').length;
-  const valid = results.filter((r) => r.status !== 'CompileError' && r.status !== 'RuntimeError' && r.status !== 'Ignored').length;
-  console.log(`mutation score ${valid === 0 ? 'n/a' : ((100 * killed) / valid).toFixed(2)}% (${killed}/${valid})`);
+  const valid = results.filter(
+    (r) => r.status !== 'CompileError' && r.status !== 'RuntimeError' && r.status !== 'Ignored',
+  ).length;
+  console.log(
+    `mutation score ${valid === 0 ? 'n/a' : ((100 * killed) / valid).toFixed(2)}% (${killed}/${valid})`,
+  );
 }
 
 // Not awaited at the top level: Stryker imports this file for its options while main() runs.
