@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { periodCutoff } from './evaluation-time.ts';
 import { bucketNameSchema, bucketOf, keyPrefixSchema, s3Uri } from './object-location.ts';
-import type { ControlOutcome } from './outcome.ts';
+import { type ControlOutcome, outcome } from './outcome.ts';
 import { requirePort, type StoredObject } from './ports.ts';
 
 export const manualAttestationParamsSchema = z.strictObject({
@@ -69,8 +69,7 @@ async function run(params: ManualAttestationParams, context: ControlContext): Pr
     );
   }
 
-  return {
-    verdict: reasons.length > 0 ? 'fail' : 'pass',
+  return outcome({
     reasons,
     warnings,
     figures: { objects: accepted.length, required: params.minObjects },
@@ -86,7 +85,7 @@ async function run(params: ManualAttestationParams, context: ControlContext): Pr
       emptyObjects: empty.map((object) => object.key),
       listedObjects: listed.length,
     },
-  };
+  });
 }
 
 export const manualAttestation: ControlTest<ManualAttestationParams> = {

@@ -3,7 +3,7 @@ import { restoreComparisonShape } from '../restore/verify-restore.ts';
 import { durationToMs } from '../shared/identifiers.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { periodCutoff } from './evaluation-time.ts';
-import type { ControlOutcome } from './outcome.ts';
+import { type ControlOutcome, outcome } from './outcome.ts';
 import { type RestoreJobSummary, requirePort } from './ports.ts';
 
 export const restoreTestHistoryParamsSchema = z.strictObject({
@@ -124,8 +124,7 @@ async function run(params: RestoreTestHistoryParams, context: ControlContext): P
     (successful.length < params.minSuccessful ? reasons : warnings).push(line);
   }
 
-  return {
-    verdict: reasons.length > 0 ? 'fail' : 'pass',
+  return outcome({
     reasons,
     warnings,
     figures: {
@@ -143,7 +142,7 @@ async function run(params: RestoreTestHistoryParams, context: ControlContext): P
       tests,
       otherRestoreJobs: jobs.length - tests.length,
     },
-  };
+  });
 }
 
 export const restoreTestHistory: ControlTest<RestoreTestHistoryParams> = {

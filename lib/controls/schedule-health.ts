@@ -5,7 +5,7 @@ import { durationSchema, durationToMs, slugSchema } from '../shared/identifiers.
 import { completePeriodsSince, lastCompletePeriod, type Period } from '../shared/period.ts';
 import type { ControlDefinition } from './control-definition.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
-import type { ControlOutcome, EvidenceLog } from './outcome.ts';
+import { type ControlOutcome, type EvidenceLog, outcome } from './outcome.ts';
 import { requirePort, type VerdictHistoryPort } from './ports.ts';
 
 export const scheduleHealthParamsSchema = z.strictObject({
@@ -165,8 +165,7 @@ async function run(params: ScheduleHealthParams, context: ControlContext): Promi
     .map((h) => `${h.controlId} has no addedOn date: only its last complete period was checked`);
   const problems = health.flatMap((h) => h.problems);
 
-  return {
-    verdict: reasons.length > 0 ? 'fail' : 'pass',
+  return outcome({
     reasons,
     warnings,
     figures: {
@@ -181,7 +180,7 @@ async function run(params: ScheduleHealthParams, context: ControlContext): Promi
       grace: params.grace,
       controls: health,
     },
-  };
+  });
 }
 
 export const scheduleHealth: ControlTest<ScheduleHealthParams> = {
