@@ -3,6 +3,7 @@ import {
   durationSchema,
   durationToMs,
   quoteIdentifier,
+  secretIdSchema,
   slugSchema,
   sqlIdentifierSchema,
 } from '../shared/identifiers.ts';
@@ -17,7 +18,7 @@ const secretSchema = z.strictObject({
   /** `resource_id` of its `secrets_rotation` events in the audit log (the reference SQL's `db_password`). */
   resourceId: z.string().min(1).max(500).optional(),
   /** Secrets Manager name or ARN: `LastRotatedDate` (or `CreatedDate` if never rotated), `RotationEnabled`. */
-  secretId: z.string().min(1).max(2048).optional(),
+  secretId: secretIdSchema.optional(),
   /** IAM user whose access keys are the credential: the oldest active key's `CreateDate` is its age. */
   iamUser: z
     .string()

@@ -59,12 +59,14 @@ describe('encryption-config', () => {
         { name: 'tls', connection: { env: 'TLS_URL' }, statementTimeoutMs: 5000 },
         { name: 'down', connection: { env: 'DOWN_URL' }, statementTimeoutMs: 5000 },
         { name: 'unprivileged', connection: { env: 'CHECKER_URL' }, statementTimeoutMs: 5000 },
+        { name: 'verified', connection: { env: 'VERIFIED_URL' }, statementTimeoutMs: 5000 },
       ],
       envConnectionResolver({
         PLAIN_URL: plain,
         TLS_URL: tls,
         DOWN_URL: 'postgres://x:y@127.0.0.1:1/none',
         CHECKER_URL: asRole(tls, 'checker'),
+        VERIFIED_URL: `${plain}?sslmode=verify-full`,
       }),
       { connectTimeoutMs: 2000 },
     );
@@ -90,6 +92,14 @@ describe('encryption-config', () => {
     expect(outcome.reasons).toEqual([]);
     expect(outcome.verdict).toBe('pass');
     expect(outcome.figures).toMatchObject({ ssl: true, ownConnectionTls: 'TLSv1.3', unencrypted: 0 });
+  });
+
+  it('errors naming the untrusted certificate under certificate-verified TLS, the default for secrets', async () => {
+    const { outcome } = await run('verified');
+    expect(outcome.verdict).toBe('error');
+    expect(outcome.reasons[0]).toMatch(
+      /^the TLS certificate of database "verified" is not trusted \([A-Z_]+\): trust its CA \(for RDS, NODE_EXTRA_CA_CERTS/,
+    );
   });
 
   it('fails a plaintext connection to a TLS server and a weak minimum TLS version', async () => {
