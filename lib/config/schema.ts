@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { controlNeeds, controlTestParamsSchema } from '../controls/registry.ts';
 import { notificationsSchema } from '../notify/notifications-schema.ts';
 import { checkRegisterReferences, riskRegisterSchema } from '../risks/register-schema.ts';
-import { criterionSchema, envVarNameSchema, isoDateSchema, slugSchema } from '../shared/identifiers.ts';
+import {
+  criterionSchema,
+  envVarNameSchema,
+  isoDateSchema,
+  secretIdSchema,
+  slugSchema,
+} from '../shared/identifiers.ts';
 import { CADENCES, isValidTimeZone } from '../shared/period.ts';
 
 export const ownerSchema = z
@@ -29,7 +35,7 @@ export const targetSchema = z
     connection: z
       .strictObject({
         env: envVarNameSchema.optional(),
-        secretId: z.string().min(1).optional(),
+        secretId: secretIdSchema.optional(),
       })
       .refine((c) => c.env !== undefined || c.secretId !== undefined, 'expected `env` or `secretId`'),
     /** @default 30000 — a runaway check is stopped by PostgreSQL, not left holding locks. */

@@ -173,67 +173,87 @@ function timestampSql(params: LogCompletenessParams, shape: TableShape) {
 }
 
 /**
- * The search for silences, one row per silence longer than `maxSilence` in [$1, $2), the period
- * edges counting as events. Two exact strategies:
- * - probe: the period is cut into slots of half the limit; a silence longer than the limit
- *   contains a whole empty slot, so one index probe per slot finds every candidate, and two more
+ * The search for silences longer than `maxSilence` that overlap [$1, $2). A silence is measured
+ * between real events: from the last event before it (even one before the period) to the first
+ * event after it (even one after the period), so a silence crossing a period boundary is reported
+ * whole in both periods. Events after the check instant ($4) are future events, not evidence of
+ * logging: a silence with no later event lasts until the check. Only without any earlier event
+ * does the period start stand in for the silence's start. Two exact strategies:
+ * - probe: [$1 - limit, min($2 + limit, $4)) is cut into slots of half the limit; a silence longer
+ *   than the limit that overlaps the period overlaps that window by more than the limit, so it
+ *   contains a whole empty slot: one index probe per slot finds every candidate, and two more
  *   probes per empty slot find the events that bound it. Cost grows with period / limit, not rows.
- * - scan (no usable index, or too many slots): one pass bins events into slots of the limit,
- *   keeping each slot's first and last event; silences inside a slot are shorter than the limit,
- *   so the silences between consecutive non-empty slots are all of the candidates.
- * Parameters: $1 period start, $2 period end, $3 slot seconds.
+ * - scan (no usable index, or too many slots): one pass bins the period's events into slots of the
+ *   limit, keeping each slot's first and last event; silences inside a slot are shorter than the
+ *   limit, so the silences between consecutive non-empty slots (and the events just outside the
+ *   period) are all of the candidates.
+ * Parameters: $1 period start, $2 period end, $3 slot seconds, $4 check instant, $5 maxSilence seconds.
  */
+// Stryker disable all: SQL text, covered by the integration and differential suites on real PostgreSQL.
 function gapSearchSql(
   relation: string,
   ts: ReturnType<typeof timestampSql>,
   strategy: 'probe' | 'scan',
 ): string {
-  const inPeriod = `${ts.column} >= ${ts.bound('$1')} AND ${ts.column} < ${ts.bound('$2')}`;
+  const seen = `${ts.column} <= ${ts.bound('$4')}`;
   // MATERIALIZED keeps the order of work: find empty slots first, then bound only those.
   if (strategy === 'probe') {
     return `slots AS MATERIALIZED (
-        SELECT slot FROM generate_series($1::timestamptz, $2::timestamptz - make_interval(secs => $3), make_interval(secs => $3)) AS slot
+        SELECT slot FROM generate_series($1::timestamptz - make_interval(secs => $5),
+                                         least($2::timestamptz + make_interval(secs => $5), $4::timestamptz) - make_interval(secs => $3),
+                                         make_interval(secs => $3)) AS slot
          WHERE NOT EXISTS (SELECT 1 FROM ${relation}
                             WHERE ${ts.column} >= ${ts.bound('slot')} AND ${ts.column} < ${ts.bound('slot + make_interval(secs => $3)')})),
-      silences AS MATERIALIZED (
+      candidates AS MATERIALIZED (
         SELECT DISTINCT
                coalesce((SELECT ${ts.instant(`max(${ts.column})`)} FROM ${relation}
-                          WHERE ${ts.column} >= ${ts.bound('$1')} AND ${ts.column} < ${ts.bound('slot')}), $1::timestamptz) AS gap_start,
+                          WHERE ${ts.column} < ${ts.bound('slot')}), $1::timestamptz) AS gap_start,
                coalesce((SELECT ${ts.instant(`min(${ts.column})`)} FROM ${relation}
-                          WHERE ${ts.column} >= ${ts.bound('slot + make_interval(secs => $3)')} AND ${ts.column} < ${ts.bound('$2')}), $2::timestamptz) AS gap_end
-          FROM slots)`;
+                          WHERE ${ts.column} >= ${ts.bound('slot + make_interval(secs => $3)')} AND ${seen}), $4::timestamptz) AS gap_end
+          FROM slots),
+      silences AS MATERIALIZED (
+        SELECT gap_start, gap_end FROM candidates
+         WHERE gap_end > gap_start AND gap_end > $1::timestamptz AND gap_start < $2::timestamptz)`;
   }
   return `slots AS MATERIALIZED (
         SELECT ${ts.instant(`min(${ts.column})`)} AS first_event, ${ts.instant(`max(${ts.column})`)} AS last_event
-          FROM ${relation} WHERE ${inPeriod}
+          FROM ${relation} WHERE ${ts.column} >= ${ts.bound('$1')} AND ${ts.column} < ${ts.bound('$2')} AND ${seen}
          GROUP BY date_bin(make_interval(secs => $3), ${ts.column}, ${ts.bound('$1')})
-        UNION ALL SELECT $1::timestamptz, $1::timestamptz
-        UNION ALL SELECT $2::timestamptz, $2::timestamptz),
+        UNION ALL
+        SELECT coalesce(previous, $1::timestamptz), coalesce(previous, $1::timestamptz)
+          FROM (SELECT ${ts.instant(`max(${ts.column})`)} AS previous FROM ${relation} WHERE ${ts.column} < ${ts.bound('$1')}) AS before_period
+        UNION ALL
+        SELECT coalesce(following, $4::timestamptz), coalesce(following, $4::timestamptz)
+          FROM (SELECT ${ts.instant(`min(${ts.column})`)} AS following FROM ${relation}
+                 WHERE ${ts.column} >= ${ts.bound('$2')} AND ${seen}) AS after_period),
       silences AS MATERIALIZED (
         SELECT gap_start, gap_end
           FROM (SELECT lag(last_event) OVER (ORDER BY first_event, last_event) AS gap_start, first_event AS gap_end FROM slots) AS ordered
-         WHERE gap_start IS NOT NULL)`;
+         WHERE gap_start IS NOT NULL AND gap_end > gap_start AND gap_end > $1::timestamptz AND gap_start < $2::timestamptz)`;
 }
 
 /**
  * Classifies silences against the limits in SQL, so the count is exact and Node only ever holds
- * `maxGapsReported` rows. Business hours are local times in the config's zone, DST included.
- * Parameters after the search's: $4 maxSilence seconds, $5 limit; with off-hours also $6 off-hours
- * seconds, $7 zone, $8 opening time, $9 closing time, $10 ISO weekdays.
+ * `maxGapsReported` rows. Business hours are local times in the config's zone, DST included, on
+ * every day a silence touches (a silence may start long before the period).
+ * Parameters after the search's: $6 limit; with off-hours also $7 off-hours seconds, $8 zone,
+ * $9 opening time, $10 closing time, $11 ISO weekdays.
  */
 function gapsSql(search: string, offHours: boolean): string {
   const seconds = 'extract(epoch FROM gap_end - gap_start)';
   const limit = offHours
-    ? `CASE WHEN ${seconds} > $6 THEN 'offHours.maxSilence'
-            WHEN ${seconds} > $4 AND EXISTS (SELECT 1 FROM business_hours WHERE opens < gap_end AND closes > gap_start)
+    ? `CASE WHEN ${seconds} > $7 THEN 'offHours.maxSilence'
+            WHEN ${seconds} > $5 AND EXISTS (SELECT 1 FROM business_hours WHERE opens < gap_end AND closes > gap_start)
             THEN 'maxSilence' END`
-    : `CASE WHEN ${seconds} > $4 THEN 'maxSilence' END`;
+    : `CASE WHEN ${seconds} > $5 THEN 'maxSilence' END`;
   const businessHours = offHours
     ? `,
       business_hours AS (
-        SELECT (day::date + $8::time) AT TIME ZONE $7 AS opens, (day::date + $9::time) AT TIME ZONE $7 AS closes
-          FROM generate_series(($1::timestamptz AT TIME ZONE $7)::date - 1, ($2::timestamptz AT TIME ZONE $7)::date + 1, interval '1 day') AS day
-         WHERE extract(isodow FROM day)::int = ANY($10::int[]))`
+        SELECT (day::date + $9::time) AT TIME ZONE $8 AS opens, (day::date + $10::time) AT TIME ZONE $8 AS closes
+          FROM generate_series((least($1::timestamptz, (SELECT min(gap_start) FROM silences)) AT TIME ZONE $8)::date - 1,
+                               (greatest($2::timestamptz, (SELECT max(gap_end) FROM silences)) AT TIME ZONE $8)::date + 1,
+                               interval '1 day') AS day
+         WHERE extract(isodow FROM day)::int = ANY($11::int[]))`
     : '';
   return `WITH ${search}${businessHours},
       violations AS (
@@ -243,8 +263,9 @@ function gapsSql(search: string, offHours: boolean): string {
       FROM violations
      WHERE broken_limit IS NOT NULL
      ORDER BY gap_start
-     LIMIT $5`;
+     LIMIT $6`;
 }
+// Stryker restore all
 
 function describeGap(gap: LogGap): string {
   const hours = (gap.seconds / 3600).toFixed(1);
@@ -328,6 +349,7 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
     }>(`gaps (${strategy})`, gapsSql(gapSearchSql(relation, ts, strategy), offHours !== undefined), [
       ...range,
       slotSeconds,
+      now.toISOString(),
       maxSilenceMs / 1000,
       params.maxGapsReported,
       ...(offHours

@@ -3,7 +3,7 @@ import { needs, s3ReadNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { periodCutoff } from './evaluation-time.ts';
 import { bucketNameSchema, bucketOf, keyPrefixSchema, s3Uri } from './object-location.ts';
-import type { ControlOutcome } from './outcome.ts';
+import { type ControlOutcome, outcome } from './outcome.ts';
 import { requirePort, type StoredObject } from './ports.ts';
 
 export const manualAttestationParamsSchema = z.strictObject({
@@ -70,8 +70,7 @@ async function run(params: ManualAttestationParams, context: ControlContext): Pr
     );
   }
 
-  return {
-    verdict: reasons.length > 0 ? 'fail' : 'pass',
+  return outcome({
     reasons,
     warnings,
     figures: { objects: accepted.length, required: params.minObjects },
@@ -87,7 +86,7 @@ async function run(params: ManualAttestationParams, context: ControlContext): Pr
       emptyObjects: empty.map((object) => object.key),
       listedObjects: listed.length,
     },
-  };
+  });
 }
 
 export const manualAttestation: ControlTest<ManualAttestationParams> = {

@@ -60,16 +60,22 @@ export class EvidenceLog {
   }
 }
 
+/**
+ * The one place a verdict is derived from reasons: any `errors` (the check could not see what it
+ * must) make it `error`, else any `reasons` make it `fail`, else `pass`. Errors are listed first.
+ */
 export function outcome(
   parts: Pick<ControlOutcome, 'figures' | 'details'> & {
+    errors?: readonly string[];
     reasons?: readonly string[];
     warnings?: readonly string[];
   },
 ): ControlOutcome {
+  const errors = parts.errors ?? [];
   const reasons = parts.reasons ?? [];
   return {
-    verdict: reasons.length > 0 ? 'fail' : 'pass',
-    reasons,
+    verdict: errors.length > 0 ? 'error' : reasons.length > 0 ? 'fail' : 'pass',
+    reasons: [...errors, ...reasons],
     warnings: parts.warnings ?? [],
     figures: parts.figures,
     details: parts.details,

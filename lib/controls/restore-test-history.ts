@@ -4,7 +4,7 @@ import { durationToMs } from '../shared/identifiers.ts';
 import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { periodCutoff } from './evaluation-time.ts';
-import type { ControlOutcome } from './outcome.ts';
+import { type ControlOutcome, outcome } from './outcome.ts';
 import { type RestoreJobSummary, requirePort } from './ports.ts';
 
 export const restoreTestHistoryParamsSchema = z.strictObject({
@@ -125,8 +125,7 @@ async function run(params: RestoreTestHistoryParams, context: ControlContext): P
     (successful.length < params.minSuccessful ? reasons : warnings).push(line);
   }
 
-  return {
-    verdict: reasons.length > 0 ? 'fail' : 'pass',
+  return outcome({
     reasons,
     warnings,
     figures: {
@@ -144,7 +143,7 @@ async function run(params: RestoreTestHistoryParams, context: ControlContext): P
       tests,
       otherRestoreJobs: jobs.length - tests.length,
     },
-  };
+  });
 }
 
 export const restoreTestHistory: ControlTest<RestoreTestHistoryParams> = {

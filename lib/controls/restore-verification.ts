@@ -3,7 +3,7 @@ import { restoreComparisonShape, verifyRestore } from '../restore/verify-restore
 import { quoteIdentifier, slugSchema, sqlIdentifierSchema } from '../shared/identifiers.ts';
 import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
-import { ControlCheckError, type ControlOutcome } from './outcome.ts';
+import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
 
 const restoreLogSchema = z.strictObject({
   /** @default 'public' */
@@ -55,10 +55,15 @@ interface RestoreRecord {
   source: string;
 }
 
+/** The log answered but records no completed restore: the control did not operate (a `fail`). */
+interface NoCompletedRestore {
+  none: string;
+}
+
 async function readRestoreLog(
   params: RestoreVerificationParams,
   context: ControlContext,
-): Promise<RestoreRecord> {
+): Promise<RestoreRecord | NoCompletedRestore> {
   const log = params.restoreLog;
   if (!log) {
     return {
@@ -89,23 +94,32 @@ async function readRestoreLog(
         if (!columns.some((row) => row.column_name === column))
           throw new ControlCheckError(`column ${relation}.${column} does not exist`);
       }
-      // The newest restore finished by the as-of instant.
+      // The newest restore that completed by the as-of instant and says what it restored; rows
+      // without a completion time (still running, crashed) or a recovery point prove nothing.
       const [row] = await session.query<{
         recovery_point: Date | null;
         started_at: Date | null;
         completed_at: Date | null;
+        incomplete: string;
       }>(
-        'newest restore',
-        `SELECT ${q(c.recoveryPoint)}::timestamptz AS recovery_point, ${q(c.startedAt)}::timestamptz AS started_at,
-              ${q(c.completedAt)}::timestamptz AS completed_at
-         FROM ${q(log.schema)}.${q(log.table)}
-        WHERE ${q(c.completedAt)} IS NULL OR ${q(c.completedAt)} <= $1
-        ORDER BY ${q(c.completedAt)} DESC NULLS LAST, ${q(c.recoveryPoint)} DESC
-        LIMIT 1`,
+        'newest completed restore',
+        `SELECT newest.recovery_point, newest.started_at, newest.completed_at, counts.incomplete
+           FROM (SELECT count(*) FILTER (WHERE ${q(c.completedAt)} IS NULL OR ${q(c.recoveryPoint)} IS NULL) AS incomplete
+                   FROM ${q(log.schema)}.${q(log.table)}) AS counts
+           LEFT JOIN LATERAL (
+             SELECT ${q(c.recoveryPoint)}::timestamptz AS recovery_point, ${q(c.startedAt)}::timestamptz AS started_at,
+                    ${q(c.completedAt)}::timestamptz AS completed_at
+               FROM ${q(log.schema)}.${q(log.table)}
+              WHERE ${q(c.completedAt)} IS NOT NULL AND ${q(c.recoveryPoint)} IS NOT NULL AND ${q(c.completedAt)} <= $1
+              ORDER BY ${q(c.completedAt)} DESC, ${q(c.recoveryPoint)} DESC
+              LIMIT 1) AS newest ON true`,
         [context.asOf.toISOString()],
       );
-      if (!row?.recovery_point)
-        throw new ControlCheckError(`restore log ${relation} has no restore with a recovery point`);
+      if (!row?.recovery_point || !row.completed_at) {
+        return {
+          none: `restore log ${relation} records no restore completed by ${context.asOf.toISOString()} (${Number(row?.incomplete ?? 0)} unfinished): no restore was tested in ${context.period.key}`,
+        };
+      }
       return {
         recoveryPoint: row.recovery_point,
         ...(row.started_at ? { startedAt: row.started_at } : {}),
@@ -118,6 +132,13 @@ async function readRestoreLog(
 
 async function run(params: RestoreVerificationParams, context: ControlContext): Promise<ControlOutcome> {
   const restore = await readRestoreLog(params, context);
+  if ('none' in restore) {
+    return outcome({
+      reasons: [restore.none],
+      figures: { tables: 0 },
+      details: { source: params.sourceTarget, restored: params.restoredTarget, restore: null },
+    });
+  }
   const comparison = await verifyRestore({
     postgres: context.ports.postgres,
     evidence: context.evidence,
@@ -131,15 +152,23 @@ async function run(params: RestoreVerificationParams, context: ControlContext): 
   const reasons = [...comparison.reasons];
   const warnings = [...comparison.warnings];
   // Re-verifying last month's restore proves nothing about this month: the test must be repeated.
+  const periodReasons: string[] = [];
   if (params.restoreLog && restore.completedAt && restore.completedAt < context.period.start) {
-    reasons.unshift(
+    periodReasons.push(
       `the newest restore completed ${restore.completedAt.toISOString()}, before ${context.period.key} began: no restore was tested in the period`,
     );
   }
+  // A restore of an old recovery point proves an old backup; the period's own must be restorable.
+  const point = restore.recoveryPoint.getTime();
+  if (point < context.period.start.getTime() || point >= context.period.end.getTime()) {
+    periodReasons.push(
+      `the recovery point ${restore.recoveryPoint.toISOString()} is not in ${context.period.key}: the restore does not show the period's backups can be restored`,
+    );
+  }
+  reasons.unshift(...periodReasons);
   if (!params.restoreLog)
     warnings.push('fixed recoveryPoint in the configuration: the check does not show a new restore was made');
-  return {
-    verdict: reasons.length > 0 ? 'fail' : 'pass',
+  return outcome({
     reasons,
     warnings,
     figures: comparison.figures,
@@ -151,7 +180,7 @@ async function run(params: RestoreVerificationParams, context: ControlContext): 
       rto: comparison.rto,
       tables: comparison.tables,
     },
-  };
+  });
 }
 
 export const restoreVerification: ControlTest<RestoreVerificationParams> = {

@@ -6,7 +6,7 @@ import { completePeriodsSince, lastCompletePeriod, type Period } from '../shared
 import type { ControlDefinition } from './control-definition.ts';
 import { NO_NEEDS } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
-import type { ControlOutcome, EvidenceLog } from './outcome.ts';
+import { type ControlOutcome, type EvidenceLog, outcome } from './outcome.ts';
 import { requirePort, type VerdictHistoryPort } from './ports.ts';
 
 export const scheduleHealthParamsSchema = z.strictObject({
@@ -166,8 +166,7 @@ async function run(params: ScheduleHealthParams, context: ControlContext): Promi
     .map((h) => `${h.controlId} has no addedOn date: only its last complete period was checked`);
   const problems = health.flatMap((h) => h.problems);
 
-  return {
-    verdict: reasons.length > 0 ? 'fail' : 'pass',
+  return outcome({
     reasons,
     warnings,
     figures: {
@@ -182,7 +181,7 @@ async function run(params: ScheduleHealthParams, context: ControlContext): Promi
       grace: params.grace,
       controls: health,
     },
-  };
+  });
 }
 
 export const scheduleHealth: ControlTest<ScheduleHealthParams> = {

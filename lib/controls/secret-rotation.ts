@@ -3,13 +3,14 @@ import {
   durationSchema,
   durationToMs,
   quoteIdentifier,
+  secretIdSchema,
   slugSchema,
   sqlIdentifierSchema,
 } from '../shared/identifiers.ts';
 import { type ControlNeeds, needs } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { wholeDays } from './evaluation-time.ts';
-import { ControlCheckError, type ControlOutcome } from './outcome.ts';
+import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
 import { requirePort } from './ports.ts';
 
 const secretSchema = z.strictObject({
@@ -18,7 +19,7 @@ const secretSchema = z.strictObject({
   /** `resource_id` of its `secrets_rotation` events in the audit log (the reference SQL's `db_password`). */
   resourceId: z.string().min(1).max(500).optional(),
   /** Secrets Manager name or ARN: `LastRotatedDate` (or `CreatedDate` if never rotated), `RotationEnabled`. */
-  secretId: z.string().min(1).max(2048).optional(),
+  secretId: secretIdSchema.optional(),
   /** IAM user whose access keys are the credential: the oldest active key's `CreateDate` is its age. */
   iamUser: z
     .string()
@@ -120,7 +121,11 @@ export interface SecretFinding {
   readonly sources: readonly SourceReading[];
 }
 
-/** Pure: the newest rotation any source records decides the secret's age. */
+/**
+ * Pure: every source describes the same credential (or, for IAM, each active key is one), so the
+ * oldest rotation on record decides the secret's age: a fresh audit-log row cannot hide an old
+ * active key. Sources with no record are ignored when another source dates the credential.
+ */
 export function judgeSecret(
   secret: { name: string; maxAge: string },
   sources: readonly SourceReading[],
@@ -131,9 +136,9 @@ export function judgeSecret(
   const missing = sources.find((reading) => reading.missing);
   const dated = sources
     .filter((reading): reading is SourceReading & { lastRotation: string } => reading.lastRotation !== null)
-    .sort((a, b) => Date.parse(b.lastRotation) - Date.parse(a.lastRotation));
-  const newest = dated[0];
-  if (!newest) {
+    .sort((a, b) => Date.parse(a.lastRotation) - Date.parse(b.lastRotation));
+  const oldest = dated[0];
+  if (!oldest) {
     return {
       ...base,
       status: missing ? 'missing' : 'no-record',
@@ -144,16 +149,16 @@ export function judgeSecret(
     };
   }
   const maxAgeMs = durationToMs(secret.maxAge);
-  const ageMs = at.getTime() - Date.parse(newest.lastRotation);
-  const dueBy = new Date(Date.parse(newest.lastRotation) + maxAgeMs).toISOString();
+  const ageMs = at.getTime() - Date.parse(oldest.lastRotation);
+  const dueBy = new Date(Date.parse(oldest.lastRotation) + maxAgeMs).toISOString();
   let status: SecretStatus =
     ageMs > maxAgeMs ? 'overdue' : ageMs > maxAgeMs - warnBeforeMs ? 'warning' : 'ok';
   if (missing) status = 'missing';
   return {
     ...base,
     status,
-    lastRotation: newest.lastRotation,
-    source: newest.source,
+    lastRotation: oldest.lastRotation,
+    source: oldest.source,
     ageDays: wholeDays(ageMs),
     dueBy,
   };
@@ -193,14 +198,14 @@ async function readAuditLog(
       );
     }
     const q = quoteIdentifier;
-    // The reference "Secrets rotation evidence" query, for every configured secret at once; failed
-    // rotations do not count.
+    // The reference "Secrets rotation evidence" query, for every configured secret at once; only
+    // rotations recorded as successful count (a NULL outcome is not a success).
     const rows = await session.query<{ resource_id: string; last_rotated: Date; rotations: string }>(
       'last rotation per secret',
       `SELECT ${q(c.resourceId)}::text AS resource_id, max(${q(c.timestamp)})::timestamptz AS last_rotated, count(*) AS rotations
          FROM ${q(auditLog.schema)}.${q(auditLog.table)}
         WHERE ${q(c.action)} = $1 AND ${q(c.resourceId)}::text = ANY($2::text[])
-          AND ${q(c.timestamp)} <= $3 AND ${q(c.success)} IS NOT FALSE
+          AND ${q(c.timestamp)} <= $3 AND ${q(c.success)} IS TRUE
         GROUP BY 1`,
       [auditLog.action, resourceIds, at.toISOString()],
     );
@@ -324,9 +329,9 @@ async function run(params: SecretRotationParams, context: ControlContext): Promi
   }
 
   const ages = findings.flatMap((finding) => (finding.ageDays === null ? [] : [finding.ageDays]));
-  return {
-    verdict: errors.length > 0 ? 'error' : reasons.length > 0 ? 'fail' : 'pass',
-    reasons: [...errors, ...reasons],
+  return outcome({
+    errors,
+    reasons,
     warnings,
     figures: {
       secrets: findings.length,
@@ -341,7 +346,7 @@ async function run(params: SecretRotationParams, context: ControlContext): Promi
       policy: { maxAge: params.maxAge, warnBefore: params.warnBefore },
       secrets: findings,
     },
-  };
+  });
 }
 
 /** The audit log's target, and each secret's Secrets Manager and IAM sources, with their fields. */

@@ -1,4 +1,5 @@
 import type { Logger } from '../shared/logger.ts';
+import { DEFAULT_WEBHOOK_HOSTS, webhookUrlProblem } from './notifications-schema.ts';
 import { type IncomingNotification, type SlackPayload, slackPayloadFor } from './slack-blocks.ts';
 
 /** The part of an SNS message (Lambda's `record.Sns`, or the SNS->SQS envelope) the forwarder reads. */
@@ -57,7 +58,7 @@ export function parseSnsMessage(message: SnsMessageLike): IncomingNotification {
 /** Channel -> webhook URL, from the secret's value. */
 export type WebhookLookup = (channel: string) => string;
 
-function checkUrl(value: unknown, where: string): string {
+function checkUrl(value: unknown, where: string, allowedHosts: readonly string[]): string {
   if (typeof value !== 'string') throw new SlackWebhookConfigError(`${where}: expected a webhook URL string`);
   let url: URL;
   try {
@@ -65,9 +66,8 @@ function checkUrl(value: unknown, where: string): string {
   } catch (error) {
     throw new SlackWebhookConfigError(`${where}: not a URL`, { cause: error });
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new SlackWebhookConfigError(`${where}: expected an https:// webhook URL`);
-  }
+  const problem = webhookUrlProblem(url, allowedHosts);
+  if (problem) throw new SlackWebhookConfigError(`${where}: ${problem}`);
   return value;
 }
 
@@ -76,10 +76,13 @@ function checkUrl(value: unknown, where: string): string {
  * bound to one channel) or a JSON map of channel to URL, `{"#security": "https://hooks.slack.com/…",
  * "default": "…"}`; keys may omit the `#`. URLs are never logged: they are credentials.
  */
-export function parseWebhookSecret(secret: string): WebhookLookup {
+export function parseWebhookSecret(
+  secret: string,
+  allowedHosts: readonly string[] = DEFAULT_WEBHOOK_HOSTS,
+): WebhookLookup {
   const trimmed = secret.trim();
   if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) {
-    const url = checkUrl(trimmed, 'webhook secret');
+    const url = checkUrl(trimmed, 'webhook secret', allowedHosts);
     return () => url;
   }
   let parsed: unknown;
@@ -95,7 +98,7 @@ export function parseWebhookSecret(secret: string): WebhookLookup {
   for (const [key, value] of Object.entries(parsed)) {
     map.set(
       key === 'default' ? key : key.replace(/^#?/, '#'),
-      checkUrl(value, `webhook secret key "${key}"`),
+      checkUrl(value, `webhook secret key "${key}"`, allowedHosts),
     );
   }
   return (channel) => {

@@ -14,6 +14,10 @@ export interface PlanOptions {
   readonly timestampColumns: Readonly<Record<string, string | null>>;
   /** Tried in order when a table has no configured column. */
   readonly timestampCandidates: readonly string[];
+  /** `rows`: checksum whole rows of keyed tables up to `rowChecksumMaxBytes`. @default 'keys' */
+  readonly checksum?: 'keys' | 'rows';
+  /** Source heap size up to which `checksum: rows` applies; larger tables keep the key checksum. */
+  readonly rowChecksumMaxBytes?: number;
 }
 
 export interface ComparisonPlan {
@@ -60,11 +64,16 @@ export function planComparison(sourceShapes: readonly TableShape[], options: Pla
           TIMESTAMP_TYPES.has(shape.columns.get(candidate) ?? ''),
         ) ?? null;
     }
+    const checksumRows =
+      options.checksum === 'rows' &&
+      shape.primaryKey !== null &&
+      (shape.bytes ?? 0) <= (options.rowChecksumMaxBytes ?? Number.POSITIVE_INFINITY);
     measures.push({
       schema: shape.schema,
       table: shape.table,
       timestampColumn,
       primaryKey: shape.primaryKey,
+      ...(checksumRows ? { checksumRows: true } : {}),
     });
   }
   for (const key of [...Object.keys(options.timestampColumns), ...options.exclude]) {
@@ -93,6 +102,18 @@ export function restoredShapeProblem(measure: TableMeasure, restored: TableShape
 
 export type TableStatus = 'match' | 'missing' | 'schema-differs' | 'rows-differ' | 'checksum-differs';
 
+/** Which rows differ, by primary key (first N of each kind, sorted); null where not located. */
+export interface KeyDifferences {
+  /** In the source, not in the restored copy. */
+  readonly missingKeys: readonly string[];
+  /** In the restored copy, not in the source. */
+  readonly extraKeys: readonly string[];
+  /** In both, with different contents (only with `checksum: rows`). */
+  readonly changedKeys: readonly string[];
+  /** More differences exist than are listed (or than could be located). */
+  readonly truncated: boolean;
+}
+
 export interface TableComparison {
   readonly table: string;
   readonly status: TableStatus;
@@ -102,6 +123,7 @@ export interface TableComparison {
   readonly source: { readonly rows: number; readonly checksum: string };
   readonly restored: { readonly rows: number; readonly checksum: string } | null;
   readonly problem: string | null;
+  readonly differences: KeyDifferences | null;
 }
 
 export interface ComparedTable {
@@ -121,6 +143,8 @@ export interface ComparisonInput {
   readonly rto: { readonly label: string; readonly ms: number };
   readonly restoreStartedAt?: Date;
   readonly restoreCompletedAt?: Date;
+  /** Located differences per table (`schema.table`). */
+  readonly differences?: ReadonlyMap<string, KeyDifferences>;
 }
 
 export interface RestoreComparison {
@@ -165,10 +189,13 @@ export function compareRestore(input: ComparisonInput): RestoreComparison {
       table: qualifiedName(measure),
       compared: measure.timestampColumn ? ('rows before the cut-off' as const) : ('whole table' as const),
       timestampColumn: measure.timestampColumn,
-      checksumOf: measure.primaryKey
-        ? `primary key (${measure.primaryKey.join(', ')})`
-        : 'whole row (no primary key)',
+      checksumOf: !measure.primaryKey
+        ? 'whole row (no primary key)'
+        : measure.checksumRows
+          ? 'whole row (checksum: rows)'
+          : `primary key (${measure.primaryKey.join(', ')})`,
       source: { rows: source.rows, checksum: source.checksum },
+      differences: input.differences?.get(qualifiedName(measure)) ?? null,
     };
     if (restoredProblem || !restored) {
       const status: TableStatus =
@@ -205,7 +232,7 @@ export function compareRestore(input: ComparisonInput): RestoreComparison {
   const untimed = tables.filter((table) => table.compared === 'whole table').map((table) => table.table);
   if (untimed.length > 0) warnings.push(`compared whole tables (no timestamp column): ${untimed.join(', ')}`);
   const keyless = tables
-    .filter((table) => table.checksumOf.startsWith('whole row'))
+    .filter((table) => table.checksumOf === 'whole row (no primary key)')
     .map((table) => table.table);
   if (keyless.length > 0) warnings.push(`checksummed whole rows (no primary key): ${keyless.join(', ')}`);
   if (input.extraInRestored.length > 0)

@@ -8,6 +8,8 @@ export interface TableShape {
   readonly columns: ReadonlyMap<string, string>;
   /** Primary key columns in key order; null when the table has none. */
   readonly primaryKey: readonly string[] | null;
+  /** Heap size in bytes (`pg_relation_size`), which decides whether whole rows are checksummed. */
+  readonly bytes?: number;
 }
 
 /** What is counted for one table; the same definition is applied on both databases. */
@@ -16,8 +18,10 @@ export interface TableMeasure {
   readonly table: string;
   /** Rows older than the cut-off are compared; null compares the whole table. */
   readonly timestampColumn: string | null;
-  /** Checksummed columns: the primary key, or null for "the whole row" when there is none. */
+  /** The primary key (null when there is none: then whole rows are checksummed). */
   readonly primaryKey: readonly string[] | null;
+  /** Checksum whole rows even though there is a key (`checksum: rows`): changed values are found too. */
+  readonly checksumRows?: boolean;
 }
 
 export interface TableStats extends TableMeasure {
@@ -49,9 +53,11 @@ export async function readTableShapes(
   session: ReadOnlySession,
   schemas: readonly string[],
 ): Promise<TableShape[]> {
-  const tables = await session.query<{ schema: string; table: string }>(
+  const tables = await session.query<{ schema: string; table: string; bytes: string }>(
     'tables',
-    `SELECT table_schema AS schema, table_name AS table FROM information_schema.tables
+    `SELECT table_schema AS schema, table_name AS table,
+            pg_relation_size(format('%I.%I', table_schema, table_name)::regclass) AS bytes
+       FROM information_schema.tables
       WHERE table_type = 'BASE TABLE' AND table_schema = ANY($1::text[]) ORDER BY 1, 2`,
     [schemas],
   );
@@ -86,7 +92,25 @@ export async function readTableShapes(
     table: table.table,
     columns: byTable.get(qualifiedName(table)) ?? new Map(),
     primaryKey: keyByTable.get(qualifiedName(table)) ?? null,
+    bytes: Number(table.bytes),
   }));
+}
+
+/** SQL expressions over alias `t`: the row's key as text, and what its checksum hashes. */
+function rowExpressions(measure: TableMeasure): { key: string | null; hashed: string } {
+  const q = quoteCatalogIdentifier;
+  const pk = measure.primaryKey;
+  const key =
+    pk === null
+      ? null
+      : pk.length === 1
+        ? `t.${q(pk[0] as string)}::text`
+        : `ROW(${pk.map((column) => `t.${q(column)}`).join(', ')})::text`;
+  const hashed =
+    pk === null || measure.checksumRows
+      ? 't::text'
+      : `ROW(${pk.map((column) => `t.${q(column)}`).join(', ')})::text`;
+  return { key, hashed };
 }
 
 /**
@@ -101,10 +125,7 @@ export async function measureTable(
 ): Promise<TableStats> {
   const q = quoteCatalogIdentifier;
   const relation = `${q(measure.schema)}.${q(measure.table)}`;
-  const key = measure.primaryKey
-    ? `ROW(${measure.primaryKey.map((column) => `t.${q(column)}`).join(', ')})`
-    : 't';
-  const hash = `('x' || substr(md5(${key}::text), 1, 15))::bit(60)::bigint`;
+  const hash = `('x' || substr(md5(${rowExpressions(measure).hashed}), 1, 15))::bit(60)::bigint`;
   const label = `${measure.timestampColumn ? 'rows before cut-off' : 'all rows'} of ${qualifiedName(measure)}`;
   let rows: { rows: string; checksum: string; newest_before: Date | null; newest: Date | null }[];
   if (measure.timestampColumn) {
@@ -132,4 +153,60 @@ export async function measureTable(
     newestBeforeRecoveryPoint: row?.newest_before?.toISOString() ?? null,
     newest: row?.newest?.toISOString() ?? null,
   };
+}
+
+/** Per hash bucket (first two hex digits of md5 of the key): rows and the sum of row digests. */
+export type BucketDigests = ReadonlyMap<string, string>;
+
+function comparedRows(measure: TableMeasure): { relation: string; where: string } {
+  const q = quoteCatalogIdentifier;
+  return {
+    relation: `${q(measure.schema)}.${q(measure.table)}`,
+    where: measure.timestampColumn
+      ? `WHERE t.${q(measure.timestampColumn)}::timestamptz < $1`
+      : 'WHERE $1::timestamptz IS NOT NULL',
+  };
+}
+
+/**
+ * One pass over a keyed table's compared rows, summarised into 256 buckets by key hash, so the
+ * buckets that differ between two databases can be found without moving rows.
+ */
+export async function bucketDigests(
+  session: ReadOnlySession,
+  measure: TableMeasure,
+  cutoff: Date,
+): Promise<BucketDigests> {
+  const { key, hashed } = rowExpressions(measure);
+  if (key === null) return new Map();
+  const { relation, where } = comparedRows(measure);
+  const rows = await session.query<{ bucket: string; digest: string }>(
+    `buckets of ${qualifiedName(measure)}`,
+    `SELECT substr(md5(${key}), 1, 2) AS bucket,
+            count(*)::text || ':' || sum(('x' || substr(md5(${hashed}), 1, 15))::bit(60)::bigint)::text AS digest
+       FROM ${relation} AS t ${where} GROUP BY 1`,
+    [cutoff.toISOString()],
+  );
+  return new Map(rows.map((row) => [row.bucket, row.digest]));
+}
+
+/** The keys (as text) and row digests of the compared rows in the given buckets, at most `limit`. */
+export async function keysInBuckets(
+  session: ReadOnlySession,
+  measure: TableMeasure,
+  cutoff: Date,
+  buckets: readonly string[],
+  limit: number,
+): Promise<Map<string, string>> {
+  const { key, hashed } = rowExpressions(measure);
+  if (key === null || buckets.length === 0) return new Map();
+  const { relation, where } = comparedRows(measure);
+  const rows = await session.query<{ key: string; digest: string }>(
+    `keys in differing buckets of ${qualifiedName(measure)}`,
+    `SELECT ${key} AS key, md5(${hashed}) AS digest
+       FROM ${relation} AS t ${where} AND substr(md5(${key}), 1, 2) = ANY($2::text[])
+      LIMIT $3`,
+    [cutoff.toISOString(), [...buckets], limit],
+  );
+  return new Map(rows.map((row) => [row.key, row.digest]));
 }

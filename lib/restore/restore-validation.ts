@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { ControlConfig } from '../config/schema.ts';
-import { type ControlOutcome, EvidenceLog, errorOutcome } from '../controls/outcome.ts';
+import { type ControlOutcome, EvidenceLog, errorOutcome, outcome } from '../controls/outcome.ts';
 import type { PostgresPort, RestoreJobSummary } from '../controls/ports.ts';
 import { planMatches, type RestoreTestHistoryParams } from '../controls/restore-test-history.ts';
 import { failureNotification, type RunControlDeps, recordOutcome } from '../runs/run-control.ts';
@@ -124,8 +124,7 @@ async function verifyJob(
     ...(job.creationDate ? { restoreStartedAt: job.creationDate } : {}),
     ...(job.completionDate ? { restoreCompletedAt: job.completionDate } : {}),
   });
-  return {
-    verdict: comparison.reasons.length > 0 ? 'fail' : 'pass',
+  return outcome({
     reasons: comparison.reasons,
     warnings: comparison.warnings,
     figures: comparison.figures,
@@ -141,7 +140,7 @@ async function verifyJob(
       rto: comparison.rto,
       tables: comparison.tables,
     },
-  };
+  });
 }
 
 /**

@@ -5,11 +5,21 @@ import { durationSchema, durationToMs, slugSchema, sqlIdentifierSchema } from '.
 import {
   type ComparedTable,
   compareRestore,
+  type KeyDifferences,
   planComparison,
   type RestoreComparison,
   restoredShapeProblem,
 } from './compare-databases.ts';
-import { measureTable, qualifiedName, readTableShapes, type TableStats } from './database-inventory.ts';
+import {
+  type BucketDigests,
+  bucketDigests,
+  keysInBuckets,
+  measureTable,
+  qualifiedName,
+  readTableShapes,
+  type TableMeasure,
+  type TableStats,
+} from './database-inventory.ts';
 
 const tableRefSchema = z
   .string()
@@ -42,6 +52,16 @@ export const restoreComparisonShape = {
   settle: durationSchema.default('PT1M'),
   /** Recovery time objective: the restore itself must take at most this long. @default 'PT60M' */
   rto: durationSchema.default('PT60M'),
+  /**
+   * `keys` checksums primary keys (finds missing and extra rows); `rows` checksums whole rows of
+   * keyed tables up to `rowChecksumMaxBytes` (finds changed values too, at the cost of reading them).
+   * @default 'keys'
+   */
+  checksum: z.enum(['keys', 'rows']).default('keys'),
+  /** Source table heap size up to which `checksum: rows` applies. @default 1073741824 (1 GiB) */
+  rowChecksumMaxBytes: z.number().int().min(0).default(1_073_741_824),
+  /** Missing, extra and changed primary keys named per differing table in the evidence. @default 10 */
+  reportKeys: z.number().int().min(1).max(1000).default(10),
 };
 const comparisonSchema = z.strictObject(restoreComparisonShape);
 export type RestoreComparisonParams = z.output<typeof comparisonSchema>;
@@ -102,7 +122,9 @@ export async function verifyRestore(input: RestoreVerificationInput): Promise<Re
     return { tables, extra };
   });
 
+  const differences = await locateDifferences(input, restored.tables, cutoff);
   return compareRestore({
+    differences,
     tables: restored.tables,
     extraInRestored: restored.extra,
     recoveryPoint: input.recoveryPoint,
@@ -112,4 +134,82 @@ export async function verifyRestore(input: RestoreVerificationInput): Promise<Re
     ...(input.restoreStartedAt ? { restoreStartedAt: input.restoreStartedAt } : {}),
     ...(input.restoreCompletedAt ? { restoreCompletedAt: input.restoreCompletedAt } : {}),
   });
+}
+
+/** Keys fetched per side and table at most while locating differences. */
+const MAX_KEYS_LOCATED = 20_000;
+/** Differing buckets (of 256) read per table at most. */
+const MAX_BUCKETS_LOCATED = 16;
+
+function naturalOrder(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
+
+/**
+ * For keyed tables whose counts or checksums differ: which keys. Both sides are summarised into
+ * 256 buckets by key hash, and only the keys of differing buckets are read (bounded), so a large
+ * table costs one more aggregate pass per side, not a transfer of its rows.
+ */
+async function locateDifferences(
+  input: RestoreVerificationInput,
+  tables: readonly ComparedTable[],
+  cutoff: Date,
+): Promise<Map<string, KeyDifferences>> {
+  const differing = tables.filter(
+    (table): table is ComparedTable & { restored: TableStats } =>
+      table.restored !== null &&
+      table.measure.primaryKey !== null &&
+      (table.restored.rows !== table.source.rows || table.restored.checksum !== table.source.checksum),
+  );
+  const found = new Map<string, KeyDifferences>();
+  if (differing.length === 0) return found;
+  const { postgres, evidence, comparison } = input;
+  const digestsOf = (target: string) =>
+    postgres.withReadOnlySession(target, evidence, async (session) => {
+      const byTable = new Map<string, BucketDigests>();
+      for (const table of differing)
+        byTable.set(qualifiedName(table.measure), await bucketDigests(session, table.measure, cutoff));
+      return byTable;
+    });
+  const sourceDigests = await digestsOf(comparison.sourceTarget);
+  const restoredDigests = await digestsOf(input.restoredTarget);
+  const plan = new Map<string, { measure: TableMeasure; buckets: string[]; more: boolean }>();
+  for (const table of differing) {
+    const name = qualifiedName(table.measure);
+    const a = sourceDigests.get(name) ?? new Map();
+    const b = restoredDigests.get(name) ?? new Map();
+    const buckets = [...new Set([...a.keys(), ...b.keys()])]
+      .filter((bucket) => a.get(bucket) !== b.get(bucket))
+      .sort();
+    plan.set(name, {
+      measure: table.measure,
+      buckets: buckets.slice(0, MAX_BUCKETS_LOCATED),
+      more: buckets.length > MAX_BUCKETS_LOCATED,
+    });
+  }
+  const keysOf = (target: string) =>
+    postgres.withReadOnlySession(target, evidence, async (session) => {
+      const byTable = new Map<string, Map<string, string>>();
+      for (const [name, { measure, buckets }] of plan)
+        byTable.set(name, await keysInBuckets(session, measure, cutoff, buckets, MAX_KEYS_LOCATED));
+      return byTable;
+    });
+  const sourceKeys = await keysOf(comparison.sourceTarget);
+  const restoredKeys = await keysOf(input.restoredTarget);
+  for (const [name, { more }] of plan) {
+    const a = sourceKeys.get(name) ?? new Map<string, string>();
+    const b = restoredKeys.get(name) ?? new Map<string, string>();
+    const missing = [...a.keys()].filter((key) => !b.has(key)).sort(naturalOrder);
+    const extra = [...b.keys()].filter((key) => !a.has(key)).sort(naturalOrder);
+    const changed = [...a.keys()].filter((key) => b.has(key) && b.get(key) !== a.get(key)).sort(naturalOrder);
+    const limit = comparison.reportKeys;
+    const cut = a.size >= MAX_KEYS_LOCATED || b.size >= MAX_KEYS_LOCATED;
+    found.set(name, {
+      missingKeys: missing.slice(0, limit),
+      extraKeys: extra.slice(0, limit),
+      changedKeys: changed.slice(0, limit),
+      truncated: more || cut || missing.length > limit || extra.length > limit || changed.length > limit,
+    });
+  }
+  return found;
 }

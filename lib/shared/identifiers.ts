@@ -67,3 +67,13 @@ export function durationToMs(duration: string): number {
   const [, days, hours, minutes, seconds] = match.map((part) => Number(part ?? 0));
   return ((((days ?? 0) * 24 + (hours ?? 0)) * 60 + (minutes ?? 0)) * 60 + (seconds ?? 0)) * 1000;
 }
+
+/**
+ * A Secrets Manager secret name or ARN, without wildcards: IAM treats `*` and `?` in a resource as
+ * patterns, so a grant derived from `prod/*` would cover every secret under it.
+ */
+export const secretIdSchema = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^[A-Za-z0-9/_+=.@:-]+$/, 'expected a secret name or ARN without wildcards (* or ?)');

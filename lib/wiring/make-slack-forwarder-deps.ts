@@ -13,7 +13,9 @@ export function makeSlackForwarderDeps(
   if (!secretId) throw new SlackWebhookConfigError('notifications.slack.webhookSecretId is not configured');
   return {
     owners: config.owners,
-    webhooks: makeSecretsWebhookSource(makeAwsClients(env).secretsManager, secretId),
+    webhooks: makeSecretsWebhookSource(makeAwsClients(env).secretsManager, secretId, {
+      allowedHosts: config.notifications?.slack?.allowedHosts,
+    }),
     post: fetchPost(10_000),
     log: jsonLogger(),
   };

@@ -1,6 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { envConnectionResolver, makePostgresPort } from '../../lib/adapters/postgres/postgres-port.ts';
 import type { PostgresPort } from '../../lib/controls/ports.ts';
@@ -24,6 +25,14 @@ async function enableTls(env: TestEnvironment, dir: string): Promise<void> {
   await env.sql(env.postgresUrl, 'ALTER SYSTEM SET ssl = on');
   await env.sql(env.postgresUrl, 'SELECT pg_reload_conf()');
   await new Promise((resolve) => setTimeout(resolve, 300));
+}
+
+/** The same server, logged in as another role (password auth is trust on the throwaway server). */
+function asRole(url: string, role: string): string {
+  const parsed = new URL(url);
+  parsed.username = role;
+  parsed.password = 'pw';
+  return parsed.toString();
 }
 
 describe('encryption-config', () => {
@@ -50,8 +59,16 @@ describe('encryption-config', () => {
         { name: 'plain', connection: { env: 'PLAIN_URL' }, statementTimeoutMs: 5000 },
         { name: 'tls', connection: { env: 'TLS_URL' }, statementTimeoutMs: 5000 },
         { name: 'down', connection: { env: 'DOWN_URL' }, statementTimeoutMs: 5000 },
+        { name: 'unprivileged', connection: { env: 'CHECKER_URL' }, statementTimeoutMs: 5000 },
+        { name: 'verified', connection: { env: 'VERIFIED_URL' }, statementTimeoutMs: 5000 },
       ],
-      envConnectionResolver({ PLAIN_URL: plain, TLS_URL: tls, DOWN_URL: 'postgres://x:y@127.0.0.1:1/none' }),
+      envConnectionResolver({
+        PLAIN_URL: plain,
+        TLS_URL: tls,
+        DOWN_URL: 'postgres://x:y@127.0.0.1:1/none',
+        CHECKER_URL: asRole(tls, 'checker'),
+        VERIFIED_URL: `${plain}?sslmode=verify-full`,
+      }),
       { connectTimeoutMs: 2000 },
     );
   });
@@ -78,6 +95,14 @@ describe('encryption-config', () => {
     expect(outcome.figures).toMatchObject({ ssl: true, ownConnectionTls: 'TLSv1.3', unencrypted: 0 });
   });
 
+  it('errors naming the untrusted certificate under certificate-verified TLS, the default for secrets', async () => {
+    const { outcome } = await run('verified');
+    expect(outcome.verdict).toBe('error');
+    expect(outcome.reasons[0]).toMatch(
+      /^the TLS certificate of database "verified" is not trusted \([A-Z_]+\): trust its CA \(for RDS, NODE_EXTRA_CA_CERTS/,
+    );
+  });
+
   it('fails a plaintext connection to a TLS server and a weak minimum TLS version', async () => {
     await env.sql(env.postgresUrl, "ALTER SYSTEM SET ssl_min_protocol_version = 'TLSv1'");
     await env.sql(env.postgresUrl, 'SELECT pg_reload_conf()');
@@ -88,6 +113,39 @@ describe('encryption-config', () => {
       'ssl_min_protocol_version is TLSv1 on "plain", older than TLSv1.2',
       'this check\'s own connection to "plain" is not encrypted',
     ]);
+  });
+
+  it("errors naming pg_read_all_stats and its GRANT when another role's plaintext session is invisible", async () => {
+    await env.sql(env.postgresUrl, "CREATE ROLE checker LOGIN PASSWORD 'pw'");
+    await env.sql(env.postgresUrl, "CREATE ROLE app_user LOGIN PASSWORD 'pw'");
+    // A plaintext session of another role stays open while the check runs.
+    const plaintext = new pg.Client({ connectionString: asRole(env.postgresUrl, 'app_user') });
+    await plaintext.connect();
+    try {
+      // Without pg_read_all_settings the TLS settings themselves are hidden: error, naming the grant.
+      const blind = await run('unprivileged');
+      expect(blind.outcome.verdict).toBe('error');
+      expect(blind.outcome.reasons.join(' ')).toContain('GRANT pg_read_all_settings TO "checker"');
+      await env.sql(env.postgresUrl, 'GRANT pg_read_all_settings TO checker');
+
+      const { outcome } = await run('unprivileged');
+      expect(outcome.verdict).toBe('error');
+      expect(outcome.reasons.join(' ')).toContain('pg_read_all_stats');
+      expect(outcome.reasons.join(' ')).toContain('GRANT pg_read_all_stats TO "checker"');
+      expect(outcome.figures.invisibleSessions).toBeGreaterThanOrEqual(1);
+
+      // strict mode turns the same blind spot into a fail; granting the role makes it visible.
+      const strict = await run('unprivileged', { invisibleSessions: 'fail' });
+      expect(strict.outcome.verdict).toBe('fail');
+      await env.sql(env.postgresUrl, 'GRANT pg_read_all_stats TO checker');
+      const granted = await run('unprivileged');
+      expect(granted.outcome.verdict).toBe('fail');
+      expect(granted.outcome.reasons).toContain(
+        '1 other client connections to "unprivileged" are not encrypted',
+      );
+    } finally {
+      await plaintext.end();
+    }
   });
 
   it('errors when the database is unreachable', async () => {

@@ -9,11 +9,15 @@ import { type HarnessRun, runTest } from './control-harness.ts';
 /**
  * Fixtures: November 2026 with an event every 10 minutes from 00:05 to 23:55 UTC (4,320 events,
  * 7 users, every 25th attempt failed, actions cycling through six values), plus one event a year
- * earlier so the 365-day retention holds. Each test changes one thing in a table of its own.
+ * earlier so the 365-day retention holds, and the log's neighbourhood: events every 10 minutes on
+ * 31 October from 23:05 and on 1 December until 05:55, so the silences at the period's edges are
+ * bounded by real events. Each test changes one thing in a table of its own.
  */
 const NOW = new Date('2026-12-01T06:00:00Z');
 const EVENTS_IN_NOVEMBER = 4320;
 const FAILED_IN_NOVEMBER = Math.floor(EVENTS_IN_NOVEMBER / 25);
+/** 6 on 31 October (23:05-23:55), 36 on 1 December (00:05-05:55). */
+const NEIGHBOUR_EVENTS = 42;
 
 let env: TestEnvironment;
 let url: string;
@@ -55,6 +59,10 @@ async function auditLog(name: string, options: TableOptions = {}): Promise<void>
             'res-' || n, n % 25 <> 0
        FROM (SELECT ts, row_number() OVER (ORDER BY ts) AS n
                FROM generate_series('2026-11-01T00:05:00Z'::timestamptz, '2026-11-30T23:55:00Z'::timestamptz, interval '10 minutes') AS ts) AS events`,
+    `INSERT INTO ${table} (${c.timestamp}, ${c.userId}, ${c.action}, ${c.success})
+     SELECT ${value('ts')}, 'u0', 'read', true
+       FROM generate_series('2026-10-31T23:05:00Z'::timestamptz, '2026-12-01T05:55:00Z'::timestamptz, interval '10 minutes') AS ts
+      WHERE ts < '2026-11-01T00:00:00Z' OR ts >= '2026-12-01T00:00:00Z'`,
     ...(options.oldestEvent === null
       ? []
       : [
@@ -166,7 +174,7 @@ describe('log completeness on a complete month', () => {
       "login'; DROP TABLE complete; --",
     ]);
     const [count] = (await env.sql(url, 'SELECT count(*)::int AS n FROM complete')).rows;
-    expect(count.n).toBe(EVENTS_IN_NOVEMBER + 1);
+    expect(count.n).toBe(EVENTS_IN_NOVEMBER + NEIGHBOUR_EVENTS + 1);
   });
 });
 
@@ -205,7 +213,7 @@ describe.each(VARIANTS)('gaps ($name)', ({ type, index, search }) => {
     expect(run.outcome.warnings).toHaveLength(index ? 0 : 1);
   });
 
-  it('counts silence at both edges of the period against the period bounds', async () => {
+  it('measures silence at the edges from the last event before the period and the first after it', async () => {
     await auditLog(`edges_${suffix}`, {
       type,
       index,
@@ -217,22 +225,22 @@ describe.each(VARIANTS)('gaps ($name)', ({ type, index, search }) => {
     const run = await check({ table: `edges_${suffix}` });
     expect(details(run).gaps).toEqual([
       {
-        start: '2026-11-01T00:00:00.000Z',
+        start: '2026-10-31T23:55:00.000Z',
         end: '2026-11-01T01:35:00.000Z',
-        seconds: 5700,
+        seconds: 6000,
         limit: 'maxSilence',
       },
       {
         start: '2026-11-30T21:55:00.000Z',
-        end: '2026-12-01T00:00:00.000Z',
-        seconds: 7500,
+        end: '2026-12-01T00:05:00.000Z',
+        seconds: 7800,
         limit: 'maxSilence',
       },
     ]);
   });
 
-  it('does not report a silence of exactly the limit, or events outside the period', async () => {
-    // 09:55 -> 10:55 is exactly one hour; events after the period must not close the final gap.
+  it('does not report a silence of exactly the limit, and ends the last silence at the first event after the period', async () => {
+    // 09:55 -> 10:55 is exactly one hour; the event at the period's end closes the final silence.
     await auditLog(`exact_${suffix}`, {
       type,
       index,
@@ -248,6 +256,67 @@ describe.each(VARIANTS)('gaps ($name)', ({ type, index, search }) => {
         start: '2026-11-30T20:55:00.000Z',
         end: '2026-12-01T00:00:00.000Z',
         seconds: 11_100,
+        limit: 'maxSilence',
+      },
+    ]);
+  });
+
+  it('reports a silence crossing the period start whole, in both periods', async () => {
+    // 23:15 on 31 October to 00:55 on 1 November: 100 minutes, only 55 of them in November.
+    await auditLog(`across_start_${suffix}`, {
+      type,
+      index,
+      silences: [['2026-10-31T23:20:00Z', '2026-11-01T00:50:00Z']],
+      afterFill: `INSERT INTO $table ("timestamp", user_id, action, success)
+                  SELECT ${type === 'timestamp' ? "ts AT TIME ZONE 'UTC'" : 'ts'}, 'u1', 'login', true
+                    FROM generate_series('2026-10-01T00:05:00Z'::timestamptz, '2026-10-31T23:15:00Z'::timestamptz, interval '10 minutes') AS ts`,
+    });
+    const whole = {
+      start: '2026-10-31T23:15:00.000Z',
+      end: '2026-11-01T00:55:00.000Z',
+      seconds: 6000,
+      limit: 'maxSilence',
+    };
+    const november = await check({ table: `across_start_${suffix}` });
+    expect(november.outcome.verdict).toBe('fail');
+    expect(details(november).gaps).toEqual([whole]);
+    const october = await check({ table: `across_start_${suffix}` }, { periodKey: '2026-10' });
+    expect(october.outcome.verdict).toBe('fail');
+    // October also opens inside the silence since the year-old event; the crossing one is whole.
+    expect(details(october).gaps.at(-1)).toEqual(whole);
+  });
+
+  it('reports a silence crossing the period end whole', async () => {
+    await auditLog(`across_end_${suffix}`, {
+      type,
+      index,
+      silences: [['2026-11-30T23:20:00Z', '2026-12-01T00:50:00Z']],
+    });
+    const run = await check({ table: `across_end_${suffix}` });
+    expect(run.outcome.verdict).toBe('fail');
+    expect(details(run).gaps).toEqual([
+      {
+        start: '2026-11-30T23:15:00.000Z',
+        end: '2026-12-01T00:55:00.000Z',
+        seconds: 6000,
+        limit: 'maxSilence',
+      },
+    ]);
+  });
+
+  it('measures a silence that is still going on to the time of the check', async () => {
+    await auditLog(`ongoing_${suffix}`, {
+      type,
+      index,
+      silences: [['2026-11-30T23:30:00Z', '2026-12-02T00:00:00Z']],
+    });
+    const run = await check({ table: `ongoing_${suffix}` });
+    expect(run.outcome.verdict).toBe('fail');
+    expect(details(run).gaps).toEqual([
+      {
+        start: '2026-11-30T23:25:00.000Z',
+        end: '2026-12-01T06:00:00.000Z',
+        seconds: 23_700,
         limit: 'maxSilence',
       },
     ]);
@@ -387,7 +456,13 @@ describe('required actions, retention, future events and empty periods', () => {
     expect(run.outcome.reasons).toEqual([
       'no events in 2026-11: the audit log was silent for the whole period',
     ]);
-    expect(run.outcome.figures).toMatchObject({ events: 0, distinctUsers: 0, gaps: 1, longestGapHours: 720 });
+    // The silence runs from the last October event to the check: reported whole.
+    expect(run.outcome.figures).toMatchObject({
+      events: 0,
+      distinctUsers: 0,
+      gaps: 1,
+      longestGapHours: 726.08,
+    });
   });
 
   it('fails an empty table on both the period and the retention', async () => {
@@ -450,13 +525,13 @@ describe('non-default names and types', () => {
 
   it('reads the period in the configured zone: November in Auckland starts at 11:00 UTC on 31 October', async () => {
     const run = await check({ table: 'complete' }, { timeZone: 'Pacific/Auckland' });
-    // The fixture starts at 00:05 UTC on 1 November, so Auckland's November opens with a 13-hour silence
-    // and closes 13 hours early.
+    // The fixture's October events start at 23:05 UTC on 31 October, so Auckland's November opens
+    // inside a silence that began at the year-old event, and closes 13 hours early.
     expect(details(run).gaps[0]).toMatchObject({
-      start: '2026-10-31T11:00:00.000Z',
-      end: '2026-11-01T00:05:00.000Z',
+      start: '2025-11-01T00:00:00.000Z',
+      end: '2026-10-31T23:05:00.000Z',
     });
-    expect(details(run).counts.total).toBe(EVENTS_IN_NOVEMBER - 13 * 6);
+    expect(details(run).counts.total).toBe(EVENTS_IN_NOVEMBER - 13 * 6 + 6);
   });
 });
 
@@ -540,6 +615,6 @@ describe('the session the check runs in', () => {
         `SELECT count(*)::int AS n, to_regclass('planted') IS NULL AS no_table FROM complete`,
       )
     ).rows;
-    expect(row).toEqual({ n: EVENTS_IN_NOVEMBER + 1, no_table: true });
+    expect(row).toEqual({ n: EVENTS_IN_NOVEMBER + NEIGHBOUR_EVENTS + 1, no_table: true });
   });
 });

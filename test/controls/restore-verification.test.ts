@@ -67,8 +67,25 @@ describe('restore-verification', () => {
        CREATE TABLE scratch (id int PRIMARY KEY);
        UPDATE soc2_restore_log SET completed_at = started_at + interval '95 minutes' WHERE recovery_point = '${RP}';`,
     );
+    // Every non-key column zeroed: the key checksum cannot see it, the row checksum can.
+    for (const [name, log] of [
+      ['restore_zeroed', `('${RP}', '2026-11-15T13:00:00Z', '2026-11-15T13:35:00Z')`],
+      ['restore_unfinished', `('2023-03-01T00:00:00Z', '2026-11-20T01:00:00Z', NULL)`],
+      ['restore_old_point', `('2023-03-01T00:00:00Z', '2026-11-20T01:00:00Z', '2026-11-20T01:30:00Z')`],
+    ] as const) {
+      await env.sql(env.postgresUrl, `CREATE DATABASE ${name} TEMPLATE restore_ok`);
+      await env.sql(
+        source.replace('/restore_source', `/${name}`),
+        `UPDATE orders SET customer = '0'; UPDATE customers SET name = '0' WHERE id > 45;
+         TRUNCATE soc2_restore_log; INSERT INTO soc2_restore_log VALUES ${log};`,
+      );
+    }
+    const url = (name: string) => source.replace('/restore_source', `/${name}`);
     postgres = makePostgresPort(
       [
+        { name: 'zeroed', connection: { env: 'ZEROED_URL' }, statementTimeoutMs: 5000 },
+        { name: 'unfinished', connection: { env: 'UNFINISHED_URL' }, statementTimeoutMs: 5000 },
+        { name: 'old-point', connection: { env: 'OLD_POINT_URL' }, statementTimeoutMs: 5000 },
         { name: 'app', connection: { env: 'SOURCE_URL' }, statementTimeoutMs: 5000 },
         { name: 'restored', connection: { env: 'RESTORED_URL' }, statementTimeoutMs: 5000 },
         { name: 'bad', connection: { env: 'BAD_URL' }, statementTimeoutMs: 5000 },
@@ -79,6 +96,9 @@ describe('restore-verification', () => {
         RESTORED_URL: restored,
         BAD_URL: bad,
         DOWN_URL: 'postgres://x:y@127.0.0.1:1/none',
+        ZEROED_URL: url('restore_zeroed'),
+        UNFINISHED_URL: url('restore_unfinished'),
+        OLD_POINT_URL: url('restore_old_point'),
       }),
       { connectTimeoutMs: 2000 },
     );
@@ -125,9 +145,81 @@ describe('restore-verification', () => {
       timestampColumns: { page_views: 'viewed_at' },
     });
     expect(outcome.verdict).toBe('fail');
-    expect(outcome.reasons[0]).toBe(
+    expect(outcome.reasons.slice(0, 2)).toEqual([
       'the newest restore completed 2026-10-15T13:20:00.000Z, before 2026-11 began: no restore was tested in the period',
+      "the recovery point 2026-10-15T12:00:00.000Z is not in 2026-11: the restore does not show the period's backups can be restored",
+    ]);
+  });
+
+  it('fails when the only restore on record never completed, whatever it restored', async () => {
+    const { outcome } = await run({
+      restoredTarget: 'unfinished',
+      timestampColumns: { page_views: 'viewed_at' },
+    });
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons[0]).toBe(
+      'restore log public.soc2_restore_log records no restore completed by 2026-12-01T00:10:00.000Z (1 unfinished): no restore was tested in 2026-11',
     );
+  });
+
+  it('fails a completed restore whose recovery point lies outside the period', async () => {
+    const { outcome } = await run({
+      restoredTarget: 'old-point',
+      timestampColumns: { page_views: 'viewed_at' },
+    });
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons[0]).toBe(
+      "the recovery point 2023-03-01T00:00:00.000Z is not in 2026-11: the restore does not show the period's backups can be restored",
+    );
+  });
+
+  it('finds zeroed non-key columns with checksum: rows, naming the changed keys', async () => {
+    const keys = await run({ restoredTarget: 'zeroed', timestampColumns: { page_views: 'viewed_at' } });
+    // The key checksum alone cannot see changed values: the reason checksum: rows exists.
+    expect(keys.outcome.verdict).toBe('pass');
+    const rows = await run({
+      restoredTarget: 'zeroed',
+      timestampColumns: { page_views: 'viewed_at' },
+      checksum: 'rows',
+      reportKeys: 3,
+    });
+    expect(rows.outcome.verdict).toBe('fail');
+    expect(rows.outcome.reasons).toEqual([
+      'table public.customers: same 50 rows counted but the whole row (checksum: rows) checksum differs',
+      'table public.orders: same 500 rows counted but the whole row (checksum: rows) checksum differs',
+    ]);
+    const tables = (rows.outcome.details as { tables: { table: string; differences: unknown }[] }).tables;
+    expect(tables.find((t) => t.table === 'public.customers')?.differences).toEqual({
+      missingKeys: [],
+      extraKeys: [],
+      changedKeys: ['46', '47', '48'],
+      truncated: true,
+    });
+    // Above the size limit a table falls back to its key checksum, and says so.
+    const small = await run({
+      restoredTarget: 'zeroed',
+      timestampColumns: { page_views: 'viewed_at' },
+      checksum: 'rows',
+      rowChecksumMaxBytes: 1,
+    });
+    expect(small.outcome.verdict).toBe('pass');
+  });
+
+  it('names the first missing and extra primary keys of a differing table', async () => {
+    const { outcome } = await run({ restoredTarget: 'bad', timestampColumns: { page_views: 'viewed_at' } });
+    const tables = (outcome.details as { tables: { table: string; differences: unknown }[] }).tables;
+    expect(tables.find((t) => t.table === 'public.orders')?.differences).toEqual({
+      missingKeys: ['42'],
+      extraKeys: [],
+      changedKeys: [],
+      truncated: false,
+    });
+    expect(tables.find((t) => t.table === 'public.customers')?.differences).toEqual({
+      missingKeys: ['7'],
+      extraKeys: ['1007'],
+      changedKeys: [],
+      truncated: false,
+    });
   });
 
   it('compares a table without a timestamp column in full and says so', async () => {

@@ -52,8 +52,18 @@ describe('secret-rotation', () => {
          ($3, 'rotator', 'secrets_rotation', 'jwt_signing_key', true),
          ($4, 'rotator', 'secrets_rotation', 'jwt_signing_key', false),
          ($5, 'rotator', 'secrets_rotation', 'db_password', true),
-         ($1, 'alice', 'login', 'db_password', true);`,
-      [daysAgo(40), daysAgo(10), daysAgo(120), daysAgo(5), new Date(AS_OF.getTime() + 86_400_000)],
+         ($1, 'alice', 'login', 'db_password', true),
+         ($6, 'rotator', 'secrets_rotation', 'api_token', true),
+         ($7, 'rotator', 'secrets_rotation', 'api_token', NULL);`,
+      [
+        daysAgo(40),
+        daysAgo(10),
+        daysAgo(120),
+        daysAgo(5),
+        new Date(AS_OF.getTime() + 86_400_000),
+        daysAgo(100),
+        daysAgo(3),
+      ],
     );
     ports = {
       postgres: makePostgresPort(
@@ -98,15 +108,15 @@ describe('secret-rotation', () => {
       ],
     });
     expect(outcome.verdict).toBe('pass');
-    expect(outcome.figures).toMatchObject({ secrets: 2, overdue: 0, oldestDays: 20 });
+    expect(outcome.figures).toMatchObject({ secrets: 2, overdue: 0, oldestDays: 30 });
     const secrets = (
       outcome.details as {
         secrets: { name: string; lastRotation: string; ageDays: number; source: string }[];
       }
     ).secrets;
-    // The newest rotation on record wins: the audit log's 10 days beats Secrets Manager's 30.
+    // Sources disagree: the oldest credential decides, Secrets Manager's 30 days over the audit log's 10.
     expect(secrets.map((s) => [s.name, s.ageDays, s.source])).toEqual([
-      ['Database password', 10, 'audit-log'],
+      ['Database password', 30, 'secrets-manager'],
       ['CI deploy key', 20, 'iam-access-keys'],
     ]);
     expect(evidence.entries.map((e) => (e.kind === 'api' ? e.operation : e.kind))).toEqual([
@@ -126,6 +136,43 @@ describe('secret-rotation', () => {
     expect(outcome.reasons).toEqual([
       'JWT signing key was last rotated 120 days ago (2026-08-03T00:10:00.000Z, audit-log), over the P90D maximum',
     ]);
+  });
+
+  it('fails a secret whose fresh audit-log rotation hides a 400-day-old active IAM key', async () => {
+    iamMock.on(ListAccessKeysCommand, { UserName: 'legacy-user' }).resolves({
+      AccessKeyMetadata: [
+        {
+          AccessKeyId: 'AKIAEXAMPLEANCIENT',
+          Status: 'Active',
+          CreateDate: daysAgo(400),
+          UserName: 'legacy-user',
+        },
+        {
+          AccessKeyId: 'AKIAEXAMPLEFRESH',
+          Status: 'Active',
+          CreateDate: daysAgo(1),
+          UserName: 'legacy-user',
+        },
+      ],
+      IsTruncated: false,
+    });
+    const { outcome } = await run({
+      target: 'app',
+      secrets: [{ name: 'Database password', resourceId: 'db_password', iamUser: 'legacy-user' }],
+    });
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      `Database password was last rotated 400 days ago (${daysAgo(400).toISOString()}, iam-access-keys), over the P90D maximum`,
+    ]);
+  });
+
+  it('counts a rotation row only when its outcome is true, not when it is unknown', async () => {
+    const { outcome } = await run({
+      target: 'app',
+      secrets: [{ name: 'API token', resourceId: 'api_token' }],
+    });
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons[0]).toMatch(/^API token was last rotated 100 days ago/);
   });
 
   it('fails a secret with no rotation on record', async () => {
@@ -214,7 +261,7 @@ describe('secret-rotation', () => {
 
 describe('judgeSecret', () => {
   const at = new Date('2026-12-01T00:00:00Z');
-  it('prefers the newest rotation of any source and marks a missing source as missing', () => {
+  it('takes the oldest rotation of any source and marks a missing source as missing', () => {
     const finding = judgeSecret(
       { name: 'S', maxAge: 'P90D' },
       [

@@ -93,6 +93,8 @@ function forwarderDeps(secretString: string): SlackForwarderDeps {
     webhooks: makeSecretsWebhookSource(
       new SecretsManagerClient({ region: 'us-east-1' }),
       'soc2-evidence/slack',
+      // The fake Slack listens on loopback over plain HTTP: allowed only because it is allow-listed.
+      { allowedHosts: ['hooks.slack.com', '127.0.0.1'] },
     ),
     post: fetchPost(2_000),
     log: silentLogger,
@@ -205,6 +207,15 @@ describe('webhook secret', () => {
     { secret: 'ftp://hooks.example.com/x', error: /expected an https:\/\/ webhook URL/ },
     { secret: '{"#security": 42}', error: /key "#security": expected a webhook URL string/ },
     { secret: '[1]', error: /expected a JSON object/ },
+    { secret: 'http://hooks.slack.com/services/x', error: /expected an https:\/\/ webhook URL/ },
+    {
+      secret: 'https://hooks.slack.com.evil.example/x',
+      error: /host hooks\.slack\.com\.evil\.example is not allowed/,
+    },
+    { secret: 'https://attacker.example/services/x', error: /host attacker\.example is not allowed/ },
+    { secret: 'https://u:p@hooks.slack.com/x', error: /no credentials/ },
+    { secret: '{"default": "https://evil.example/x"}', error: /key "default": webhook host evil\.example/ },
+    { secret: 'http://127.0.0.1:9/x', error: /host 127\.0\.0\.1 is not allowed/ },
     { secret: '{oops', error: /neither a URL nor valid JSON/ },
   ])('rejects $secret', ({ secret, error }) => {
     expect(() => parseWebhookSecret(secret)).toThrow(error);

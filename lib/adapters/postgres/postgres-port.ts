@@ -27,6 +27,14 @@ function describePgError(error: unknown, target: string): string {
       return `database "${target}" rejected the credentials`;
     case '3D000':
       return `database "${target}" does not exist`;
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'CERT_HAS_EXPIRED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      // Certificate-verified TLS is the default; the fix is trusting the CA, not turning it off.
+      return `the TLS certificate of database "${target}" is not trusted (${err.code}): trust its CA (for RDS, NODE_EXTRA_CA_CERTS pointing at the RDS CA bundle)`;
     default:
       return `database "${target}": ${message}`;
   }

@@ -19,12 +19,28 @@ const rdsSecretSchema = z.looseObject({
 });
 
 /**
+ * A URL secret without `sslmode` gets `sslmode=verify-full`: without it node-pg connects in
+ * plaintext, and a secret should not silently downgrade the connection the evidence is read over.
+ * (In Lambda, trust the RDS CA: NODE_EXTRA_CA_CERTS pointing at the RDS bundle.)
+ */
+function withVerifiedTls(secretId: string, text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ControlCheckError(`secret ${secretId} holds a postgres:// URL that does not parse`);
+  }
+  if (url.searchParams.has('sslmode')) return text;
+  return `${text}${url.search === '' ? '?' : '&'}sslmode=verify-full`;
+}
+
+/**
  * Turns a secret's text into a connection string. Accepts a `postgres://` URL or the RDS JSON
  * shape {host, port, username, password, dbname}. Errors name what is wrong, never the value.
  */
 export function connectionStringFromSecret(secretId: string, text: string): string {
   const trimmed = text.trim();
-  if (/^postgres(ql)?:\/\//i.test(trimmed)) return trimmed;
+  if (/^postgres(ql)?:\/\//i.test(trimmed)) return withVerifiedTls(secretId, trimmed);
   let json: unknown;
   try {
     json = JSON.parse(trimmed);

@@ -10,6 +10,8 @@ export interface SecretsWebhookOptions {
   /** Re-read the secret after this long, so a rotated webhook URL is picked up. @default 300000 */
   readonly cacheMs?: number;
   readonly clock?: () => number;
+  /** Hosts the webhook URLs may point at. @default ['hooks.slack.com'] */
+  readonly allowedHosts?: readonly string[];
 }
 
 /** Reads the webhook secret from Secrets Manager once per `cacheMs` (warm Lambdas reuse it). */
@@ -27,7 +29,7 @@ export function makeSecretsWebhookSource(
     if (typeof secret.SecretString !== 'string') {
       throw new SlackWebhookConfigError(`secret ${secretId} has no string value`);
     }
-    cached = { lookup: parseWebhookSecret(secret.SecretString), at: clock() };
+    cached = { lookup: parseWebhookSecret(secret.SecretString, options.allowedHosts), at: clock() };
     return cached.lookup;
   };
 }

@@ -63,6 +63,20 @@ describe('secretConnectionResolver', () => {
     );
   });
 
+  it('adds certificate-verified TLS to a postgres:// URL secret that names no sslmode', async () => {
+    sm.on(GetSecretValueCommand).resolves({
+      SecretString: 'postgres://u:p@db.example.internal/d?application_name=x',
+    });
+    expect(await secretConnectionResolver(client, {})(target)).toBe(
+      'postgres://u:p@db.example.internal/d?application_name=x&sslmode=verify-full',
+    );
+  });
+
+  it('keeps an explicit sslmode=disable, which the owner chose', async () => {
+    sm.on(GetSecretValueCommand).resolves({ SecretString: 'postgres://u:p@h/d?sslmode=disable' });
+    expect(await secretConnectionResolver(client, {})(target)).toBe('postgres://u:p@h/d?sslmode=disable');
+  });
+
   it('errors without revealing the value when the secret has neither shape', async () => {
     sm.on(GetSecretValueCommand).resolves({
       SecretString: JSON.stringify({ username: 'u', password: 'hunter2' }),
@@ -83,6 +97,6 @@ describe('secretConnectionResolver', () => {
       .resolves({ SecretString: 'postgres://u:p@h/d' });
     const resolve = secretConnectionResolver(client, {});
     await expect(resolve(target)).rejects.toThrow('Secrets Manager secret prod/app-db does not exist');
-    expect(await resolve(target)).toBe('postgres://u:p@h/d');
+    expect(await resolve(target)).toBe('postgres://u:p@h/d?sslmode=verify-full');
   });
 });
