@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { slugSchema } from '../shared/identifiers.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';

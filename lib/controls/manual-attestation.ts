@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { periodCutoff } from './evaluation-time.ts';
 import { bucketNameSchema, bucketOf, keyPrefixSchema, s3Uri } from './object-location.ts';

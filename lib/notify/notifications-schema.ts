@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How owners are reached beyond email. */
 export const notificationsSchema = z.strictObject({
