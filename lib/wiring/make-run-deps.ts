@@ -7,17 +7,31 @@ import { makeSnsNotifier } from '../adapters/sns/sns-notifier.ts';
 import type { Config } from '../config/schema.ts';
 import type { ManifestSigner } from '../evidence/signer.ts';
 import type { RunControlDeps } from '../runs/run-control.ts';
-import { jsonLogger, type Logger } from '../shared/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { loadRuntimeResources, type RuntimeResources } from '../shared/runtime-env.ts';
-import { type AwsClients, makeAwsClients } from './aws-clients.ts';
+import type { AwsClients } from './aws-clients.ts';
+import { makeBackupClient } from './clients/backup-client.ts';
+import type { Env } from './clients/client-config.ts';
+import { makeDynamoDbClient } from './clients/dynamodb-client.ts';
+import { makeIamClient } from './clients/iam-client.ts';
+import { makeKmsClient } from './clients/kms-client.ts';
+import { makeS3Client } from './clients/s3-client.ts';
+import { makeSecretsManagerClient } from './clients/secrets-manager-client.ts';
+import { makeSnsClient } from './clients/sns-client.ts';
 import { makeControlPorts } from './make-control-ports.ts';
 import { makeManifestSigner } from './make-signer.ts';
+
+/** The clients a control run uses (no SQS: runners consume jobs, they never enqueue them). */
+export type RunClients = Pick<
+  AwsClients,
+  'dynamodb' | 's3' | 'sns' | 'kms' | 'secretsManager' | 'iam' | 'backup'
+>;
 
 export interface RunDepsInput {
   readonly config: Config;
   readonly resources: Pick<RuntimeResources, 'resultsTable' | 'evidenceBucket' | 'notificationsTopicArn'> &
     Partial<RuntimeResources>;
-  readonly clients: AwsClients;
+  readonly clients: RunClients;
   /** @default connection strings from the target's env var, else from Secrets Manager (`env` below) */
   readonly resolveConnection?: ConnectionResolver;
   /** Where `resolveConnection`'s default reads target env vars. @default process.env */
@@ -65,12 +79,18 @@ export function makeRunDeps(input: RunDepsInput): RunControlDeps {
  * The deployed runners' wiring (worker and restore validator), built once at cold start: resource
  * names from the environment the stack sets, connection strings from Secrets Manager, and manifests
  * signed with the stack's KMS key (its id is required, so a runner never signs with a throwaway key).
+ * Only the clients a run uses are built (see `RunClients`).
  */
-export function makeDeployedRunDeps(
-  config: Config,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-) {
-  const clients = makeAwsClients(env);
+export function makeDeployedRunDeps(config: Config, env: Env, log: Logger) {
+  const clients: RunClients = {
+    dynamodb: makeDynamoDbClient(env),
+    s3: makeS3Client(env),
+    sns: makeSnsClient(env),
+    kms: makeKmsClient(env),
+    secretsManager: makeSecretsManagerClient(env),
+    iam: makeIamClient(env),
+    backup: makeBackupClient(env),
+  };
   const resolveConnection = secretConnectionResolver(clients.secretsManager, env);
   const runDeps = makeRunDeps({
     config,
@@ -82,7 +102,8 @@ export function makeDeployedRunDeps(
     ]),
     clients,
     resolveConnection,
-    log: jsonLogger(),
+    env,
+    log,
   });
   return { clients, resolveConnection, runDeps };
 }
