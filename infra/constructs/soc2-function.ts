@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -160,6 +161,17 @@ export class Soc2Function extends Construct {
         // not taken from the runtime. pg-native is an optional addon pg never loads here.
         externalModules: ['pg-native'],
         define: { ...props.bundling.define },
+        // In Lambda the role's credentials are in the environment: the SDK's full default chain
+        // (SSO, INI, web identity, IMDS and their STS/SSO clients, ~100 KB) is replaced by an
+        // env-only provider with the same exports. The CLI and tests keep the real chain.
+        esbuildArgs: {
+          '--alias:@aws-sdk/credential-provider-node': join(
+            props.bundling.projectRoot,
+            'lib',
+            'wiring',
+            'lambda-credentials.ts',
+          ),
+        },
       },
       ...(props.network
         ? {

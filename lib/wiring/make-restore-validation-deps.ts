@@ -12,7 +12,8 @@ import { makeRdsClient } from './clients/rds-client.ts';
  * `makeRunDeps`), AWS Backup, and RDS to find the instance each restore test created.
  */
 export function makeRestoreValidationDeps(input: {
-  readonly runDeps: RunControlDeps;
+  /** A run's deps; its control ports, if any, are not used (the validator opens its own database). */
+  readonly runDeps: Omit<RunControlDeps, 'ports'> & Partial<Pick<RunControlDeps, 'ports'>>;
   readonly clients: Pick<AwsClients, 'backup'>;
   readonly resolveConnection: ConnectionResolver;
   readonly env?: Readonly<Record<string, string | undefined>>;

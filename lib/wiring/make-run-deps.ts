@@ -1,9 +1,5 @@
-import { makeDynamoChainHeads } from '../adapters/dynamodb/dynamodb-chain-heads.ts';
-import { makeDynamoResultsStore } from '../adapters/dynamodb/dynamodb-results.ts';
 import { type ConnectionResolver, makePostgresPort } from '../adapters/postgres/postgres-port.ts';
-import { makeS3EvidenceRecorder } from '../adapters/s3/s3-evidence-recorder.ts';
 import { secretConnectionResolver } from '../adapters/secrets-manager/secret-connection-resolver.ts';
-import { makeSnsNotifier } from '../adapters/sns/sns-notifier.ts';
 import type { Config } from '../config/schema.ts';
 import type { ManifestSigner } from '../evidence/signer.ts';
 import type { RunControlDeps } from '../runs/run-control.ts';
@@ -19,7 +15,7 @@ import { makeS3Client } from './clients/s3-client.ts';
 import { makeSecretsManagerClient } from './clients/secrets-manager-client.ts';
 import { makeSnsClient } from './clients/sns-client.ts';
 import { makeControlPorts } from './make-control-ports.ts';
-import { makeManifestSigner } from './make-signer.ts';
+import { makeRunRecording } from './make-run-recording.ts';
 
 /** The clients a control run uses (no SQS: runners consume jobs, they never enqueue them). */
 export type RunClients = Pick<
@@ -51,28 +47,14 @@ export interface RunDepsInput {
 /** Wires the run use case to its adapters; shared by the worker Lambda, the CLI and the demo. */
 export function makeRunDeps(input: RunDepsInput): RunControlDeps {
   const { config, resources, clients } = input;
-  const results = makeDynamoResultsStore(clients.dynamodb, resources.resultsTable);
+  const recording = makeRunRecording({ ...input, clients });
   const resolveConnection =
     input.resolveConnection ?? secretConnectionResolver(clients.secretsManager, input.env ?? process.env);
   const postgres = makePostgresPort(config.targets, resolveConnection);
-  const ports = makeControlPorts(config, clients, postgres, results, resources.evidenceBucket, {
+  const ports = makeControlPorts(config, clients, postgres, recording.results, resources.evidenceBucket, {
     awsApis: input.awsApis ?? true,
   });
-  return {
-    config,
-    ports,
-    results,
-    evidence: makeS3EvidenceRecorder({
-      s3: clients.s3,
-      bucket: resources.evidenceBucket,
-      signer: input.signer ?? makeManifestSigner({ kms: clients.kms, signingKeyId: resources.signingKeyId }),
-      chain: makeDynamoChainHeads(clients.dynamodb, resources.resultsTable),
-      timeZone: config.timeZone,
-    }),
-    notifier: makeSnsNotifier(clients.sns, resources.notificationsTopicArn),
-    log: input.log,
-    ...(input.clock ? { clock: input.clock } : {}),
-  };
+  return { ...recording, ports };
 }
 
 /**
