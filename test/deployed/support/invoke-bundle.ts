@@ -7,7 +7,8 @@ import type { BundledFunction } from './synthesized-app.ts';
 
 /**
  * What one invocation of a bundle in its own `node` process produced. `result` is the handler's
- * return value; `error` what it threw (`name: message`); `logs` every JSON line it printed.
+ * return value; `error` what it threw (`name: message`); `logs` every JSON line it printed (stdout
+ * and stderr).
  */
 export interface Invocation {
   readonly result?: unknown;
@@ -110,7 +111,8 @@ export async function invokeBundle(
     } catch {
       outcome = { error: `the process wrote no result (exit ${exitCode}): ${stderr.slice(0, 2000)}` };
     }
-    const logs = stdout
+    // Powertools writes WARN and ERROR lines to stderr; Lambda sends both streams to CloudWatch.
+    const logs = `${stdout}\n${stderr}`
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
