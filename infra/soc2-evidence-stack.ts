@@ -289,6 +289,7 @@ export class Soc2EvidenceStack extends Stack {
       description: 'soc2-evidence: runs one control test, writes signed evidence and the verdict',
       timeout: this.workerTimeout,
       memorySize: 1024,
+      trustRdsCertificates: true,
       ...(this.network ? { network: this.network } : {}),
     });
     this.addRunnerAccess(worker);
@@ -309,6 +310,7 @@ export class Soc2EvidenceStack extends Stack {
       timeout: this.workerTimeout,
       memorySize: 1024,
       onFailure: failures,
+      trustRdsCertificates: true,
       ...(this.network ? { network: this.network } : {}),
     });
     this.addRunnerAccess(validator);

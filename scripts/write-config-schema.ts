@@ -7,7 +7,7 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { configSchema } from '../lib/config/schema.ts';
 
 export const CONFIG_JSON_SCHEMA_PATH = resolve(import.meta.dirname, '..', 'soc2-evidence.schema.json');

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -72,12 +73,28 @@ export interface Soc2FunctionProps {
    * @default - none
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Trust the Amazon RDS certificate authorities, for functions that open TLS connections to RDS
+   * with certificate verification. Lambda's Node.js 20+ runtimes do not load Amazon's CA
+   * certificates by default; `NODE_EXTRA_CA_CERTS` pointing at the runtime's bundle
+   * (`RUNTIME_CA_BUNDLE`) makes Node trust them. Off elsewhere: loading the bundle costs cold start.
+   * @default false
+   */
+  readonly trustRdsCertificates?: boolean;
 }
 
 /**
- * A Lambda function with this project's defaults: Node.js 22 on ARM64, bundled locally by esbuild
- * as an ES module (no Docker), X-Ray active tracing, its own KMS-encrypted log group with a
- * retention, and its own role holding only the log write grant until bindings add more.
+ * The CA bundle Lambda's Node.js runtimes ship (Amazon's CAs, the RDS ones included), per the
+ * Lambda Node.js documentation ("CA certificate loading").
+ */
+export const RUNTIME_CA_BUNDLE = '/var/runtime/ca-cert.pem';
+
+/**
+ * A Lambda function with this project's defaults: Node.js 24 on ARM64, bundled locally by esbuild
+ * as a minified ES module for node24 (no Docker), source maps written beside the bundle but not
+ * loaded at start (`--enable-source-maps` costs cold start; set NODE_OPTIONS to it when debugging),
+ * X-Ray active tracing, its own KMS-encrypted log group with a retention, and its own role holding
+ * only the log write grant until bindings add more.
  */
 export class Soc2Function extends Construct {
   readonly function: nodejs.NodejsFunction;
@@ -120,20 +137,19 @@ export class Soc2Function extends Construct {
       entry: props.entry,
       handler: 'handler',
       description: props.description,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.minutes(1),
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
-      // Stack traces point at the TypeScript source through the bundled source map.
-      environment: { NODE_OPTIONS: '--enable-source-maps' },
+      ...(props.trustRdsCertificates ? { environment: { NODE_EXTRA_CA_CERTS: RUNTIME_CA_BUNDLE } } : {}),
       projectRoot: props.bundling.projectRoot,
       depsLockFilePath: props.bundling.depsLockFilePath,
       bundling: {
         format: nodejs.OutputFormat.ESM,
-        target: 'node22',
+        target: 'node24',
         mainFields: ['module', 'main'],
         // CommonJS dependencies (pg) still call require() inside the ES module bundle.
         banner:
@@ -145,6 +161,17 @@ export class Soc2Function extends Construct {
         // not taken from the runtime. pg-native is an optional addon pg never loads here.
         externalModules: ['pg-native'],
         define: { ...props.bundling.define },
+        // In Lambda the role's credentials are in the environment: the SDK's full default chain
+        // (SSO, INI, web identity, IMDS and their STS/SSO clients, ~100 KB) is replaced by an
+        // env-only provider with the same exports. The CLI and tests keep the real chain.
+        esbuildArgs: {
+          '--alias:@aws-sdk/credential-provider-node': join(
+            props.bundling.projectRoot,
+            'lib',
+            'wiring',
+            'lambda-credentials.ts',
+          ),
+        },
       },
       ...(props.network
         ? {
@@ -164,12 +191,6 @@ export class Soc2Function extends Construct {
         ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
         : {}),
     });
-    acknowledge(
-      this.function,
-      'AwsSolutions-L1',
-      'nodejs22.x is pinned on purpose (supported by Lambda until 2027-04-30): it is the runtime the bundles target ' +
-        'and the tests cover; moving to nodejs24.x is a deliberate upgrade, not a silent one.',
-    );
     if (props.onFailure) {
       acknowledgeKmsGrantWildcards(this.role, 'the data key that encrypts the on-failure queue');
     }

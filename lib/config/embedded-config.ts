@@ -1,4 +1,4 @@
-import { parseConfig } from './load-config.ts';
+import { parseConfig } from './parse-config.ts';
 import type { Config } from './schema.ts';
 
 /**

@@ -1,37 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseDocument, type YAMLError } from 'yaml';
-import { formatIssue } from '../shared/parse.ts';
-import { type Config, configSchema } from './schema.ts';
+import { ConfigError, parseConfig } from './parse-config.ts';
+import type { Config } from './schema.ts';
+
+// Validation lives in parse-config.ts so the Lambda bundles (embedded config) carry no YAML parser.
+export { ConfigError, parseConfig };
 
 export const DEFAULT_CONFIG_PATH = 'soc2-evidence.yaml';
-
-/** The config is unusable; `issues` name each bad field by its path. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-  constructor(
-    readonly source: string,
-    readonly issues: readonly string[],
-    options?: ErrorOptions,
-  ) {
-    super(
-      `invalid configuration in ${source}:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`,
-      options,
-    );
-  }
-}
-
-/** Validates an already-parsed object (from YAML, JSON or a test) against the one config schema. */
-export function parseConfig(raw: unknown, source = 'config'): Config {
-  if (raw === null || raw === undefined) {
-    throw new ConfigError(source, [
-      '(root): the configuration is empty; expected owners, targets and controls',
-    ]);
-  }
-  const result = configSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(source, result.error.issues.map(formatIssue));
-  return result.data;
-}
 
 export function parseConfigYaml(text: string, source = 'config'): Config {
   return parseConfig(parseYamlDocument(text, source), source);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { controlNeeds, controlTestParamsSchema } from '../controls/registry.ts';
 import { notificationsSchema } from '../notify/notifications-schema.ts';
 import { checkRegisterReferences, riskRegisterSchema } from '../risks/register-schema.ts';

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { Period } from '../shared/period.ts';
 import type { ControlDefinition } from './control-definition.ts';
 import type { ControlNeeds } from './control-needs.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ObjectStorePort } from './ports.ts';
 
 /** An S3 bucket name (the DNS-compatible rules S3 enforces for new buckets). */

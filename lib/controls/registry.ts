@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { accessReview, accessReviewParamsSchema } from './access-review.ts';
 import type { ControlNeeds } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';

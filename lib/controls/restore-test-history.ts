@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { restoreComparisonShape } from '../restore/verify-restore.ts';
 import { durationToMs } from '../shared/identifiers.ts';
 import { needs, targetNeed } from './control-needs.ts';

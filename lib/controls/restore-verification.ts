@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { restoreComparisonShape, verifyRestore } from '../restore/verify-restore.ts';
 import { quoteIdentifier, slugSchema, sqlIdentifierSchema } from '../shared/identifiers.ts';
 import { needs, targetNeed } from './control-needs.ts';

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { VerdictRecord } from '../runs/run-record.ts';
 import { durationSchema, durationToMs, slugSchema } from '../shared/identifiers.ts';
 import { completePeriodsSince, lastCompletePeriod, type Period } from '../shared/period.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { VERDICTS } from '../controls/outcome.ts';
 import type { RunResult } from '../runs/run-record.ts';
 import { canonicalJson } from '../shared/canonical-json.ts';

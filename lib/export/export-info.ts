@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const EXPORT_INFO_FILE = 'export.json';
 export const EXPORT_INFO_KIND = 'soc2-evidence/export';

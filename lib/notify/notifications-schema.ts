@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { secretIdSchema } from '../shared/identifiers.ts';
 
 /** Hosts Slack serves incoming webhooks from; anything else could receive owners' failure notices. */

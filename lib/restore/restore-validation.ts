@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ControlConfig } from '../config/schema.ts';
 import { type ControlOutcome, EvidenceLog, errorOutcome, outcome } from '../controls/outcome.ts';
 import type { PostgresPort, RestoreJobSummary } from '../controls/ports.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ControlCheckError, type EvidenceLog } from '../controls/outcome.ts';
 import type { PostgresPort } from '../controls/ports.ts';
 import { durationSchema, durationToMs, slugSchema, sqlIdentifierSchema } from '../shared/identifiers.ts';

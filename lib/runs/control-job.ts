@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { slugSchema } from '../shared/identifiers.ts';
 import { parseOrThrow } from '../shared/parse.ts';
 import { CADENCES } from '../shared/period.ts';

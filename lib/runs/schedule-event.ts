@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../shared/parse.ts';
 import { CADENCES } from '../shared/period.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Ids of owners, targets and controls: used in S3 keys, DynamoDB keys and SNS filter policies. */
 export const slugSchema = z

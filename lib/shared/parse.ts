@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** `controls[2].cadence` from zod's path array. */
 export function formatPath(path: readonly PropertyKey[]): string {

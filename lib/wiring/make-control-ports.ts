@@ -25,7 +25,7 @@ export interface ControlPortsOptions {
  */
 export function makeControlPorts(
   config: Config,
-  clients: AwsClients,
+  clients: Pick<AwsClients, 's3' | 'secretsManager' | 'iam' | 'backup'>,
   postgres: PostgresPort,
   results: ResultsStore,
   bucket: string,

@@ -1,24 +1,33 @@
-import { makeDynamoChainHeads } from '../adapters/dynamodb/dynamodb-chain-heads.ts';
-import { makeDynamoOutbox } from '../adapters/dynamodb/dynamodb-outbox.ts';
-import { makeDynamoResultsStore } from '../adapters/dynamodb/dynamodb-results.ts';
 import { type ConnectionResolver, makePostgresPort } from '../adapters/postgres/postgres-port.ts';
-import { makeS3EvidenceRecorder } from '../adapters/s3/s3-evidence-recorder.ts';
 import { secretConnectionResolver } from '../adapters/secrets-manager/secret-connection-resolver.ts';
-import { makeSnsNotifier } from '../adapters/sns/sns-notifier.ts';
 import type { Config } from '../config/schema.ts';
 import type { ManifestSigner } from '../evidence/signer.ts';
 import type { RunControlDeps } from '../runs/run-control.ts';
-import { jsonLogger, type Logger } from '../shared/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { loadRuntimeResources, type RuntimeResources } from '../shared/runtime-env.ts';
-import { type AwsClients, makeAwsClients } from './aws-clients.ts';
+import type { AwsClients } from './aws-clients.ts';
+import { makeBackupClient } from './clients/backup-client.ts';
+import type { Env } from './clients/client-config.ts';
+import { makeDynamoDbClient } from './clients/dynamodb-client.ts';
+import { makeIamClient } from './clients/iam-client.ts';
+import { makeKmsClient } from './clients/kms-client.ts';
+import { makeS3Client } from './clients/s3-client.ts';
+import { makeSecretsManagerClient } from './clients/secrets-manager-client.ts';
+import { makeSnsClient } from './clients/sns-client.ts';
 import { makeControlPorts } from './make-control-ports.ts';
-import { makeManifestSigner } from './make-signer.ts';
+import { makeRunRecording } from './make-run-recording.ts';
+
+/** The clients a control run uses (no SQS: runners consume jobs, they never enqueue them). */
+export type RunClients = Pick<
+  AwsClients,
+  'dynamodb' | 's3' | 'sns' | 'kms' | 'secretsManager' | 'iam' | 'backup'
+>;
 
 export interface RunDepsInput {
   readonly config: Config;
   readonly resources: Pick<RuntimeResources, 'resultsTable' | 'evidenceBucket' | 'notificationsTopicArn'> &
     Partial<RuntimeResources>;
-  readonly clients: AwsClients;
+  readonly clients: RunClients;
   /** @default connection strings from the target's env var, else from Secrets Manager (`env` below) */
   readonly resolveConnection?: ConnectionResolver;
   /** Where `resolveConnection`'s default reads target env vars. @default process.env */
@@ -38,41 +47,32 @@ export interface RunDepsInput {
 /** Wires the run use case to its adapters; shared by the worker Lambda, the CLI and the demo. */
 export function makeRunDeps(input: RunDepsInput): RunControlDeps {
   const { config, resources, clients } = input;
-  const results = makeDynamoResultsStore(clients.dynamodb, resources.resultsTable);
+  const recording = makeRunRecording({ ...input, clients });
   const resolveConnection =
     input.resolveConnection ?? secretConnectionResolver(clients.secretsManager, input.env ?? process.env);
   const postgres = makePostgresPort(config.targets, resolveConnection);
-  const ports = makeControlPorts(config, clients, postgres, results, resources.evidenceBucket, {
+  const ports = makeControlPorts(config, clients, postgres, recording.results, resources.evidenceBucket, {
     awsApis: input.awsApis ?? true,
   });
-  return {
-    config,
-    ports,
-    results,
-    evidence: makeS3EvidenceRecorder({
-      s3: clients.s3,
-      bucket: resources.evidenceBucket,
-      signer: input.signer ?? makeManifestSigner({ kms: clients.kms, signingKeyId: resources.signingKeyId }),
-      chain: makeDynamoChainHeads(clients.dynamodb, resources.resultsTable),
-      timeZone: config.timeZone,
-    }),
-    notifier: makeSnsNotifier(clients.sns, resources.notificationsTopicArn),
-    outbox: makeDynamoOutbox(clients.dynamodb, resources.resultsTable),
-    log: input.log,
-    ...(input.clock ? { clock: input.clock } : {}),
-  };
+  return { ...recording, ports };
 }
 
 /**
  * The deployed runners' wiring (worker and restore validator), built once at cold start: resource
  * names from the environment the stack sets, connection strings from Secrets Manager, and manifests
  * signed with the stack's KMS key (its id is required, so a runner never signs with a throwaway key).
+ * Only the clients a run uses are built (see `RunClients`).
  */
-export function makeDeployedRunDeps(
-  config: Config,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-) {
-  const clients = makeAwsClients(env);
+export function makeDeployedRunDeps(config: Config, env: Env, log: Logger) {
+  const clients: RunClients = {
+    dynamodb: makeDynamoDbClient(env),
+    s3: makeS3Client(env),
+    sns: makeSnsClient(env),
+    kms: makeKmsClient(env),
+    secretsManager: makeSecretsManagerClient(env),
+    iam: makeIamClient(env),
+    backup: makeBackupClient(env),
+  };
   const resolveConnection = secretConnectionResolver(clients.secretsManager, env);
   const runDeps = makeRunDeps({
     config,
@@ -84,7 +84,8 @@ export function makeDeployedRunDeps(
     ]),
     clients,
     resolveConnection,
-    log: jsonLogger(),
+    env,
+    log,
   });
   return { clients, resolveConnection, runDeps };
 }

@@ -1,22 +1,34 @@
 import { makeSecretsWebhookSource } from '../adapters/secrets-manager/secrets-webhook-resolver.ts';
+import { embeddedConfig } from '../config/embedded-config.ts';
 import type { Config } from '../config/schema.ts';
 import { fetchPost, type SlackForwarderDeps, SlackWebhookConfigError } from '../notify/slack-forwarder.ts';
-import { jsonLogger } from '../shared/logger.ts';
-import { makeAwsClients } from './aws-clients.ts';
+import type { Env } from './clients/client-config.ts';
+import { makeSecretsManagerClient } from './clients/secrets-manager-client.ts';
+import type { LambdaDepsBase } from './lambda-deps.ts';
+import { makeLambdaLogger } from './lambda-logger.ts';
 
-/** The forwarder's deps: owners from the config, the webhook URL from the configured secret. */
+export interface SlackForwarderLambdaDeps extends LambdaDepsBase {
+  readonly forward: SlackForwarderDeps;
+}
+
+/** functions/slack-forwarder at cold start: owners from the config, the webhook URL from its secret. */
 export function makeSlackForwarderDeps(
-  config: Config,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): SlackForwarderDeps {
+  env: Env,
+  config: Config = embeddedConfig(),
+): SlackForwarderLambdaDeps {
   const secretId = config.notifications?.slack?.webhookSecretId;
   if (!secretId) throw new SlackWebhookConfigError('notifications.slack.webhookSecretId is not configured');
+  const log = makeLambdaLogger();
   return {
-    owners: config.owners,
-    webhooks: makeSecretsWebhookSource(makeAwsClients(env).secretsManager, secretId, {
-      allowedHosts: config.notifications?.slack?.allowedHosts,
-    }),
-    post: fetchPost(10_000),
-    log: jsonLogger(),
+    config,
+    log,
+    forward: {
+      owners: config.owners,
+      webhooks: makeSecretsWebhookSource(makeSecretsManagerClient(env), secretId, {
+        allowedHosts: config.notifications?.slack?.allowedHosts,
+      }),
+      post: fetchPost(10_000),
+      log: log.port,
+    },
   };
 }

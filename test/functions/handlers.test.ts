@@ -1,32 +1,18 @@
-import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
-import { GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLocalSigningKey } from '../../lib/evidence/local-signer.ts';
+import { makeHandler as makeDispatcher } from '../../functions/dispatcher/make-handler.ts';
+import { makeHandler as makeWorker } from '../../functions/worker/make-handler.ts';
+import { parseConfig } from '../../lib/config/parse-config.ts';
+import type { Config } from '../../lib/config/schema.ts';
 import { seedAuditLog } from '../../lib/local/demo/seed-audit-log.ts';
+import type { ScheduleEvent } from '../../lib/runs/schedule-event.ts';
 import { ENV } from '../../lib/shared/runtime-env.ts';
+import { makeDispatcherDeps } from '../../lib/wiring/make-dispatcher-deps.ts';
+import { makeWorkerDeps } from '../../lib/wiring/make-worker-deps.ts';
+import { type KmsSecretsStandIn, startKmsSecretsStandIn } from '../support/kms-secrets-stand-in.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
-
-const SIGNING_KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-
-// No emulator covers KMS: every KMSClient the handlers build answers from a real local P-256 key.
-const kms = mockClient(KMSClient);
-const privateKey = createPrivateKey(generateLocalSigningKey());
-kms.on(GetPublicKeyCommand).resolves({
-  KeyId: SIGNING_KEY_ID,
-  KeySpec: 'ECC_NIST_P256',
-  KeyUsage: 'SIGN_VERIFY',
-  SigningAlgorithms: ['ECDSA_SHA_256'],
-  PublicKey: new Uint8Array(createPublicKey(privateKey).export({ format: 'der', type: 'spki' })),
-});
-kms.on(SignCommand).callsFake((input: { Message?: Uint8Array }) => ({
-  KeyId: SIGNING_KEY_ID,
-  SigningAlgorithm: 'ECDSA_SHA_256',
-  Signature: new Uint8Array(sign('sha256', Buffer.from(input.Message ?? []), privateKey)),
-}));
 
 const context = {
   functionName: 'test',
@@ -49,15 +35,18 @@ function sqsRecord(messageId: string, body: string): SQSRecord {
 }
 
 /**
- * The Lambda entry points exactly as bundled: config arrives through the `__SOC2_CONFIG__` global
- * (esbuild `define` in the stack), resource names through the environment the stack sets.
+ * The Lambda handlers built by their deps factories from an environment record (what the stack
+ * sets, aimed at the emulators), with the config injected: nothing mutates process.env or globals.
+ * The bundles themselves, with the template's env, are tested in test/deployed/.
  */
 describe('Lambda handlers', () => {
   let env: TestEnvironment;
-  const saved = { ...process.env };
+  let kms: KmsSecretsStandIn;
+  let lambdaEnv: Record<string, string>;
+  let config: Config;
 
   beforeAll(async () => {
-    env = await startTestEnvironment();
+    [env, kms] = await Promise.all([startTestEnvironment(), startKmsSecretsStandIn()]);
     const appUrl = await env.createDatabase('handler_app');
     const client = new pg.Client({ connectionString: appUrl });
     await client.connect();
@@ -67,42 +56,44 @@ describe('Lambda handlers', () => {
       gap: { start: new Date('2026-10-06T10:00:00Z'), end: new Date('2026-10-06T14:00:00Z') },
     });
     await client.end();
-    (globalThis as Record<string, unknown>).__SOC2_CONFIG__ = {
-      owners: [{ id: 'security', name: 'Security', email: 'security@example.com' }],
-      targets: [{ name: 'app', connection: { env: 'APP_URL' } }],
-      controls: [
-        {
-          id: 'audit-log',
-          title: 'Audit log complete',
-          criteria: ['CC7.2'],
-          cadence: 'monthly',
-          owner: 'security',
-          test: { type: 'log-completeness', target: 'app', retention: 'P30D' },
-        },
-      ],
-    };
-    Object.assign(process.env, env.services.awsEnv, {
+    config = parseConfig(
+      {
+        owners: [{ id: 'security', name: 'Security', email: 'security@example.com' }],
+        targets: [{ name: 'app', connection: { env: 'APP_URL' } }],
+        controls: [
+          {
+            id: 'audit-log',
+            title: 'Audit log complete',
+            criteria: ['CC7.2'],
+            cadence: 'monthly',
+            owner: 'security',
+            test: { type: 'log-completeness', target: 'app', retention: 'P30D' },
+          },
+        ],
+      },
+      'test',
+    );
+    lambdaEnv = {
+      ...env.services.awsEnv,
+      AWS_ENDPOINT_URL_KMS: kms.endpoint,
       [ENV.resultsTable]: env.resources.resultsTable,
       [ENV.evidenceBucket]: env.resources.evidenceBucket,
       [ENV.notificationsTopicArn]: env.resources.notificationsTopicArn,
       [ENV.jobsQueueUrl]: env.resources.jobsQueueUrl,
-      [ENV.signingKeyId]: SIGNING_KEY_ID,
+      [ENV.signingKeyId]: kms.keyArn,
       APP_URL: appUrl,
-    });
+    };
   });
   afterAll(async () => {
-    process.env = saved;
-    kms.restore();
-    delete (globalThis as Record<string, unknown>).__SOC2_CONFIG__;
-    await env?.stop();
+    await Promise.all([env?.stop(), kms?.stop()]);
   });
 
   it('dispatcher enqueues one job per due control and rejects a malformed schedule event', async () => {
-    const { handler } = await import('../../functions/dispatcher/handler.ts');
+    const handler = makeDispatcher(makeDispatcherDeps(lambdaEnv, config));
     await expect(handler({ cadence: 'monthly', asOf: '2026-11-01T00:15:00Z' }, context)).resolves.toEqual({
       dispatched: 1,
     });
-    await expect(handler({ cadence: 'hourly' }, context)).rejects.toThrow(
+    await expect(handler({ cadence: 'hourly' } as unknown as ScheduleEvent, context)).rejects.toThrow(
       /malformed schedule event: cadence: expected one of/,
     );
     const { Messages = [] } = await env.clients.sqs.send(
@@ -114,7 +105,7 @@ describe('Lambda handlers', () => {
   });
 
   it('worker rejects a malformed message, holds back the rest of the FIFO batch, and runs it on redelivery', async () => {
-    const { handler } = await import('../../functions/worker/handler.ts');
+    const handler = makeWorker(makeWorkerDeps(lambdaEnv, config));
     const event: SQSEvent = {
       Records: [
         sqsRecord('bad-1', 'not json'),
@@ -135,8 +126,8 @@ describe('Lambda handlers', () => {
     const retry = await handler({ Records: [event.Records[1] as SQSRecord] }, context);
     expect(retry.batchItemFailures).toEqual([]);
     // Deployed workers sign manifests with the stack's KMS key, never a throwaway local one.
-    const signCalls = kms.commandCalls(SignCommand);
+    const signCalls = kms.calls.filter((call) => call.target === 'TrentService.Sign');
     expect(signCalls.length).toBeGreaterThan(0);
-    expect(signCalls.every((call) => call.args[0].input.KeyId === SIGNING_KEY_ID)).toBe(true);
+    expect(signCalls.every((call) => call.input.KeyId === kms.keyArn)).toBe(true);
   });
 });

@@ -42,7 +42,7 @@ beforeAll(async () => {
   const assets = readdirSync(outdir).filter((name) => name.startsWith('asset.'));
   expect(assets).toHaveLength(1);
   bundle = join(outdir, assets[0] as string, 'index.mjs');
-  expect(fn.function.runtime.name).toBe('nodejs22.x');
+  expect(fn.function.runtime.name).toBe('nodejs24.x');
 }, 120_000);
 
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));

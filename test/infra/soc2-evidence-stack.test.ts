@@ -221,7 +221,7 @@ describe('schedules', () => {
 });
 
 describe('functions', () => {
-  it('runs every function on nodejs22.x, arm64, with active tracing and its own encrypted log group', () => {
+  it('runs every function on nodejs24.x, arm64, with active tracing and its own encrypted log group', () => {
     const functions = resourcesOf(full, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id.replace(/Function.*$/, '')).sort()).toEqual([
       'CheckpointWriter',
@@ -233,13 +233,35 @@ describe('functions', () => {
     ]);
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({
-        Runtime: 'nodejs22.x',
+        Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
         TracingConfig: { Mode: 'Active' },
-        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps' }) },
         LoggingConfig: { LogGroup: { Ref: expect.stringMatching(/Logs/) } },
       });
+      // Source maps stay beside the bundle, out of the cold start.
+      const variables = (fn.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables;
+      expect(variables?.NODE_OPTIONS).toBeUndefined();
     }
+  });
+
+  it('trusts the Amazon RDS CAs (the runtime bundle) exactly in the functions that open database connections', () => {
+    const caBundle = (id: string) => {
+      const [, fn] =
+        resourcesOf(full, 'AWS::Lambda::Function').find(([logical]) => logical.startsWith(id)) ?? [];
+      return (fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables
+        ?.NODE_EXTRA_CA_CERTS;
+    };
+    // Lambda's Node.js 20+ runtimes load no Amazon CA unless told: RDS TLS with verification would fail.
+    expect(caBundle('Worker')).toBe('/var/runtime/ca-cert.pem');
+    expect(caBundle('RestoreValidator')).toBe('/var/runtime/ca-cert.pem');
+    // The bundle costs cold start; functions that never reach a database do without it.
+    expect(caBundle('Dispatcher')).toBeUndefined();
+    expect(caBundle('RiskEvaluator')).toBeUndefined();
+    expect(caBundle('SlackForwarder')).toBeUndefined();
+  });
+
+  it('gives every function its own encrypted log group with a retention', () => {
     const logGroups = resourcesOf(full, 'AWS::Logs::LogGroup');
     expect(logGroups).toHaveLength(6);
     for (const [, group] of logGroups) {

@@ -1,11 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, SNSEvent } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeHandler as makeEvaluator } from '../../functions/risk-evaluator/make-handler.ts';
+import { makeHandler as makeForwarder } from '../../functions/slack-forwarder/make-handler.ts';
+import { parseConfig } from '../../lib/config/parse-config.ts';
+import type { Config } from '../../lib/config/schema.ts';
 import { ownerFilterPolicy } from '../../lib/notify/filter-policies.ts';
 import { ENV } from '../../lib/shared/runtime-env.ts';
+import { makeRiskEvaluatorDeps } from '../../lib/wiring/make-risk-evaluator-deps.ts';
+import { makeSlackForwarderDeps } from '../../lib/wiring/make-slack-forwarder-deps.ts';
+import { type KmsSecretsStandIn, startKmsSecretsStandIn } from '../support/kms-secrets-stand-in.ts';
 import { drain, subscribedQueue } from '../support/sns-queues.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { remediationInput, riskInput } from './fixtures.ts';
@@ -17,18 +22,19 @@ const context = {
 } as unknown as Context;
 
 /**
- * The two Lambda entry points as bundled: config through the `__SOC2_CONFIG__` global (esbuild
- * `define`), resource names through the environment the stack sets.
+ * The two Lambda handlers built by their deps factories from an environment record aimed at the
+ * emulators and the Secrets Manager stand-in, with the config injected (no globals, no process.env).
  */
 describe('risk evaluator and Slack forwarder handlers', () => {
   let env: TestEnvironment;
   let server: Server;
   const posts: { path: string; body: { text: string } }[] = [];
-  const saved = { ...process.env };
-  const secrets = mockClient(SecretsManagerClient);
+  let secrets: KmsSecretsStandIn;
+  let lambdaEnv: Record<string, string>;
+  let config: Config;
 
   beforeAll(async () => {
-    env = await startTestEnvironment({ postgres: false });
+    [env, secrets] = await Promise.all([startTestEnvironment({ postgres: false }), startKmsSecretsStandIn()]);
     server = createServer((request, response) => {
       let body = '';
       request.on('data', (chunk: Buffer) => {
@@ -41,56 +47,60 @@ describe('risk evaluator and Slack forwarder handlers', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    secrets
-      .on(GetSecretValueCommand, { SecretId: 'soc2-evidence/slack' })
-      .resolves({ SecretString: JSON.stringify({ '#security': `http://127.0.0.1:${port}/hooks/security` }) });
+    secrets.putSecret(
+      'soc2-evidence/slack',
+      JSON.stringify({ '#security': `http://127.0.0.1:${port}/hooks/security` }),
+    );
 
-    (globalThis as Record<string, unknown>).__SOC2_CONFIG__ = {
-      owners: [
-        { id: 'security', name: 'Security', email: 'security@example.com', slackChannel: '#security' },
-        { id: 'founder', name: 'Founder', email: 'founder@example.com' },
-      ],
-      targets: [{ name: 'app', connection: { env: 'APP_URL' } }],
-      controls: [
-        {
-          id: 'audit-log',
-          title: 'Audit log complete',
-          criteria: ['CC7.2'],
-          cadence: 'monthly',
-          owner: 'security',
-          test: {
-            type: 'log-completeness',
-            target: 'app',
-            schema: 'public',
-            table: 'audit_log',
-            maxSilence: 'PT1H',
+    config = parseConfig(
+      {
+        owners: [
+          { id: 'security', name: 'Security', email: 'security@example.com', slackChannel: '#security' },
+          { id: 'founder', name: 'Founder', email: 'founder@example.com' },
+        ],
+        targets: [{ name: 'app', connection: { env: 'APP_URL' } }],
+        controls: [
+          {
+            id: 'audit-log',
+            title: 'Audit log complete',
+            criteria: ['CC7.2'],
+            cadence: 'monthly',
+            owner: 'security',
+            test: {
+              type: 'log-completeness',
+              target: 'app',
+              schema: 'public',
+              table: 'audit_log',
+              maxSilence: 'PT1H',
+            },
           },
+        ],
+        notifications: { slack: { webhookSecretId: 'soc2-evidence/slack' } },
+        riskRegister: {
+          settings: { escalationOwner: 'founder' },
+          risks: [riskInput({ id: 'H1', owner: 'founder', likelihood: 4, impact: 4, mitigation: undefined })],
+          remediations: [remediationInput({ id: 'H2', owner: 'security', targetDate: '2026-01-01' })],
         },
-      ],
-      notifications: { slack: { webhookSecretId: 'soc2-evidence/slack' } },
-      riskRegister: {
-        settings: { escalationOwner: 'founder' },
-        risks: [riskInput({ id: 'H1', owner: 'founder', likelihood: 4, impact: 4, mitigation: undefined })],
-        remediations: [remediationInput({ id: 'H2', owner: 'security', targetDate: '2026-01-01' })],
       },
-    };
-    Object.assign(process.env, env.services.awsEnv, {
+      'test',
+    );
+    lambdaEnv = {
+      ...env.services.awsEnv,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       [ENV.resultsTable]: env.resources.resultsTable,
       [ENV.notificationsTopicArn]: env.resources.notificationsTopicArn,
-    });
+    };
   });
 
   afterAll(async () => {
-    process.env = saved;
-    delete (globalThis as Record<string, unknown>).__SOC2_CONFIG__;
-    secrets.restore();
+    await secrets?.stop();
     await new Promise<void>((resolve) => server?.close(() => resolve()));
     await env?.stop();
   });
 
   it('evaluates on schedule and its digest reaches Slack through the forwarder', async () => {
     const inbox = await subscribedQueue(env, 'handler-security', ownerFilterPolicy('security'));
-    const { handler: evaluate } = await import('../../functions/risk-evaluator/handler.ts');
+    const evaluate = makeEvaluator(makeRiskEvaluatorDeps(lambdaEnv, config));
     const result = await evaluate({ asOf: '2026-11-23T06:00:00Z' }, context);
     expect(result).toEqual({ date: '2026-11-23', findings: 2, digests: 2 });
     // Same scheduled event retried: nothing new.
@@ -104,7 +114,7 @@ describe('risk evaluator and Slack forwarder handlers', () => {
     expect(rest).toEqual([]);
     expect(message?.MessageAttributes.kind?.Value).toBe('risk-digest');
 
-    const { handler: forward } = await import('../../functions/slack-forwarder/handler.ts');
+    const forward = makeForwarder(makeSlackForwarderDeps(lambdaEnv, config));
     const event = {
       Records: [{ EventSource: 'aws:sns', EventVersion: '1.0', EventSubscriptionArn: 'arn', Sns: message }],
     } as unknown as SNSEvent;
@@ -115,7 +125,7 @@ describe('risk evaluator and Slack forwarder handlers', () => {
   });
 
   it('rejects a malformed schedule event', async () => {
-    const { handler: evaluate } = await import('../../functions/risk-evaluator/handler.ts');
+    const evaluate = makeEvaluator(makeRiskEvaluatorDeps(lambdaEnv, config));
     await expect(evaluate({ asOf: 'tomorrow' }, context)).rejects.toThrow(/malformed evaluation event/);
   });
 });

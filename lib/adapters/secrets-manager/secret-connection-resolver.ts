@@ -3,7 +3,7 @@ import {
   type GetSecretValueCommandOutput,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ControlCheckError } from '../../controls/outcome.ts';
 import type { ConnectionResolver } from '../postgres/postgres-port.ts';
 

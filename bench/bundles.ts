@@ -1,0 +1,144 @@
+/**
+ * Lambda bundle size and cold import time, per function, as `cdk synth` bundles them.
+ * The app is synthesized once with bundling on (infra/build-app.ts, every optional function turned
+ * on); in the same run, an empty handler bundled by the same construct is the baseline. For each
+ * bundle: its size (index.mjs, and the source map beside it), and the median over RUNS fresh
+ * `node` processes of the time `await import(bundle)` takes, with the environment variables the
+ * template declares (references replaced by placeholders; nothing is called at import).
+ * Targets: <= 1 MB (stretch 500 KB), cold import <= 200 ms (stretch 100 ms) on our 2-core machine.
+ *
+ * Run: `npm run bench -- bundles` or `node --import tsx bench/bundles.ts`. BENCH_RUNS (default 9).
+ */
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  type BundledFunction,
+  REPO_ROOT,
+  synthesizeApp,
+  synthesizeEmptyHandler,
+  type TemplateValue,
+} from '../test/deployed/support/synthesized-app.ts';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+const KB = 1024;
+const MB = 1024 * 1024;
+
+/** Placeholders for references: importing a bundle reads env vars but calls no AWS API. */
+function placeholderEnv(environment: Readonly<Record<string, TemplateValue>>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(environment)) {
+    env[name] =
+      typeof value === 'string'
+        ? value
+        : name.endsWith('_URL')
+          ? 'https://sqs.us-east-1.amazonaws.com/123456789012/placeholder.fifo'
+          : name.endsWith('_ARN') || name.endsWith('_KEY_ID')
+            ? 'arn:aws:kms:us-east-1:123456789012:key/placeholder'
+            : 'placeholder';
+  }
+  return env;
+}
+
+/** One fresh process: the milliseconds `import()` of the bundle takes (module evaluation included). */
+function coldImportMs(fn: BundledFunction): number {
+  const probe = [
+    'const started = performance.now();',
+    `const module = await import(${JSON.stringify(pathToFileURL(fn.bundle).href)});`,
+    'const ms = performance.now() - started;',
+    "if (typeof module.handler !== 'function') throw new Error('no handler export');",
+    'console.log(ms.toFixed(2));',
+  ].join('\n');
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe], {
+    cwd: join(fn.bundle, '..'),
+    env: {
+      PATH: process.env.PATH ?? '',
+      AWS_REGION: 'us-east-1',
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      ...placeholderEnv(fn.environment),
+    },
+    encoding: 'utf8',
+  });
+  return Number(out.trim().split('\n').at(-1));
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+interface Row {
+  readonly name: string;
+  readonly bytes: number;
+  readonly mapBytes: number;
+  readonly importMs: number;
+  readonly runtime: string;
+  readonly nodeOptions: string;
+}
+
+function measure(fn: BundledFunction): Row {
+  const map = `${fn.bundle}.map`;
+  coldImportMs(fn); // page cache warm-up, not counted
+  const times = Array.from({ length: RUNS }, () => coldImportMs(fn));
+  return {
+    name: fn.name,
+    bytes: fn.bundleBytes,
+    mapBytes: existsSync(map) ? statSync(map).size : 0,
+    importMs: median(times),
+    runtime: fn.runtime,
+    nodeOptions: typeof fn.environment.NODE_OPTIONS === 'string' ? fn.environment.NODE_OPTIONS : '',
+  };
+}
+
+const started = Date.now();
+const synthesized = await synthesizeApp({}, { restoreValidation: true });
+const baselineApp = synthesizeEmptyHandler();
+const synthMs = Date.now() - started;
+try {
+  const baseline = measure(baselineApp.fn);
+  const rows = synthesized.functions.map(measure);
+  console.log(
+    `synthesized ${synthesized.functions.length} functions + baseline in ${(synthMs / 1000).toFixed(1)} s; ` +
+      `median of ${RUNS} fresh processes each; node ${process.version}; ${rows[0]?.runtime ?? ''}`,
+  );
+  const header = ['function', 'index.mjs', 'x baseline', '.map', 'cold import', 'x baseline', 'NODE_OPTIONS'];
+  const table = [
+    header,
+    [
+      '(baseline: empty handler)',
+      `${(baseline.bytes / KB).toFixed(1)} KB`,
+      '1.0',
+      `${(baseline.mapBytes / KB).toFixed(0)} KB`,
+      `${baseline.importMs.toFixed(1)} ms`,
+      '1.0',
+      baseline.nodeOptions,
+    ],
+    ...rows.map((row) => [
+      row.name,
+      `${(row.bytes / KB).toFixed(1)} KB`,
+      (row.bytes / baseline.bytes).toFixed(0),
+      `${(row.mapBytes / KB).toFixed(0)} KB`,
+      `${row.importMs.toFixed(1)} ms`,
+      (row.importMs / baseline.importMs).toFixed(1),
+      row.nodeOptions,
+    ]),
+  ];
+  const widths = header.map((_, column) => Math.max(...table.map((line) => (line[column] ?? '').length)));
+  for (const line of table)
+    console.log(line.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  '));
+  const over = rows.filter((row) => row.bytes > MB || row.importMs > 200);
+  console.log(
+    over.length === 0
+      ? 'targets met: every bundle <= 1 MB and cold import <= 200 ms'
+      : `targets missed: ${over.map((row) => row.name).join(', ')} (> 1 MB or > 200 ms)`,
+  );
+  console.log(`repository: ${REPO_ROOT}`);
+} finally {
+  rmSync(synthesized.outdir, { recursive: true, force: true });
+  rmSync(baselineApp.outdir, { recursive: true, force: true });
+}
