@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateLocalSigningKey } from '../../lib/evidence/local-signer.ts';
 import { seedAuditLog } from '../../lib/local/demo/seed-audit-log.ts';
 import { ENV } from '../../lib/shared/runtime-env.ts';
+import { auditLogConfig } from '../support/config-fixture.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 
 const SIGNING_KEY_ID = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -67,20 +68,7 @@ describe('Lambda handlers', () => {
       gap: { start: new Date('2026-10-06T10:00:00Z'), end: new Date('2026-10-06T14:00:00Z') },
     });
     await client.end();
-    (globalThis as Record<string, unknown>).__SOC2_CONFIG__ = {
-      owners: [{ id: 'security', name: 'Security', email: 'security@example.com' }],
-      targets: [{ name: 'app', connection: { env: 'APP_URL' } }],
-      controls: [
-        {
-          id: 'audit-log',
-          title: 'Audit log complete',
-          criteria: ['CC7.2'],
-          cadence: 'monthly',
-          owner: 'security',
-          test: { type: 'log-completeness', target: 'app', retention: 'P30D' },
-        },
-      ],
-    };
+    (globalThis as Record<string, unknown>).__SOC2_CONFIG__ = auditLogConfig();
     Object.assign(process.env, env.services.awsEnv, {
       [ENV.resultsTable]: env.resources.resultsTable,
       [ENV.evidenceBucket]: env.resources.evidenceBucket,

@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../lib/config/schema.ts';
 import { ENV } from '../../lib/shared/runtime-env.ts';
+import { auditLogConfig } from '../support/config-fixture.ts';
 import {
   resourcesOf,
   type SynthesizedStack,
@@ -85,18 +86,7 @@ const FULL_CONFIG: ConfigInput = {
 };
 
 const MINIMAL_CONFIG: ConfigInput = {
-  owners: [{ id: 'security', name: 'Security', email: 'security@example.com' }],
-  targets: [{ name: 'app', connection: { env: 'DATABASE_URL' } }],
-  controls: [
-    {
-      id: 'audit-log',
-      title: 'Audit log complete',
-      criteria: ['CC7.2'],
-      cadence: 'monthly',
-      owner: 'security',
-      test: { type: 'log-completeness', target: 'app' },
-    },
-  ],
+  ...auditLogConfig({ targetEnv: 'DATABASE_URL', test: {} }),
   evidence: { objectLockMode: 'GOVERNANCE', retentionYears: 10, archiveAfterDays: 90 },
 };
 

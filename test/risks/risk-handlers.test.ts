@@ -6,6 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownerFilterPolicy } from '../../lib/notify/filter-policies.ts';
 import { ENV } from '../../lib/shared/runtime-env.ts';
+import { securityOwner } from '../support/config-fixture.ts';
 import { drain, subscribedQueue } from '../support/sns-queues.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { remediationInput, riskInput } from './fixtures.ts';
@@ -47,7 +48,7 @@ describe('risk evaluator and Slack forwarder handlers', () => {
 
     (globalThis as Record<string, unknown>).__SOC2_CONFIG__ = {
       owners: [
-        { id: 'security', name: 'Security', email: 'security@example.com', slackChannel: '#security' },
+        { ...securityOwner, slackChannel: '#security' },
         { id: 'founder', name: 'Founder', email: 'founder@example.com' },
       ],
       targets: [{ name: 'app', connection: { env: 'APP_URL' } }],
