@@ -70,7 +70,9 @@ export default defineConfig({
           // Two workers match the 2-core machines; each file boots its own emulators.
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
-          testTimeout: 30_000,
+          // Synth, bundling and spawned CLIs take 10-30 s on a quiet 2-core machine, several times
+          // that when the machine is shared; a hung test still fails, only later.
+          testTimeout: 120_000,
           hookTimeout: 60_000,
         },
       },

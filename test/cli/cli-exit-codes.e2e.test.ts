@@ -63,7 +63,8 @@ const cli = (args: readonly string[], env?: Record<string, string | undefined>) 
 const npx = (args: readonly string[]) =>
   spawnCli('npx', ['--offline', '--no-install', 'soc2-evidence', ...args]);
 
-describe('soc2-evidence as a process', () => {
+// Each case starts one to five processes (tsx compiles the CLI each time): minutes on a loaded machine.
+describe('soc2-evidence as a process', { timeout: 180_000 }, () => {
   let env: TestEnvironment;
   let dir: string;
   let configPath: string;

@@ -160,7 +160,7 @@ describe('schedules', () => {
       State: 'ENABLED',
       Target: {
         Arn: { 'Fn::GetAtt': [logicalId(full, 'AWS::Lambda::Function', 'DispatcherFunction'), 'Arn'] },
-        Input: JSON.stringify({ cadence }),
+        Input: JSON.stringify({ cadence, asOf: '<aws.scheduler.scheduled-time>' }),
         RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 21600 },
         DeadLetterConfig: {
           Arn: { 'Fn::GetAtt': [logicalId(full, 'AWS::SQS::Queue', 'DispatchFailures'), 'Arn'] },
@@ -174,7 +174,7 @@ describe('schedules', () => {
     minimal.template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(15 0 1 * ? *)',
       ScheduleExpressionTimezone: 'UTC',
-      Target: { Input: '{"cadence":"monthly"}' },
+      Target: { Input: '{"cadence":"monthly","asOf":"<aws.scheduler.scheduled-time>"}' },
     });
   });
 
@@ -183,7 +183,7 @@ describe('schedules', () => {
       ScheduleExpression: 'cron(15 0 * * ? *)',
       Target: {
         Arn: { 'Fn::GetAtt': [logicalId(full, 'AWS::Lambda::Function', 'RiskEvaluatorFunction'), 'Arn'] },
-        Input: '{}',
+        Input: '{"asOf":"<aws.scheduler.scheduled-time>"}',
       },
     });
     expect(resourcesOf(full, 'AWS::Scheduler::Schedule')).toHaveLength(6);
@@ -230,7 +230,7 @@ describe('functions', () => {
     const bucket = logicalId(full, 'AWS::S3::Bucket', 'EvidenceBucket');
     full.template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('runs one control test'),
-      Timeout: 300,
+      Timeout: 900,
       Environment: {
         Variables: {
           [ENV.resultsTable]: { Ref: table },
@@ -605,7 +605,7 @@ describe('notifications and queues', () => {
       FifoQueue: true,
       ContentBasedDeduplication: false,
       KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(full, 'AWS::KMS::Key', 'KeysDataKey'), 'Arn'] },
-      VisibilityTimeout: 1800,
+      VisibilityTimeout: 5400,
       RedrivePolicy: {
         maxReceiveCount: 3,
         deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(full, 'AWS::SQS::Queue', 'JobsDeadLetters'), 'Arn'] },
