@@ -52,6 +52,9 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           exclude: INTEGRATION_TESTS,
           setupFiles: ['test/support/unit-guard.ts'],
+          // Unit tests share no state worth isolating; importing the modules once per worker instead
+          // of once per file is most of their run time.
+          isolate: false,
           testTimeout: 10_000,
           // Unit tests run first (seconds), then the integration tests with their own worker limit.
           sequence: { groupOrder: 0 },
@@ -67,7 +70,9 @@ export default defineConfig({
           // Two workers match the 2-core machines; each file boots its own emulators.
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
-          testTimeout: 30_000,
+          // Synth, bundling and spawned CLIs take 10-30 s on a quiet 2-core machine, several times
+          // that when the machine is shared; a hung test still fails, only later.
+          testTimeout: 120_000,
           hookTimeout: 60_000,
         },
       },

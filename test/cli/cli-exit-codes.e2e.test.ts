@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedAuditLog } from '../../lib/local/demo/seed-audit-log.ts';
 import { ENV } from '../../lib/shared/runtime-env.ts';
+import { auditLogConfigYaml } from '../support/config-fixture.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { evidenceFixture, runResult, syncEvidence } from '../verify/evidence-fixture.ts';
 
@@ -18,19 +19,7 @@ import { evidenceFixture, runResult, syncEvidence } from '../verify/evidence-fix
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'soc2-evidence.mjs');
 
-const CONFIG = `
-owners:
-  - { id: security, name: Security, email: security@example.com }
-targets:
-  - { name: app, connection: { env: APP_URL } }
-controls:
-  - id: audit-log
-    title: Audit log complete
-    criteria: [CC7.2]
-    cadence: monthly
-    owner: security
-    test: { type: log-completeness, target: app, retention: P30D }
-`;
+const CONFIG = auditLogConfigYaml();
 
 interface ProcessResult {
   readonly code: number | null;
@@ -74,7 +63,8 @@ const cli = (args: readonly string[], env?: Record<string, string | undefined>) 
 const npx = (args: readonly string[]) =>
   spawnCli('npx', ['--offline', '--no-install', 'soc2-evidence', ...args]);
 
-describe('soc2-evidence as a process', () => {
+// Each case starts one to five processes (tsx compiles the CLI each time): minutes on a loaded machine.
+describe('soc2-evidence as a process', { timeout: 180_000 }, () => {
   let env: TestEnvironment;
   let dir: string;
   let configPath: string;

@@ -6,21 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../lib/cli/main.ts';
 import { seedAuditLog } from '../../lib/local/demo/seed-audit-log.ts';
 import { ENV } from '../../lib/shared/runtime-env.ts';
+import { auditLogConfigYaml } from '../support/config-fixture.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 
-const CONFIG = `
-owners:
-  - { id: security, name: Security, email: security@example.com }
-targets:
-  - { name: app, connection: { env: APP_URL } }
-controls:
-  - id: audit-log
-    title: Audit log complete
-    criteria: [CC7.2]
-    cadence: monthly
-    owner: security
-    test: { type: log-completeness, target: app, retention: P30D }
-`;
+const CONFIG = auditLogConfigYaml();
 
 function capture(env: Record<string, string | undefined> = {}) {
   const out: string[] = [];

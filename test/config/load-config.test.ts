@@ -6,13 +6,14 @@ import { ConfigError, loadConfig, parseConfig, parseConfigYaml } from '../../lib
 import type { ConfigInput } from '../../lib/config/schema.ts';
 import { formatPath } from '../../lib/shared/parse.ts';
 import { CADENCES } from '../../lib/shared/period.ts';
+import { securityOwner } from '../support/config-fixture.ts';
 
 /** A small valid config; each test breaks one thing in a copy. */
 function validConfig(): ConfigInput {
   return {
     timeZone: 'UTC',
     owners: [
-      { id: 'security', name: 'Security', email: 'security@example.com' },
+      securityOwner,
       { id: 'devops', name: 'DevOps', email: 'devops@example.com', slackChannel: '#devops' },
     ],
     targets: [{ name: 'app', connection: { env: 'DATABASE_URL' } }],

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../infra/build-app.ts';
 import { readStackContext, StackContextError } from '../../infra/stack-context.ts';
 import { ConfigError } from '../../lib/config/load-config.ts';
+import { auditLogConfigYaml } from '../support/config-fixture.ts';
 import { cdkJsonContext, REPO_ROOT, stubProjectRoot, tempDir } from './support/stack-fixture.ts';
 
 const run = promisify(execFile);
@@ -32,17 +33,10 @@ function appProps(context: Record<string, unknown>) {
   };
 }
 
-const BAD_CADENCE = `
-owners: [{ id: security, name: Security, email: security@example.com }]
-targets: [{ name: app, connection: { env: DATABASE_URL } }]
-controls:
-  - id: audit-log
-    title: Audit log
-    criteria: [CC7.2]
-    cadence: fortnightly
-    owner: security
-    test: { type: log-completeness, target: app }
-`;
+const BAD_CADENCE = auditLogConfigYaml({ targetEnv: 'DATABASE_URL', test: {} }).replace(
+  'cadence: monthly',
+  'cadence: fortnightly',
+);
 
 describe('the CDK app', () => {
   it('synthesizes the example configuration in a VPC with cdk-nag and CloudFormation validation passing', async () => {

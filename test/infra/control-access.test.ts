@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { controlAccess } from '../../infra/control-access.ts';
 import { parseConfig } from '../../lib/config/load-config.ts';
 import type { ConfigInput } from '../../lib/config/schema.ts';
+import { securityOwner } from '../support/config-fixture.ts';
 
 const base = {
-  owners: [{ id: 'security', name: 'Security', email: 'security@example.com' }],
+  owners: [securityOwner],
   targets: [
     { name: 'app', connection: { env: 'DATABASE_URL', secretId: 'prod/app-db' } },
     { name: 'local', connection: { env: 'LOCAL_URL' } },

@@ -4,6 +4,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from '../../lib/config/schema.ts';
 import { ENV } from '../../lib/shared/runtime-env.ts';
+import { auditLogConfig } from '../support/config-fixture.ts';
 import {
   resourcesOf,
   type SynthesizedStack,
@@ -100,18 +101,7 @@ const FULL_CONFIG: ConfigInput = {
 };
 
 const MINIMAL_CONFIG: ConfigInput = {
-  owners: [{ id: 'security', name: 'Security', email: 'security@example.com' }],
-  targets: [{ name: 'app', connection: { env: 'DATABASE_URL' } }],
-  controls: [
-    {
-      id: 'audit-log',
-      title: 'Audit log complete',
-      criteria: ['CC7.2'],
-      cadence: 'monthly',
-      owner: 'security',
-      test: { type: 'log-completeness', target: 'app' },
-    },
-  ],
+  ...auditLogConfig({ targetEnv: 'DATABASE_URL', test: {} }),
   evidence: { objectLockMode: 'GOVERNANCE', retentionYears: 10, archiveAfterDays: 90 },
 };
 
@@ -185,7 +175,7 @@ describe('schedules', () => {
       State: 'ENABLED',
       Target: {
         Arn: { 'Fn::GetAtt': [logicalId(full, 'AWS::Lambda::Function', 'DispatcherFunction'), 'Arn'] },
-        Input: JSON.stringify({ cadence }),
+        Input: JSON.stringify({ cadence, asOf: '<aws.scheduler.scheduled-time>' }),
         RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 21600 },
         DeadLetterConfig: {
           Arn: { 'Fn::GetAtt': [logicalId(full, 'AWS::SQS::Queue', 'DispatchFailures'), 'Arn'] },
@@ -199,7 +189,7 @@ describe('schedules', () => {
     minimal.template.hasResourceProperties('AWS::Scheduler::Schedule', {
       ScheduleExpression: 'cron(15 0 1 * ? *)',
       ScheduleExpressionTimezone: 'UTC',
-      Target: { Input: '{"cadence":"monthly"}' },
+      Target: { Input: '{"cadence":"monthly","asOf":"<aws.scheduler.scheduled-time>"}' },
     });
   });
 
@@ -208,7 +198,7 @@ describe('schedules', () => {
       ScheduleExpression: 'cron(15 0 * * ? *)',
       Target: {
         Arn: { 'Fn::GetAtt': [logicalId(full, 'AWS::Lambda::Function', 'RiskEvaluatorFunction'), 'Arn'] },
-        Input: '{}',
+        Input: '{"asOf":"<aws.scheduler.scheduled-time>"}',
       },
     });
     expect(resourcesOf(full, 'AWS::Scheduler::Schedule')).toHaveLength(7);
@@ -278,7 +268,7 @@ describe('functions', () => {
     const bucket = logicalId(full, 'AWS::S3::Bucket', 'EvidenceBucket');
     full.template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('runs one control test'),
-      Timeout: 300,
+      Timeout: 900,
       Environment: {
         Variables: {
           [ENV.resultsTable]: { Ref: table },
@@ -656,7 +646,7 @@ describe('notifications and queues', () => {
       FifoQueue: true,
       ContentBasedDeduplication: false,
       KmsMasterKeyId: { 'Fn::GetAtt': [logicalId(full, 'AWS::KMS::Key', 'KeysDataKey'), 'Arn'] },
-      VisibilityTimeout: 1800,
+      VisibilityTimeout: 5400,
       RedrivePolicy: {
         maxReceiveCount: 3,
         deadLetterTargetArn: { 'Fn::GetAtt': [logicalId(full, 'AWS::SQS::Queue', 'JobsDeadLetters'), 'Arn'] },

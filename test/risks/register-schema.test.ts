@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, parseConfig } from '../../lib/config/load-config.ts';
 import { riskRegisterSchema } from '../../lib/risks/register-schema.ts';
+import { securityOwner } from '../support/config-fixture.ts';
 import { remediationInput, riskInput } from './fixtures.ts';
 
 const baseConfig = (riskRegister: unknown) => ({
-  owners: [
-    { id: 'founder', name: 'Founder', email: 'founder@example.com' },
-    { id: 'security', name: 'Security', email: 'security@example.com' },
-  ],
+  owners: [{ id: 'founder', name: 'Founder', email: 'founder@example.com' }, securityOwner],
   controls: [
     {
       id: 'audit-log-completeness',

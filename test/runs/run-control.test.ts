@@ -14,31 +14,19 @@ import { sha256Hex } from '../../lib/shared/canonical-json.ts';
 import { silentLogger } from '../../lib/shared/logger.ts';
 import { makeAwsClients } from '../../lib/wiring/aws-clients.ts';
 import { makeRunDeps } from '../../lib/wiring/make-run-deps.ts';
+import { auditLogConfig } from '../support/config-fixture.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 
 const AS_OF = new Date('2026-12-01T00:15:00Z');
 const GAP = { start: new Date('2026-11-12T09:00:00Z'), end: new Date('2026-11-12T13:30:00Z') };
 
 function configFor(overrides: { table?: string } = {}): Config {
-  return parseConfig({
-    owners: [{ id: 'security', name: 'Security', email: 'security@example.com' }],
-    targets: [{ name: 'app', connection: { env: 'APP_DATABASE_URL' } }],
-    controls: [
-      {
-        id: 'audit-log',
-        title: 'Audit log complete',
-        criteria: ['CC7.2'],
-        cadence: 'monthly',
-        owner: 'security',
-        test: {
-          type: 'log-completeness',
-          target: 'app',
-          table: overrides.table ?? 'audit_log',
-          retention: 'P30D',
-        },
-      },
-    ],
-  });
+  return parseConfig(
+    auditLogConfig({
+      targetEnv: 'APP_DATABASE_URL',
+      test: { table: overrides.table ?? 'audit_log', retention: 'P30D' },
+    }),
+  );
 }
 
 async function readObject(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
