@@ -98,7 +98,7 @@ describe('restore-test-history', () => {
     });
     expect(outcome.verdict).toBe('error');
     expect(outcome.reasons[0]).toBe(
-      "listing AWS Backup restore jobs: access denied (check the function's backup:* permissions)",
+      'listing AWS Backup restore jobs: access denied (backup:ListRestoreJobs)',
     );
   });
 

@@ -2,6 +2,7 @@ import { DescribeDBClustersCommand, DescribeDBInstancesCommand, type RDSClient }
 import type { TargetConfig } from '../../config/schema.ts';
 import { ControlCheckError, type EvidenceLog } from '../../controls/outcome.ts';
 import type { RestoredDatabaseOpener } from '../../restore/restore-validation.ts';
+import { recordAwsCall } from '../aws-call-evidence.ts';
 import { type ConnectionResolver, makePostgresPort } from '../postgres/postgres-port.ts';
 
 /** The target name the restored instance gets inside one validation (it is not in the config). */
@@ -27,66 +28,70 @@ export async function findRdsEndpoint(
   evidence: EvidenceLog,
 ): Promise<RdsEndpoint> {
   const { kind, id } = parseRdsArn(arn);
-  try {
-    if (kind === 'db') {
-      const response = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }));
-      const instance = response.DBInstances?.[0];
-      const endpoint = instance?.Endpoint;
-      evidence.add({
-        kind: 'api',
+  // A snapshot restore that AWS Backup already cleaned up is the common "not found".
+  const notFoundReason = 'no longer exists (AWS Backup may already have deleted it)';
+  if (kind === 'db') {
+    const response = await recordAwsCall(
+      {
+        evidence,
         label: `restored instance ${id}`,
         service: 'rds',
         operation: 'DescribeDBInstances',
         request: { DBInstanceIdentifier: id },
-        response: {
+        doing: `restored instance ${id}`,
+      },
+      () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })),
+      (found) => {
+        const instance = found.DBInstances?.[0];
+        const endpoint = instance?.Endpoint;
+        return {
           DBInstanceIdentifier: instance?.DBInstanceIdentifier,
           DBInstanceStatus: instance?.DBInstanceStatus,
           Engine: instance?.Engine,
           EngineVersion: instance?.EngineVersion,
           StorageEncrypted: instance?.StorageEncrypted,
           Endpoint: endpoint ? { Address: endpoint.Address, Port: endpoint.Port } : null,
-        },
-        at: new Date().toISOString(),
-      });
-      if (!endpoint?.Address || !endpoint.Port)
-        throw new ControlCheckError(
-          `restored instance ${id} has no endpoint (status ${instance?.DBInstanceStatus ?? 'unknown'})`,
-        );
-      return { host: endpoint.Address, port: endpoint.Port };
-    }
-    const response = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }));
-    const cluster = response.DBClusters?.[0];
-    evidence.add({
-      kind: 'api',
+        };
+      },
+      { notFoundReason },
+    );
+    const instance = response.DBInstances?.[0];
+    const endpoint = instance?.Endpoint;
+    if (!endpoint?.Address || !endpoint.Port)
+      throw new ControlCheckError(
+        `restored instance ${id} has no endpoint (status ${instance?.DBInstanceStatus ?? 'unknown'})`,
+      );
+    return { host: endpoint.Address, port: endpoint.Port };
+  }
+  const response = await recordAwsCall(
+    {
+      evidence,
       label: `restored cluster ${id}`,
       service: 'rds',
       operation: 'DescribeDBClusters',
       request: { DBClusterIdentifier: id },
-      response: {
+      doing: `restored cluster ${id}`,
+    },
+    () => rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id })),
+    (found) => {
+      const cluster = found.DBClusters?.[0];
+      return {
         DBClusterIdentifier: cluster?.DBClusterIdentifier,
         Status: cluster?.Status,
         Engine: cluster?.Engine,
         StorageEncrypted: cluster?.StorageEncrypted,
         Endpoint: cluster?.Endpoint,
         Port: cluster?.Port,
-      },
-      at: new Date().toISOString(),
-    });
-    if (!cluster?.Endpoint || !cluster.Port)
-      throw new ControlCheckError(
-        `restored cluster ${id} has no endpoint (status ${cluster?.Status ?? 'unknown'})`,
-      );
-    return { host: cluster.Endpoint, port: cluster.Port };
-  } catch (error) {
-    if (error instanceof ControlCheckError) throw error;
-    const name = (error as { name?: string }).name ?? 'Error';
-    const why = /NotFound/.test(name)
-      ? 'no longer exists (AWS Backup may already have deleted it)'
-      : `${name}: ${(error as Error).message}`;
-    throw new ControlCheckError(`restored ${kind === 'db' ? 'instance' : 'cluster'} ${id} ${why}`, {
-      cause: error,
-    });
-  }
+      };
+    },
+    { notFoundReason },
+  );
+  const cluster = response.DBClusters?.[0];
+  if (!cluster?.Endpoint || !cluster.Port)
+    throw new ControlCheckError(
+      `restored cluster ${id} has no endpoint (status ${cluster?.Status ?? 'unknown'})`,
+    );
+  return { host: cluster.Endpoint, port: cluster.Port };
 }
 
 /** The source's connection string aimed at the restored endpoint (same credentials, database, options). */

@@ -4,26 +4,12 @@ import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/
 import { s3Uri } from '../../controls/object-location.ts';
 import { ControlCheckError, type EvidenceLog } from '../../controls/outcome.ts';
 import type { ObjectStorePort, StoredObject } from '../../controls/ports.ts';
+import { awsCallError, recordAwsCall } from '../aws-call-evidence.ts';
 
 /** Objects listed verbatim in the evidence at most; the count is always exact. */
 const LISTED_IN_EVIDENCE = 1000;
 /** Scanner reports above this size are refused rather than buffered (Lambda memory). @default 64 MiB */
 const DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
-
-function describeS3Error(error: unknown, what: string): string {
-  const name = (error as { name?: string }).name ?? 'Error';
-  switch (name) {
-    case 'NoSuchBucket':
-      return `${what}: the bucket does not exist`;
-    case 'NoSuchKey':
-      return `${what}: the object no longer exists`;
-    case 'AccessDenied':
-    case 'Forbidden':
-      return `${what}: access denied (check the function's IAM policy)`;
-    default:
-      return `${what}: ${name} ${(error as Error).message ?? ''}`.trim();
-  }
-}
 
 async function getBody(s3: S3Client, object: StoredObject): Promise<{ stream: Readable; size: number }> {
   try {
@@ -32,9 +18,7 @@ async function getBody(s3: S3Client, object: StoredObject): Promise<{ stream: Re
     return { stream: response.Body as Readable, size: response.ContentLength ?? object.size };
   } catch (error) {
     if (error instanceof ControlCheckError) throw error;
-    throw new ControlCheckError(describeS3Error(error, `reading ${s3Uri(object.bucket, object.key)}`), {
-      cause: error,
-    });
+    throw awsCallError(error, `reading ${s3Uri(object.bucket, object.key)}`, 's3:GetObject');
   }
 }
 
@@ -43,54 +27,45 @@ export function makeS3ObjectStore(s3: S3Client, defaultBucket: string): ObjectSt
   return {
     defaultBucket,
 
-    async list(bucket, prefix, evidence: EvidenceLog) {
-      const objects: StoredObject[] = [];
-      let continuationToken: string | undefined;
-      try {
-        do {
-          const page = await s3.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: prefix,
-              ContinuationToken: continuationToken,
-            }),
-          );
-          for (const item of page.Contents ?? []) {
-            if (item.Key === undefined || item.LastModified === undefined) continue;
-            objects.push({ bucket, key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified });
-          }
-          continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-        } while (continuationToken);
-      } catch (error) {
-        const reason = describeS3Error(error, `listing ${s3Uri(bucket, prefix)}`);
-        evidence.add({
-          kind: 'api',
+    list: (bucket, prefix, evidence: EvidenceLog) =>
+      recordAwsCall(
+        {
+          evidence,
           label: `list ${s3Uri(bucket, prefix)}`,
           service: 's3',
           operation: 'ListObjectsV2',
           request: { Bucket: bucket, Prefix: prefix },
-          response: { error: (error as { name?: string }).name ?? 'Error', reason },
-          at: new Date().toISOString(),
-        });
-        throw new ControlCheckError(reason, { cause: error });
-      }
-      evidence.add({
-        kind: 'api',
-        label: `list ${s3Uri(bucket, prefix)}`,
-        service: 's3',
-        operation: 'ListObjectsV2',
-        request: { Bucket: bucket, Prefix: prefix },
-        response: {
+          doing: `listing ${s3Uri(bucket, prefix)}`,
+          // ListObjectsV2 is authorized as s3:ListBucket.
+          action: 's3:ListBucket',
+        },
+        async () => {
+          const objects: StoredObject[] = [];
+          let continuationToken: string | undefined;
+          do {
+            const page = await s3.send(
+              new ListObjectsV2Command({
+                Bucket: bucket,
+                Prefix: prefix,
+                ContinuationToken: continuationToken,
+              }),
+            );
+            for (const item of page.Contents ?? []) {
+              if (item.Key === undefined || item.LastModified === undefined) continue;
+              objects.push({ bucket, key: item.Key, size: item.Size ?? 0, lastModified: item.LastModified });
+            }
+            continuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+          } while (continuationToken);
+          return objects;
+        },
+        (objects) => ({
           count: objects.length,
           truncatedInEvidence: objects.length > LISTED_IN_EVIDENCE,
           objects: objects
             .slice(0, LISTED_IN_EVIDENCE)
             .map((o) => ({ key: o.key, size: o.size, lastModified: o.lastModified.toISOString() })),
-        },
-        at: new Date().toISOString(),
-      });
-      return objects;
-    },
+        }),
+      ),
 
     async readText(object, evidence, options = {}) {
       const maxBytes = options.maxBytes ?? DEFAULT_MAX_TEXT_BYTES;
@@ -129,7 +104,7 @@ export function makeS3ObjectStore(s3: S3Client, defaultBucket: string): ObjectSt
           hash.update(buffer);
         }
       } catch (error) {
-        throw new ControlCheckError(describeS3Error(error, `reading ${uri}`), { cause: error });
+        throw awsCallError(error, `reading ${uri}`, 's3:GetObject');
       }
       const sha256 = hash.digest('hex');
       evidence.add({

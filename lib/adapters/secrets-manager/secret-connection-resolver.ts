@@ -5,6 +5,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import { ControlCheckError } from '../../controls/outcome.ts';
+import { awsCallError } from '../aws-call-evidence.ts';
 import type { ConnectionResolver } from '../postgres/postgres-port.ts';
 
 /** The JSON shape RDS and Secrets Manager's rotation templates store (`engine` and others are ignored). */
@@ -87,14 +88,13 @@ export function secretConnectionResolver(
     try {
       response = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
     } catch (error) {
-      const name = (error as { name?: string }).name ?? 'Error';
-      const why =
-        name === 'ResourceNotFoundException'
-          ? 'does not exist'
-          : name === 'AccessDeniedException'
-            ? 'is not readable (secretsmanager:GetSecretValue, and kms:Decrypt for a customer-managed key)'
-            : `could not be read (${name})`;
-      throw new ControlCheckError(`Secrets Manager secret ${secretId} ${why}`, { cause: error });
+      // Not recorded as evidence: this call reads a credential, and its value must never be kept.
+      throw awsCallError(
+        error,
+        `reading Secrets Manager secret ${secretId}`,
+        'secretsmanager:GetSecretValue, and kms:Decrypt for a customer-managed key',
+        'the secret does not exist',
+      );
     }
     const text =
       response.SecretString ??

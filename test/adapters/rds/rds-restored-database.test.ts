@@ -66,7 +66,7 @@ describe('restored RDS database', () => {
       .rejects(new DBInstanceNotFoundFault({ message: 'nope', $metadata: {} }));
     await expect(
       findRdsEndpoint(client, 'arn:aws:rds:us-east-1:111122223333:db:x', new EvidenceLog()),
-    ).rejects.toThrow('restored instance x no longer exists (AWS Backup may already have deleted it)');
+    ).rejects.toThrow('restored instance x: no longer exists (AWS Backup may already have deleted it)');
   });
 
   it('keeps credentials, database and options while swapping host and port', () => {

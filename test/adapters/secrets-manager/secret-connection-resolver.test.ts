@@ -96,7 +96,9 @@ describe('secretConnectionResolver', () => {
       .rejectsOnce(new ResourceNotFoundException({ message: 'gone', $metadata: {} }))
       .resolves({ SecretString: 'postgres://u:p@h/d' });
     const resolve = secretConnectionResolver(client, {});
-    await expect(resolve(target)).rejects.toThrow('Secrets Manager secret prod/app-db does not exist');
+    await expect(resolve(target)).rejects.toThrow(
+      'reading Secrets Manager secret prod/app-db: the secret does not exist',
+    );
     expect(await resolve(target)).toBe('postgres://u:p@h/d?sslmode=verify-full');
   });
 });
