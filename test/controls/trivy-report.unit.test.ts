@@ -48,6 +48,9 @@ function malformed(text: string): string {
     parse(text);
   } catch (error) {
     expect(error).toBeInstanceOf(MalformedReportError);
+    expect((error as Error).name).toBe('MalformedReportError');
+    if ((error as Error).message.startsWith('not JSON'))
+      expect((error as Error).cause).toBeInstanceOf(SyntaxError);
     return (error as Error).message;
   }
   throw new Error('expected MalformedReportError');

@@ -75,7 +75,8 @@ describe('risk evaluator and Slack forwarder handlers', () => {
             },
           },
         ],
-        notifications: { slack: { webhookSecretId: 'soc2-evidence/slack' } },
+        // The fake Slack listens on loopback over HTTP: allowed only because it is allow-listed.
+        notifications: { slack: { webhookSecretId: 'soc2-evidence/slack', allowedHosts: ['127.0.0.1'] } },
         riskRegister: {
           settings: { escalationOwner: 'founder' },
           risks: [riskInput({ id: 'H1', owner: 'founder', likelihood: 4, impact: 4, mitigation: undefined })],
