@@ -55,10 +55,18 @@ export async function processJobBatch(
   const processor = options.fifo ? new SqsFifoPartialProcessorAsync() : new BatchProcessor(EventType.SQS);
   // The processor reads only messageId (and, for FIFO group skipping, which is off, attributes).
   const records = messages.map((message) => ({ ...message }) as unknown as SQSRecord);
-  processor.register(records, (record: SQSRecord) => runJobMessage(record, deps), {
-    throwOnFullBatchFailure: false,
-    ...(options.context ? { context: options.context } : {}),
-  });
+  const handle = (record: SQSRecord) => runJobMessage(record, deps);
+  const context = options.context ? { context: options.context } : {};
+  if (processor instanceof SqsFifoPartialProcessorAsync) {
+    processor.register(records, handle, { throwOnFullBatchFailure: false, ...context });
+  } else {
+    // One job at a time, as before: parallel runs would share the targets' connection limits.
+    processor.register(records, handle, {
+      throwOnFullBatchFailure: false,
+      processInParallel: false,
+      ...context,
+    });
+  }
   const results = await processor.process();
   const reports = results.flatMap(([status, result]) =>
     status === 'success' ? [result as ControlRunReport] : [],
