@@ -43,7 +43,7 @@ function placeholderEnv(environment: Readonly<Record<string, TemplateValue>>): R
 }
 
 /** One fresh process: the milliseconds `import()` of the bundle takes (module evaluation included). */
-function coldImportMs(fn: BundledFunction): number {
+function coldImportMs(fn: BundledFunction, extraEnv: Record<string, string> = {}): number {
   const probe = [
     'const started = performance.now();',
     `const module = await import(${JSON.stringify(pathToFileURL(fn.bundle).href)});`,
@@ -58,6 +58,7 @@ function coldImportMs(fn: BundledFunction): number {
       AWS_REGION: 'us-east-1',
       AWS_LAMBDA_FUNCTION_NAME: fn.name,
       ...placeholderEnv(fn.environment),
+      ...extraEnv,
     },
     encoding: 'utf8',
   });
@@ -77,6 +78,8 @@ interface Row {
   readonly bytes: number;
   readonly mapBytes: number;
   readonly importMs: number;
+  /** The same with NODE_OPTIONS=--enable-source-maps: what loading the source map at start costs. */
+  readonly importWithMapsMs: number;
   readonly runtime: string;
   readonly nodeOptions: string;
 }
@@ -85,16 +88,21 @@ function measure(fn: BundledFunction): Row {
   const map = `${fn.bundle}.map`;
   coldImportMs(fn); // page cache warm-up, not counted
   const times = Array.from({ length: RUNS }, () => coldImportMs(fn));
+  const withMaps = Array.from({ length: Math.max(3, Math.floor(RUNS / 2)) }, () =>
+    coldImportMs(fn, { NODE_OPTIONS: '--enable-source-maps' }),
+  );
   return {
     name: fn.name,
     bytes: fn.bundleBytes,
     mapBytes: existsSync(map) ? statSync(map).size : 0,
     importMs: median(times),
+    importWithMapsMs: median(withMaps),
     runtime: fn.runtime,
     nodeOptions: typeof fn.environment.NODE_OPTIONS === 'string' ? fn.environment.NODE_OPTIONS : '',
   };
 }
 
+const load = (await import('node:os')).loadavg()[0]?.toFixed(1);
 const started = Date.now();
 const synthesized = await synthesizeApp({}, { restoreValidation: true });
 const baselineApp = synthesizeEmptyHandler();
@@ -104,9 +112,18 @@ try {
   const rows = synthesized.functions.map(measure);
   console.log(
     `synthesized ${synthesized.functions.length} functions + baseline in ${(synthMs / 1000).toFixed(1)} s; ` +
-      `median of ${RUNS} fresh processes each; node ${process.version}; ${rows[0]?.runtime ?? ''}`,
+      `median of ${RUNS} fresh processes each; node ${process.version}; ${rows[0]?.runtime ?? ''}; load average ${load}`,
   );
-  const header = ['function', 'index.mjs', 'x baseline', '.map', 'cold import', 'x baseline', 'NODE_OPTIONS'];
+  const header = [
+    'function',
+    'index.mjs',
+    'x baseline',
+    '.map',
+    'cold import',
+    'x baseline',
+    'with source maps',
+    'template NODE_OPTIONS',
+  ];
   const table = [
     header,
     [
@@ -125,6 +142,7 @@ try {
       `${(row.mapBytes / KB).toFixed(0)} KB`,
       `${row.importMs.toFixed(1)} ms`,
       (row.importMs / baseline.importMs).toFixed(1),
+      `${row.importWithMapsMs.toFixed(1)} ms`,
       row.nodeOptions,
     ]),
   ];

@@ -66,14 +66,22 @@ export async function processJobBatch(
   const records = messages.map((message) => ({ ...message }) as unknown as SQSRecord);
   // With the Lambda context, each check is bounded by the time the invocation has left, so a slow
   // control records a `deadline` error verdict instead of being killed with nothing recorded.
-  const { context } = options;
-  const runOptions: RunControlOptions = context
-    ? { remainingTimeMs: () => context.getRemainingTimeInMillis() }
+  const lambdaContext = options.context;
+  const runOptions: RunControlOptions = lambdaContext
+    ? { remainingTimeMs: () => lambdaContext.getRemainingTimeInMillis() }
     : {};
-  processor.register(records, (record: SQSRecord) => runJobMessage(record, deps, runOptions), {
-    throwOnFullBatchFailure: false,
-    ...(options.context ? { context: options.context } : {}),
-  });
+  const handle = (record: SQSRecord) => runJobMessage(record, deps, runOptions);
+  const context = lambdaContext ? { context: lambdaContext } : {};
+  if (processor instanceof SqsFifoPartialProcessorAsync) {
+    processor.register(records, handle, { throwOnFullBatchFailure: false, ...context });
+  } else {
+    // One job at a time, as before: parallel runs would share the targets' connection limits.
+    processor.register(records, handle, {
+      throwOnFullBatchFailure: false,
+      processInParallel: false,
+      ...context,
+    });
+  }
   const results = await processor.process();
   const reports = results.flatMap(([status, result]) =>
     status === 'success' ? [result as ControlRunReport] : [],

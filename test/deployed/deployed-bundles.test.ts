@@ -258,7 +258,8 @@ afterAll(async () => {
   );
 });
 
-describe('the synthesized Lambda bundles, as deployed', () => {
+// Each invocation is a fresh node process loading a bundle: seconds apiece on a busy 2-core machine.
+describe('the synthesized Lambda bundles, as deployed', { timeout: 300_000 }, () => {
   it('bundles every function of the template for nodejs24.x on arm64, each at most 1 MB', () => {
     expect(app.functions.map((f) => f.name).sort()).toEqual([
       'dispatcher',
