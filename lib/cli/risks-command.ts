@@ -4,6 +4,7 @@ import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-con
 import type { Config } from '../config/schema.ts';
 import { wrap } from '../risks/digest-message.ts';
 import {
+  type AssetState,
   evaluateRegister,
   evaluationForOwner,
   type LatestVerdict,
@@ -11,6 +12,7 @@ import {
   type RiskFinding,
 } from '../risks/evaluate-register.ts';
 import { latestVerdictsFrom } from '../risks/latest-verdicts.ts';
+import { STRIDE_CATEGORIES } from '../risks/register-schema.ts';
 import { linkedControlIds } from '../risks/run-risk-evaluation.ts';
 import { ENV } from '../shared/runtime-env.ts';
 import { withResultsStore } from '../wiring/make-results-store.ts';
@@ -90,6 +92,54 @@ function tableWithFindings(
   ].join('\n');
 }
 
+const STRIDE_LETTER: Record<(typeof STRIDE_CATEGORIES)[number], string> = {
+  spoofing: 'S',
+  tampering: 'T',
+  repudiation: 'R',
+  'information-disclosure': 'I',
+  'denial-of-service': 'D',
+  'elevation-of-privilege': 'E',
+};
+
+function encryptionCell(state: AssetState['asset']['encryption']['atRest']): string {
+  if (state.encrypted === 'unknown') return 'unknown';
+  if (state.encrypted === false) return `NO${state.detail ? ` (${state.detail})` : ''}`;
+  return state.detail ?? 'yes';
+}
+
+/** The inventory with one column per STRIDE category: the risks assessing it, `n/a`, or `GAP`. */
+export function renderAssets(assets: readonly AssetState[]): string {
+  const total = assets.length * STRIDE_CATEGORIES.length;
+  const gaps = assets.reduce((sum, state) => sum + state.missing.length, 0);
+  const lines = [
+    `Asset inventory and STRIDE walk-through: ${plural(assets.length, 'asset')}, ${total - gaps} of ${total} ` +
+      `categories assessed, ${plural(gaps, 'gap')} (S T R I D E: a risk id, n/a with a written reason, or GAP)`,
+  ];
+  if (assets.length === 0) {
+    lines.push('  (no asset inventory: STRIDE coverage cannot be shown; add `assets` to the register)');
+    return lines.join('\n');
+  }
+  lines.push(
+    tableWithFindings(
+      ['ID', 'CLASS', 'AT REST', 'IN TRANSIT', ...STRIDE_CATEGORIES.map((c) => STRIDE_LETTER[c]), 'OWNER'],
+      assets.map((state) => ({
+        cells: [
+          state.asset.id,
+          state.asset.classification,
+          encryptionCell(state.asset.encryption.atRest),
+          encryptionCell(state.asset.encryption.inTransit),
+          ...state.coverage.map((c) =>
+            c.kind === 'risks' ? c.riskIds.join(',') : c.kind === 'not-applicable' ? 'n/a' : 'GAP',
+          ),
+          state.asset.owner,
+        ],
+        findings: state.findings,
+      })),
+    ),
+  );
+  return lines.join('\n');
+}
+
 export function renderRegister(evaluation: RegisterEvaluation, config: Config): string {
   const counts = { violation: 0, overdue: 0, flagged: 0 };
   for (const finding of evaluation.findings) counts[finding.category] += 1;
@@ -120,6 +170,7 @@ export function renderRegister(evaluation: RegisterEvaluation, config: Config): 
         })),
       ),
     );
+  lines.push('', renderAssets(evaluation.assets));
   if (evaluation.remediations.length > 0) {
     lines.push(
       '',
@@ -158,6 +209,12 @@ export function registerJson(evaluation: RegisterEvaluation) {
       findings: state.findings,
     })),
     remediations: evaluation.remediations.map((state) => ({ ...state.item, findings: state.findings })),
+    assets: evaluation.assets.map((state) => ({
+      ...state.asset,
+      stride: state.coverage,
+      missing: state.missing,
+      findings: state.findings,
+    })),
     findings: evaluation.findings,
   };
 }

@@ -16,6 +16,8 @@ const RULE_LABEL: Record<RiskFinding['rule'], string> = {
   'mitigation-overdue': 'mitigation overdue',
   'remediation-overdue': 'remediation overdue',
   'control-failing': 'linked control failing',
+  'stride-gap': 'STRIDE walk-through incomplete',
+  'unencrypted-at-rest': 'sensitive data not encrypted at rest',
 };
 
 export function ruleLabel(finding: RiskFinding): string {

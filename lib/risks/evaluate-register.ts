@@ -4,11 +4,16 @@ import type { Severity } from '../notify/notification.ts';
 import type { Cadence } from '../shared/period.ts';
 import { InvalidPeriodError, isValidTimeZone } from '../shared/period.ts';
 import {
+  type Asset,
   type RegisterSettings,
   type RemediationItem,
   type Risk,
   type RiskRegister,
+  residualScore,
   riskScore,
+  SENSITIVE_CLASSIFICATIONS,
+  STRIDE_CATEGORIES,
+  type StrideCategory,
 } from './register-schema.ts';
 
 /** The newest stored verdict of a control, as the evaluation needs it (one per control). */
@@ -26,6 +31,8 @@ export const FINDING_RULES = [
   'mitigation-overdue',
   'remediation-overdue',
   'control-failing',
+  'stride-gap',
+  'unencrypted-at-rest',
 ] as const;
 export type FindingRule = (typeof FINDING_RULES)[number];
 
@@ -38,7 +45,11 @@ export const RULE_CATEGORY: Record<FindingRule, FindingCategory> = {
   'mitigation-overdue': 'overdue',
   'remediation-overdue': 'overdue',
   'control-failing': 'flagged',
+  'stride-gap': 'violation',
+  'unencrypted-at-rest': 'violation',
 };
+
+export type FindingSubjectKind = 'risk' | 'remediation' | 'asset';
 
 export interface RiskFinding {
   /**
@@ -50,7 +61,7 @@ export interface RiskFinding {
   readonly rule: FindingRule;
   readonly category: FindingCategory;
   readonly severity: Severity;
-  readonly subjectKind: 'risk' | 'remediation';
+  readonly subjectKind: FindingSubjectKind;
   readonly subjectId: string;
   readonly subjectTitle: string;
   /** Owner id who must act. */
@@ -62,16 +73,37 @@ export interface RiskFinding {
   readonly cadence?: Cadence;
   readonly periodKey?: string;
   readonly verdict?: Verdict;
+  /** `stride-gap`: the categories with neither a risk nor a written "not applicable". */
+  readonly strideCategories?: readonly StrideCategory[];
   /** One sentence the owner understands without opening the register. */
   readonly message: string;
 }
 
 export interface RiskState {
   readonly risk: Risk;
+  /** Inherent score (likelihood x impact before mitigation): the threshold applies to it. */
   readonly score: number;
+  /** After mitigation; the inherent score when the register states no residual. */
+  readonly residualScore: number;
+  readonly residualStated: boolean;
   readonly atOrAboveThreshold: boolean;
   /** `lastReviewed` + `reviewCadence`. */
   readonly nextReviewDue: string;
+  readonly findings: readonly RiskFinding[];
+}
+
+/** How one STRIDE category of one asset was walked through. */
+export type StrideCoverage =
+  | { readonly category: StrideCategory; readonly kind: 'risks'; readonly riskIds: readonly string[] }
+  | { readonly category: StrideCategory; readonly kind: 'not-applicable'; readonly reason: string }
+  | { readonly category: StrideCategory; readonly kind: 'missing' };
+
+export interface AssetState {
+  readonly asset: Asset;
+  /** One entry per STRIDE category, in STRIDE order. */
+  readonly coverage: readonly StrideCoverage[];
+  /** Categories with neither a risk nor a written "not applicable". */
+  readonly missing: readonly StrideCategory[];
   readonly findings: readonly RiskFinding[];
 }
 
@@ -91,7 +123,9 @@ export interface RegisterEvaluation {
   readonly risks: readonly RiskState[];
   /** Earliest target date first. */
   readonly remediations: readonly RemediationState[];
-  /** Every finding, in the order of `risks` then `remediations`. */
+  /** The asset inventory, in register order, with each asset's STRIDE walk-through. */
+  readonly assets: readonly AssetState[];
+  /** Every finding, in the order of `risks`, `remediations`, then `assets`. */
   readonly findings: readonly RiskFinding[];
 }
 
@@ -251,6 +285,81 @@ function remediationFindings(item: RemediationItem, today: string): RiskFinding[
   ];
 }
 
+/** Each STRIDE category of `asset`: the risks against it, its written "not applicable", or nothing. */
+export function strideCoverage(asset: Asset, risks: readonly Risk[]): StrideCoverage[] {
+  return STRIDE_CATEGORIES.map((category): StrideCoverage => {
+    const riskIds = risks
+      .filter((risk) => risk.asset === asset.id && risk.threat === category)
+      .map((risk) => risk.id)
+      .sort(byId);
+    if (riskIds.length > 0) return { category, kind: 'risks', riskIds };
+    const na = asset.notApplicable.find((entry) => entry.category === category);
+    if (na) return { category, kind: 'not-applicable', reason: na.reason };
+    return { category, kind: 'missing' };
+  });
+}
+
+/**
+ * An accepted risk of information disclosure against the asset, with its reason written: the one
+ * thing that excuses sensitive data stored without encryption at rest.
+ */
+export function acceptedDisclosureRisk(asset: Asset, risks: readonly Risk[]): Risk | undefined {
+  return risks.find(
+    (risk) =>
+      risk.asset === asset.id &&
+      risk.threat === 'information-disclosure' &&
+      risk.status === 'accepted' &&
+      Boolean(risk.mitigation),
+  );
+}
+
+/** The STRIDE walk-through and encryption rules for one asset of the inventory. */
+export function assetState(asset: Asset, risks: readonly Risk[]): AssetState {
+  const coverage = strideCoverage(asset, risks);
+  const missing = coverage.filter((c) => c.kind === 'missing').map((c) => c.category);
+  const sensitive = SENSITIVE_CLASSIFICATIONS.has(asset.classification);
+  const base = {
+    subjectKind: 'asset' as const,
+    subjectId: asset.id,
+    subjectTitle: asset.name,
+    owner: asset.owner,
+  };
+  const findings: RiskFinding[] = [];
+  if (missing.length > 0) {
+    const walked = STRIDE_CATEGORIES.length - missing.length;
+    findings.push({
+      ...base,
+      key: `${asset.id}/stride-gap`,
+      rule: 'stride-gap',
+      category: 'violation',
+      severity: sensitive ? 'high' : 'medium',
+      strideCategories: missing,
+      message:
+        `Asset ${asset.id} "${asset.name}" (${asset.classification}) has ${walked} of ${STRIDE_CATEGORIES.length} ` +
+        `STRIDE categories walked through; no risk and no written "not applicable" for ${missing.join(', ')}: ` +
+        `assess each (add a risk against ${asset.id}) or record why it cannot apply.`,
+    });
+  }
+  const atRest = asset.encryption.atRest;
+  if (sensitive && atRest.encrypted !== true && !acceptedDisclosureRisk(asset, risks)) {
+    const how =
+      atRest.encrypted === 'unknown'
+        ? 'whether it is encrypted at rest is not recorded'
+        : `it is stored without encryption at rest${atRest.detail ? ` (${atRest.detail})` : ''}`;
+    findings.push({
+      ...base,
+      key: `${asset.id}/unencrypted-at-rest`,
+      rule: 'unencrypted-at-rest',
+      category: 'violation',
+      severity: 'high',
+      message:
+        `Asset ${asset.id} "${asset.name}" is ${asset.classification}, but ${how}: encrypt it, or accept an ` +
+        `information-disclosure risk against ${asset.id} with the reason written.`,
+    });
+  }
+  return { asset, coverage, missing, findings };
+}
+
 /**
  * Applies the register's rules as of one instant. Pure: the same register, instant, zone and
  * verdicts always give the same findings, so the CLI, the scheduled Lambda and tests agree.
@@ -265,6 +374,8 @@ export function evaluateRegister(register: RiskRegister, options: EvaluateOption
       return {
         risk,
         score,
+        residualScore: residualScore(risk),
+        residualStated: risk.residual !== undefined,
         atOrAboveThreshold: score >= register.settings.scoreThreshold,
         nextReviewDue,
         findings,
@@ -274,6 +385,7 @@ export function evaluateRegister(register: RiskRegister, options: EvaluateOption
   const remediations = register.remediations
     .map((item): RemediationState => ({ item, findings: remediationFindings(item, today) }))
     .sort((a, b) => a.item.targetDate.localeCompare(b.item.targetDate) || byId(a.item.id, b.item.id));
+  const assets = register.assets.map((asset) => assetState(asset, register.risks));
   return {
     asOf: options.asOf.toISOString(),
     date: today,
@@ -281,7 +393,12 @@ export function evaluateRegister(register: RiskRegister, options: EvaluateOption
     settings: register.settings,
     risks,
     remediations,
-    findings: [...risks.flatMap((r) => r.findings), ...remediations.flatMap((r) => r.findings)],
+    assets,
+    findings: [
+      ...risks.flatMap((r) => r.findings),
+      ...remediations.flatMap((r) => r.findings),
+      ...assets.flatMap((a) => a.findings),
+    ],
   };
 }
 
@@ -289,10 +406,16 @@ export function evaluateRegister(register: RiskRegister, options: EvaluateOption
 export function evaluationForOwner(evaluation: RegisterEvaluation, owner: string): RegisterEvaluation {
   const risks = evaluation.risks.filter((state) => state.risk.owner === owner);
   const remediations = evaluation.remediations.filter((state) => state.item.owner === owner);
+  const assets = evaluation.assets.filter((state) => state.asset.owner === owner);
   return {
     ...evaluation,
     risks,
     remediations,
-    findings: [...risks.flatMap((r) => r.findings), ...remediations.flatMap((r) => r.findings)],
+    assets,
+    findings: [
+      ...risks.flatMap((r) => r.findings),
+      ...remediations.flatMap((r) => r.findings),
+      ...assets.flatMap((a) => a.findings),
+    ],
   };
 }
