@@ -149,18 +149,21 @@ export function renderRegister(evaluation: RegisterEvaluation, config: Config): 
       `${plural(evaluation.remediations.length, 'remediation item')}, written mitigation required at score >= ${evaluation.settings.scoreThreshold}.`,
     `${plural(evaluation.findings.length, 'finding')}: ${plural(counts.violation, 'violation')}, ${counts.overdue} overdue, ${counts.flagged} flagged.`,
     '',
-    'Risks (highest score first)',
+    'Risks (highest inherent score first; inherent is before mitigation, residual after, "-" when no',
+    'residual is recorded and the inherent score stands; the threshold applies to inherent, acceptance to residual)',
   ];
   if (evaluation.risks.length === 0) lines.push('  (none)');
   else
     lines.push(
       tableWithFindings(
-        ['ID', 'SCORE', 'L x I', 'STATUS', 'OWNER', 'REVIEW DUE', 'TITLE'],
+        ['ID', 'INHERENT', 'L x I', 'RESIDUAL', 'L x I', 'STATUS', 'OWNER', 'REVIEW DUE', 'TITLE'],
         evaluation.risks.map((state) => ({
           cells: [
             state.risk.id,
             String(state.score),
             `${state.risk.likelihood} x ${state.risk.impact}`,
+            state.risk.residual ? String(state.residualScore) : '-',
+            state.risk.residual ? `${state.risk.residual.likelihood} x ${state.risk.residual.impact}` : '-',
             state.risk.status,
             names.get(state.risk.owner) ?? state.risk.owner,
             state.nextReviewDue,
@@ -204,6 +207,9 @@ export function registerJson(evaluation: RegisterEvaluation) {
     risks: evaluation.risks.map((state) => ({
       ...state.risk,
       score: state.score,
+      inherentScore: state.score,
+      residualScore: state.residualScore,
+      residualStated: state.residualStated,
       atOrAboveThreshold: state.atOrAboveThreshold,
       nextReviewDue: state.nextReviewDue,
       findings: state.findings,

@@ -18,6 +18,7 @@ const RULE_LABEL: Record<RiskFinding['rule'], string> = {
   'control-failing': 'linked control failing',
   'stride-gap': 'STRIDE walk-through incomplete',
   'unencrypted-at-rest': 'sensitive data not encrypted at rest',
+  'acceptance-above-threshold': 'accepted above the threshold',
 };
 
 export function ruleLabel(finding: RiskFinding): string {

@@ -33,6 +33,7 @@ export const FINDING_RULES = [
   'control-failing',
   'stride-gap',
   'unencrypted-at-rest',
+  'acceptance-above-threshold',
 ] as const;
 export type FindingRule = (typeof FINDING_RULES)[number];
 
@@ -47,6 +48,7 @@ export const RULE_CATEGORY: Record<FindingRule, FindingCategory> = {
   'control-failing': 'flagged',
   'stride-gap': 'violation',
   'unencrypted-at-rest': 'violation',
+  'acceptance-above-threshold': 'violation',
 };
 
 export type FindingSubjectKind = 'risk' | 'remediation' | 'asset';
@@ -198,6 +200,24 @@ function riskFindings(
         `${name} scores ${score} (likelihood ${risk.likelihood} x impact ${risk.impact}), at or above the ` +
         `threshold of ${settings.scoreThreshold}, but has no written mitigation: write down how it is ` +
         `mitigated${risk.status === 'accepted' ? ' or why the risk is accepted' : ''}.`,
+    });
+  }
+
+  // What an owner accepts is the residual risk: a residual still at or above the threshold is not
+  // within the register's appetite, whatever the rationale says.
+  const residual = residualScore(risk);
+  if (risk.status === 'accepted' && residual >= settings.scoreThreshold) {
+    findings.push({
+      ...base,
+      key: `${risk.id}/acceptance-above-threshold`,
+      rule: 'acceptance-above-threshold',
+      category: 'violation',
+      severity: 'high',
+      message:
+        `${name} is accepted at a residual score of ${residual}` +
+        (risk.residual ? '' : ' (no residual stated, so the inherent score)') +
+        `, at or above the threshold of ${settings.scoreThreshold}: only a residual below the threshold ` +
+        `can be accepted; mitigate further and record the residual score.`,
     });
   }
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { RiskFinding } from './evaluate-register.ts';
 import type { RemediationItem, Risk, RiskRegister } from './register-schema.ts';
-import { assetOf, classificationOf, riskScore } from './register-schema.ts';
+import { assetOf, classificationOf, residualScore, riskScore } from './register-schema.ts';
 
 /** Namespace of this tool's OSCAL props and facets (a URN: no domain is implied). */
 export const OSCAL_NS = 'urn:soc2-evidence:ns:oscal';
@@ -165,6 +165,13 @@ export function buildPoam(
                 ['likelihood', risk.likelihood],
                 ['impact', risk.impact],
                 ['score', score],
+                ...(risk.residual
+                  ? ([
+                      ['residual-likelihood', risk.residual.likelihood],
+                      ['residual-impact', risk.residual.impact],
+                      ['residual-score', residualScore(risk)],
+                    ] as [string, number][])
+                  : []),
               ]),
             ],
           }
