@@ -20,6 +20,7 @@ import { type CliIo, EXIT, UsageError } from './io.ts';
 import { renderTable } from './table.ts';
 
 export const RISKS_HELP = `Usage: soc2-evidence risks [options]
+       soc2-evidence risks check [--base REF] [--register FILE]   (the pull-request gate; see --help)
 
 Evaluates the risk register (riskRegister in the config) and prints it, highest score first, with
 each risk's status and every finding: a score at or above the threshold with no written mitigation,
@@ -233,6 +234,9 @@ async function readLatestVerdicts(config: Config, env: CliIo['env']): Promise<La
 
 /** `soc2-evidence risks`: see RISKS_HELP. */
 export async function risksCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  // Subcommands live in their own files and load only when asked for.
+  if (argv[0] === 'check')
+    return (await import('./risks-check-command.ts')).risksCheckCommand(argv.slice(1), io);
   try {
     const { values } = parseArgs({
       args: [...argv],
