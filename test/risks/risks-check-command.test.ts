@@ -237,6 +237,6 @@ describe('the GitHub Actions workflow', () => {
     expect(steps.find((s) => s.with?.['fetch-depth'] !== undefined)?.with?.['fetch-depth']).toBe(0);
     const gate = steps.find((s) => s.run?.includes('risks check'));
     expect(gate?.run).toBe('npx soc2-evidence risks check --base "$BASE_SHA"');
-    expect(gate?.env?.BASE_SHA).toBe('${{ github.event.pull_request.base.sha }}');
+    expect(gate?.env?.BASE_SHA).toMatch(/github\.event\.pull_request\.base\.sha/);
   });
 });
