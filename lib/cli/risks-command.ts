@@ -11,6 +11,7 @@ import {
   type RegisterEvaluation,
   type RiskFinding,
 } from '../risks/evaluate-register.ts';
+import { buildHeatMaps, renderHeatMapText } from '../risks/heat-map.ts';
 import { latestVerdictsFrom } from '../risks/latest-verdicts.ts';
 import { STRIDE_CATEGORIES } from '../risks/register-schema.ts';
 import { linkedControlIds } from '../risks/run-risk-evaluation.ts';
@@ -32,6 +33,8 @@ Options:
                     (default: now). A date due on the --as-of day is not yet overdue.
   --owner ID        only the risks and remediation items of this owner
   --json            print the evaluation as JSON
+  --matrix          print the 5x5 likelihood x impact heat maps (inherent and residual) instead,
+                    each cell listing its risk ids, [bracketed] at or above the threshold
   --with-verdicts   also flag risks whose linked controls failed, reading the latest verdicts from
                     the results table in ${ENV.resultsTable} (AWS credentials or AWS_ENDPOINT_URL*)
   --config PATH     configuration file (default: ${DEFAULT_CONFIG_PATH})
@@ -244,6 +247,7 @@ export async function risksCommand(argv: readonly string[], io: CliIo): Promise<
         'as-of': { type: 'string' },
         owner: { type: 'string' },
         json: { type: 'boolean', default: false },
+        matrix: { type: 'boolean', default: false },
         'with-verdicts': { type: 'boolean', default: false },
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
@@ -264,6 +268,25 @@ export async function risksCommand(argv: readonly string[], io: CliIo): Promise<
       throw new UsageError(
         `--owner: unknown owner "${values.owner}"; expected one of ${config.owners.map((o) => o.id).join(', ')}`,
       );
+    }
+    if (values.matrix) {
+      const maps = buildHeatMaps(config.riskRegister);
+      io.stdout(
+        values.json
+          ? JSON.stringify(maps, null, 2)
+          : [
+              renderHeatMapText(maps.inherent),
+              '',
+              renderHeatMapText(maps.residual),
+              ...(maps.residualNotStated.length > 0
+                ? [
+                    '',
+                    `No residual score recorded (shown at the inherent score): ${maps.residualNotStated.join(', ')}`,
+                  ]
+                : []),
+            ].join('\n'),
+      );
+      return EXIT.ok;
     }
     const asOf = parseRiskAsOf(values['as-of'], config.timeZone);
     const latestVerdicts = values['with-verdicts'] ? await readLatestVerdicts(config, io.env) : [];
