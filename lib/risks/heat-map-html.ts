@@ -1,6 +1,6 @@
 import { type HeatMap, type HeatMaps, SCALE } from './heat-map.ts';
 
-const escape = (text: string) =>
+const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
@@ -35,10 +35,10 @@ function table(map: HeatMap): string {
           const title = `likelihood ${c.likelihood} x impact ${c.impact} = ${c.score}${c.count ? `: ${c.riskIds.join(', ')}` : ''}`;
           return (
             `<td class="heat-cell" data-map="${map.kind}" data-likelihood="${c.likelihood}" data-impact="${c.impact}" ` +
-            `data-score="${c.score}" data-band="${c.band}" data-count="${c.count}" data-risk-ids="${escape(ids)}" ` +
-            `title="${escape(title)}">` +
+            `data-score="${c.score}" data-band="${c.band}" data-count="${c.count}" data-risk-ids="${escapeHtml(ids)}" ` +
+            `title="${escapeHtml(title)}">` +
             (c.count
-              ? `<span class="count">${c.count}</span><span class="ids">${escape(c.riskIds.join(', '))}</span>`
+              ? `<span class="count">${c.count}</span><span class="ids">${escapeHtml(c.riskIds.join(', '))}</span>`
               : '') +
             '</td>'
           );
@@ -47,7 +47,7 @@ function table(map: HeatMap): string {
       return `<tr><th scope="row">${likelihood}</th>${cells}</tr>`;
     })
     .join('');
-  return `<table class="heat-map" data-map="${map.kind}" data-threshold="${map.threshold}"><caption>${escape(title)}</caption><thead>${header}</thead><tbody>${rows}</tbody></table>`;
+  return `<table class="heat-map" data-map="${map.kind}" data-threshold="${map.threshold}"><caption>${escapeHtml(title)}</caption><thead>${header}</thead><tbody>${rows}</tbody></table>`;
 }
 
 /**
@@ -58,7 +58,7 @@ function table(map: HeatMap): string {
 export function renderHeatMapHtml(model: HeatMaps): string {
   const note =
     model.residualNotStated.length > 0
-      ? `<p class="note">No residual score recorded for ${escape(model.residualNotStated.join(', '))}: shown at the inherent score.</p>`
+      ? `<p class="note">No residual score recorded for ${escapeHtml(model.residualNotStated.join(', '))}: shown at the inherent score.</p>`
       : '';
   return (
     `<section class="risk-heat-map" id="risk-heat-map" data-threshold="${model.threshold}">` +
