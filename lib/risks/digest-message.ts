@@ -19,6 +19,8 @@ const RULE_LABEL: Record<RiskFinding['rule'], string> = {
   'stride-gap': 'STRIDE walk-through incomplete',
   'unencrypted-at-rest': 'sensitive data not encrypted at rest',
   'acceptance-above-threshold': 'accepted above the threshold',
+  'review-not-evidenced': 'review claimed, not evidenced',
+  'incident-rescore': 're-score after an incident',
 };
 
 export function ruleLabel(finding: RiskFinding): string {

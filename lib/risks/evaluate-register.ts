@@ -23,6 +23,8 @@ export interface LatestVerdict {
   readonly periodKey: string;
   readonly verdict: Verdict;
   readonly reasons?: readonly string[];
+  /** When the failing period ended (ISO instant): the incident-driven re-score window starts there. */
+  readonly periodEnd?: string;
 }
 
 export const FINDING_RULES = [
@@ -34,6 +36,8 @@ export const FINDING_RULES = [
   'stride-gap',
   'unencrypted-at-rest',
   'acceptance-above-threshold',
+  'review-not-evidenced',
+  'incident-rescore',
 ] as const;
 export type FindingRule = (typeof FINDING_RULES)[number];
 
@@ -49,6 +53,8 @@ export const RULE_CATEGORY: Record<FindingRule, FindingCategory> = {
   'stride-gap': 'violation',
   'unencrypted-at-rest': 'violation',
   'acceptance-above-threshold': 'violation',
+  'review-not-evidenced': 'flagged',
+  'incident-rescore': 'overdue',
 };
 
 export type FindingSubjectKind = 'risk' | 'remediation' | 'asset';
@@ -131,12 +137,24 @@ export interface RegisterEvaluation {
   readonly findings: readonly RiskFinding[];
 }
 
+/** What the review-evidence rule needs of a recorded sign-off (see sign-off.ts). */
+export interface RecordedReview {
+  /** The sign-off's calendar date in the config's zone. */
+  readonly date: string;
+  readonly risks: readonly { readonly id: string; readonly lastReviewed: string }[];
+}
+
 export interface EvaluateOptions {
   readonly asOf: Date;
   /** IANA zone in which "today" is cut (the config's `timeZone`). */
   readonly timeZone: string;
   /** Latest verdict per linked control; omit to evaluate from the register alone. */
   readonly latestVerdicts?: readonly LatestVerdict[];
+  /**
+   * The recorded sign-offs. Given (even empty), every risk's `lastReviewed` must be backed by one,
+   * else "review claimed, not evidenced"; omitted, the rule is not applied (nothing was read).
+   */
+  readonly signOffs?: readonly RecordedReview[];
 }
 
 const CADENCE_STEP: Record<Cadence, { days?: number; weeks?: number; months?: number; years?: number }> = {
@@ -263,6 +281,34 @@ function riskFindings(
   for (const controlId of risk.linkedControls) {
     const latest = verdicts.get(controlId);
     if (!latest || latest.verdict === 'pass') continue;
+    // A failure is the risk materialising: re-score within the window ("Monthly: incident-driven
+    // re-score for any risk that materialized"). An error is not an incident, only missing evidence.
+    if (latest.verdict === 'fail' && latest.periodEnd) {
+      const failedOn = latest.periodEnd.slice(0, 10);
+      const due = addCadence(failedOn, settings.incidentRescoreWithin);
+      if (risk.lastReviewed < failedOn) {
+        const late = due < today ? daysBetween(due, today) : undefined;
+        findings.push({
+          ...base,
+          key: `${risk.id}/incident-rescore/${controlId}/${latest.cadence}/${latest.periodKey}`,
+          rule: 'incident-rescore',
+          category: 'overdue',
+          severity: late !== undefined ? 'high' : 'medium',
+          controlId,
+          cadence: latest.cadence,
+          periodKey: latest.periodKey,
+          verdict: latest.verdict,
+          dueDate: due,
+          ...(late !== undefined ? { daysOverdue: late } : {}),
+          message:
+            `${name} materialised: its control ${controlId} failed for ${latest.periodKey}. Re-score it by ` +
+            `${due} (${settings.incidentRescoreWithin} window)` +
+            (late !== undefined
+              ? `; the re-score is ${days(late)} overdue.`
+              : '; it was last reviewed before the failure.'),
+        });
+      }
+    }
     const why = latest.reasons?.[0] ? `: ${latest.reasons[0]}` : '';
     findings.push({
       ...base,
@@ -381,15 +427,51 @@ export function assetState(asset: Asset, risks: readonly Risk[]): AssetState {
 }
 
 /**
+ * "Review claimed, not evidenced": a risk whose `lastReviewed` no sign-off backs. A sign-off backs
+ * it when it is dated on or after that day and froze the risk with that same `lastReviewed`.
+ */
+export function reviewEvidenceFindings(
+  risks: readonly Risk[],
+  signOffs: readonly RecordedReview[],
+): RiskFinding[] {
+  return risks
+    .filter(
+      (risk) =>
+        !signOffs.some(
+          (s) =>
+            s.date >= risk.lastReviewed &&
+            s.risks.some((r) => r.id === risk.id && r.lastReviewed === risk.lastReviewed),
+        ),
+    )
+    .map((risk) => ({
+      key: `${risk.id}/review-not-evidenced/${risk.lastReviewed}`,
+      rule: 'review-not-evidenced' as const,
+      category: 'flagged' as const,
+      severity: 'medium' as const,
+      subjectKind: 'risk' as const,
+      subjectId: risk.id,
+      subjectTitle: risk.title,
+      owner: risk.owner,
+      dueDate: risk.lastReviewed,
+      message:
+        `Risk ${risk.id} "${risk.title}" claims a review on ${risk.lastReviewed}, but no sign-off records it ` +
+        '(review claimed, not evidenced): the reviewer records it with `soc2-evidence risks sign-off`.',
+    }));
+}
+
+/**
  * Applies the register's rules as of one instant. Pure: the same register, instant, zone and
  * verdicts always give the same findings, so the CLI, the scheduled Lambda and tests agree.
  */
 export function evaluateRegister(register: RiskRegister, options: EvaluateOptions): RegisterEvaluation {
   const today = localDate(options.asOf, options.timeZone);
   const verdicts = new Map((options.latestVerdicts ?? []).map((v) => [v.controlId, v]));
+  const unevidenced = options.signOffs ? reviewEvidenceFindings(register.risks, options.signOffs) : [];
   const risks = register.risks
     .map((risk): RiskState => {
-      const { findings, nextReviewDue } = riskFindings(risk, today, register.settings, verdicts);
+      const evaluated = riskFindings(risk, today, register.settings, verdicts);
+      const { nextReviewDue } = evaluated;
+      const findings = [...evaluated.findings, ...unevidenced.filter((f) => f.subjectId === risk.id)];
       const score = riskScore(risk);
       return {
         risk,

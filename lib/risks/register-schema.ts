@@ -174,6 +174,7 @@ export const REGISTER_DEFAULTS = {
   scoreThreshold: 12,
   reminderInterval: 'P7D',
   escalateAfter: 3,
+  incidentRescoreWithin: 'monthly',
 } as const;
 
 export const registerSettingsSchema = z.strictObject({
@@ -187,6 +188,11 @@ export const registerSettingsSchema = z.strictObject({
   escalateAfter: z.number().int().min(1).max(100).default(REGISTER_DEFAULTS.escalateAfter),
   /** Owner id who receives the escalation digest. Omitted: nothing escalates. */
   escalationOwner: slugSchema.optional(),
+  /**
+   * After a linked control fails, the risk must be re-scored within one step of this cadence from
+   * the end of the failing period ("Monthly: incident-driven re-score"). @default 'monthly'
+   */
+  incidentRescoreWithin: z.enum(CADENCES).default(REGISTER_DEFAULTS.incidentRescoreWithin),
 });
 
 export const riskRegisterSchema = z
