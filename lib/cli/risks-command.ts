@@ -22,6 +22,7 @@ import { renderTable } from './table.ts';
 
 export const RISKS_HELP = `Usage: soc2-evidence risks [options]
        soc2-evidence risks check [--base REF] [--register FILE]   (the pull-request gate; see --help)
+       soc2-evidence risks sign-off --by NAME --role ROLE [--note TEXT]   (a signed review; see --help)
 
 Evaluates the risk register (riskRegister in the config) and prints it, highest score first, with
 each risk's status and every finding: a score at or above the threshold with no written mitigation,
@@ -37,6 +38,9 @@ Options:
                     each cell listing its risk ids, [bracketed] at or above the threshold
   --with-verdicts   also flag risks whose linked controls failed, reading the latest verdicts from
                     the results table in ${ENV.resultsTable} (AWS credentials or AWS_ENDPOINT_URL*)
+  --with-sign-offs  also report "review claimed, not evidenced" for each risk whose lastReviewed no
+                    recorded sign-off backs, reading the sign-off chain from ${ENV.evidenceBucket}
+                    (chain heads in ${ENV.resultsTable})
   --config PATH     configuration file (default: ${DEFAULT_CONFIG_PATH})
   -h, --help        show this help
 
@@ -235,11 +239,29 @@ async function readLatestVerdicts(config: Config, env: CliIo['env']): Promise<La
   return withResultsStore(env, table, (store) => latestVerdictsFrom(store)(linkedControlIds(config)));
 }
 
+async function readSignOffs(env: CliIo['env']) {
+  const bucket = env[ENV.evidenceBucket];
+  const table = env[ENV.resultsTable];
+  if (!bucket || !table)
+    throw new UsageError(`--with-sign-offs: set ${ENV.evidenceBucket} and ${ENV.resultsTable}`);
+  const { makeAwsClients } = await import('../wiring/aws-clients.ts');
+  const { makeSignOffHistory } = await import('../wiring/make-sign-off-deps.ts');
+  const clients = makeAwsClients(env);
+  try {
+    return await makeSignOffHistory({ clients, bucket, table }).list();
+  } finally {
+    clients.dynamodb.destroy();
+    clients.s3.destroy();
+  }
+}
+
 /** `soc2-evidence risks`: see RISKS_HELP. */
 export async function risksCommand(argv: readonly string[], io: CliIo): Promise<number> {
   // Subcommands live in their own files and load only when asked for.
   if (argv[0] === 'check')
     return (await import('./risks-check-command.ts')).risksCheckCommand(argv.slice(1), io);
+  if (argv[0] === 'sign-off')
+    return (await import('./risks-sign-off-command.ts')).risksSignOffCommand(argv.slice(1), io);
   try {
     const { values } = parseArgs({
       args: [...argv],
@@ -249,6 +271,7 @@ export async function risksCommand(argv: readonly string[], io: CliIo): Promise<
         json: { type: 'boolean', default: false },
         matrix: { type: 'boolean', default: false },
         'with-verdicts': { type: 'boolean', default: false },
+        'with-sign-offs': { type: 'boolean', default: false },
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -290,10 +313,12 @@ export async function risksCommand(argv: readonly string[], io: CliIo): Promise<
     }
     const asOf = parseRiskAsOf(values['as-of'], config.timeZone);
     const latestVerdicts = values['with-verdicts'] ? await readLatestVerdicts(config, io.env) : [];
+    const signOffs = values['with-sign-offs'] ? await readSignOffs(io.env) : undefined;
     let evaluation = evaluateRegister(config.riskRegister, {
       asOf,
       timeZone: config.timeZone,
       latestVerdicts,
+      ...(signOffs ? { signOffs } : {}),
     });
     if (values.owner !== undefined) evaluation = evaluationForOwner(evaluation, values.owner);
     io.stdout(

@@ -426,9 +426,13 @@ export function assetState(asset: Asset, risks: readonly Risk[]): AssetState {
   return { asset, coverage, missing, findings };
 }
 
+/** A sign-off may follow the review it records by this many days (the pull request merging later). */
+export const REVIEW_SIGN_OFF_GRACE_DAYS = 7;
+
 /**
  * "Review claimed, not evidenced": a risk whose `lastReviewed` no sign-off backs. A sign-off backs
- * it when it is dated on or after that day and froze the risk with that same `lastReviewed`.
+ * it when it is dated that day or up to {@link REVIEW_SIGN_OFF_GRACE_DAYS} after, and froze the risk
+ * with that same `lastReviewed`. A sign-off months later does not make an old claim true.
  */
 export function reviewEvidenceFindings(
   risks: readonly Risk[],
@@ -440,6 +444,7 @@ export function reviewEvidenceFindings(
         !signOffs.some(
           (s) =>
             s.date >= risk.lastReviewed &&
+            daysBetween(risk.lastReviewed, s.date) <= REVIEW_SIGN_OFF_GRACE_DAYS &&
             s.risks.some((r) => r.id === risk.id && r.lastReviewed === risk.lastReviewed),
         ),
     )
