@@ -4,13 +4,16 @@ import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-con
 import type { Config } from '../config/schema.ts';
 import { wrap } from '../risks/digest-message.ts';
 import {
+  type AssetState,
   evaluateRegister,
   evaluationForOwner,
   type LatestVerdict,
   type RegisterEvaluation,
   type RiskFinding,
 } from '../risks/evaluate-register.ts';
+import { buildHeatMaps, renderHeatMapText } from '../risks/heat-map.ts';
 import { latestVerdictsFrom } from '../risks/latest-verdicts.ts';
+import { STRIDE_CATEGORIES } from '../risks/register-schema.ts';
 import { linkedControlIds } from '../risks/run-risk-evaluation.ts';
 import { ENV } from '../shared/runtime-env.ts';
 import { withResultsStore } from '../wiring/make-results-store.ts';
@@ -18,6 +21,8 @@ import { type CliIo, cliCommand, EXIT, UsageError } from './io.ts';
 import { renderTable } from './table.ts';
 
 export const RISKS_HELP = `Usage: soc2-evidence risks [options]
+       soc2-evidence risks check [--base REF] [--register FILE]   (the pull-request gate; see --help)
+       soc2-evidence risks sign-off --by NAME --role ROLE [--note TEXT]   (a signed review; see --help)
 
 Evaluates the risk register (riskRegister in the config) and prints it, highest score first, with
 each risk's status and every finding: a score at or above the threshold with no written mitigation,
@@ -29,8 +34,13 @@ Options:
                     (default: now). A date due on the --as-of day is not yet overdue.
   --owner ID        only the risks and remediation items of this owner
   --json            print the evaluation as JSON
+  --matrix          print the 5x5 likelihood x impact heat maps (inherent and residual) instead,
+                    each cell listing its risk ids, [bracketed] at or above the threshold
   --with-verdicts   also flag risks whose linked controls failed, reading the latest verdicts from
                     the results table in ${ENV.resultsTable} (AWS credentials or AWS_ENDPOINT_URL*)
+  --with-sign-offs  also report "review claimed, not evidenced" for each risk whose lastReviewed no
+                    recorded sign-off backs, reading the sign-off chain from ${ENV.evidenceBucket}
+                    (chain heads in ${ENV.resultsTable})
   --config PATH     configuration file (default: ${DEFAULT_CONFIG_PATH})
   -h, --help        show this help
 
@@ -90,6 +100,54 @@ function tableWithFindings(
   ].join('\n');
 }
 
+const STRIDE_LETTER: Record<(typeof STRIDE_CATEGORIES)[number], string> = {
+  spoofing: 'S',
+  tampering: 'T',
+  repudiation: 'R',
+  'information-disclosure': 'I',
+  'denial-of-service': 'D',
+  'elevation-of-privilege': 'E',
+};
+
+function encryptionCell(state: AssetState['asset']['encryption']['atRest']): string {
+  if (state.encrypted === 'unknown') return 'unknown';
+  if (state.encrypted === false) return `NO${state.detail ? ` (${state.detail})` : ''}`;
+  return state.detail ?? 'yes';
+}
+
+/** The inventory with one column per STRIDE category: the risks assessing it, `n/a`, or `GAP`. */
+export function renderAssets(assets: readonly AssetState[]): string {
+  const total = assets.length * STRIDE_CATEGORIES.length;
+  const gaps = assets.reduce((sum, state) => sum + state.missing.length, 0);
+  const lines = [
+    `Asset inventory and STRIDE walk-through: ${plural(assets.length, 'asset')}, ${total - gaps} of ${total} ` +
+      `categories assessed, ${plural(gaps, 'gap')} (S T R I D E: a risk id, n/a with a written reason, or GAP)`,
+  ];
+  if (assets.length === 0) {
+    lines.push('  (no asset inventory: STRIDE coverage cannot be shown; add `assets` to the register)');
+    return lines.join('\n');
+  }
+  lines.push(
+    tableWithFindings(
+      ['ID', 'CLASS', 'AT REST', 'IN TRANSIT', ...STRIDE_CATEGORIES.map((c) => STRIDE_LETTER[c]), 'OWNER'],
+      assets.map((state) => ({
+        cells: [
+          state.asset.id,
+          state.asset.classification,
+          encryptionCell(state.asset.encryption.atRest),
+          encryptionCell(state.asset.encryption.inTransit),
+          ...state.coverage.map((c) =>
+            c.kind === 'risks' ? c.riskIds.join(',') : c.kind === 'not-applicable' ? 'n/a' : 'GAP',
+          ),
+          state.asset.owner,
+        ],
+        findings: state.findings,
+      })),
+    ),
+  );
+  return lines.join('\n');
+}
+
 export function renderRegister(evaluation: RegisterEvaluation, config: Config): string {
   const counts = { violation: 0, overdue: 0, flagged: 0 };
   for (const finding of evaluation.findings) counts[finding.category] += 1;
@@ -99,18 +157,21 @@ export function renderRegister(evaluation: RegisterEvaluation, config: Config): 
       `${plural(evaluation.remediations.length, 'remediation item')}, written mitigation required at score >= ${evaluation.settings.scoreThreshold}.`,
     `${plural(evaluation.findings.length, 'finding')}: ${plural(counts.violation, 'violation')}, ${counts.overdue} overdue, ${counts.flagged} flagged.`,
     '',
-    'Risks (highest score first)',
+    'Risks (highest inherent score first; inherent is before mitigation, residual after, "-" when no',
+    'residual is recorded and the inherent score stands; the threshold applies to inherent, acceptance to residual)',
   ];
   if (evaluation.risks.length === 0) lines.push('  (none)');
   else
     lines.push(
       tableWithFindings(
-        ['ID', 'SCORE', 'L x I', 'STATUS', 'OWNER', 'REVIEW DUE', 'TITLE'],
+        ['ID', 'INHERENT', 'L x I', 'RESIDUAL', 'L x I', 'STATUS', 'OWNER', 'REVIEW DUE', 'TITLE'],
         evaluation.risks.map((state) => ({
           cells: [
             state.risk.id,
             String(state.score),
             `${state.risk.likelihood} x ${state.risk.impact}`,
+            state.risk.residual ? String(state.residualScore) : '-',
+            state.risk.residual ? `${state.risk.residual.likelihood} x ${state.risk.residual.impact}` : '-',
             state.risk.status,
             names.get(state.risk.owner) ?? state.risk.owner,
             state.nextReviewDue,
@@ -120,6 +181,7 @@ export function renderRegister(evaluation: RegisterEvaluation, config: Config): 
         })),
       ),
     );
+  lines.push('', renderAssets(evaluation.assets));
   if (evaluation.remediations.length > 0) {
     lines.push(
       '',
@@ -153,11 +215,20 @@ export function registerJson(evaluation: RegisterEvaluation) {
     risks: evaluation.risks.map((state) => ({
       ...state.risk,
       score: state.score,
+      inherentScore: state.score,
+      residualScore: state.residualScore,
+      residualStated: state.residualStated,
       atOrAboveThreshold: state.atOrAboveThreshold,
       nextReviewDue: state.nextReviewDue,
       findings: state.findings,
     })),
     remediations: evaluation.remediations.map((state) => ({ ...state.item, findings: state.findings })),
+    assets: evaluation.assets.map((state) => ({
+      ...state.asset,
+      stride: state.coverage,
+      missing: state.missing,
+      findings: state.findings,
+    })),
     findings: evaluation.findings,
   };
 }
@@ -168,18 +239,41 @@ async function readLatestVerdicts(config: Config, env: CliIo['env']): Promise<La
   return withResultsStore(env, table, (store) => latestVerdictsFrom(store)(linkedControlIds(config)));
 }
 
+async function readSignOffs(env: CliIo['env']) {
+  const bucket = env[ENV.evidenceBucket];
+  const table = env[ENV.resultsTable];
+  if (!bucket || !table)
+    throw new UsageError(`--with-sign-offs: set ${ENV.evidenceBucket} and ${ENV.resultsTable}`);
+  const { makeAwsClients } = await import('../wiring/aws-clients.ts');
+  const { makeSignOffHistory } = await import('../wiring/make-sign-off-deps.ts');
+  const clients = makeAwsClients(env);
+  try {
+    return await makeSignOffHistory({ clients, bucket, table }).list();
+  } finally {
+    clients.dynamodb.destroy();
+    clients.s3.destroy();
+  }
+}
+
 /** `soc2-evidence risks`: see RISKS_HELP. */
 export const risksCommand = cliCommand({
   help: RISKS_HELP,
   usageErrors: [ConfigError],
   async run(argv, io: CliIo) {
+    // Subcommands live in their own files and load only when asked for.
+    if (argv[0] === 'check')
+      return (await import('./risks-check-command.ts')).risksCheckCommand(argv.slice(1), io);
+    if (argv[0] === 'sign-off')
+      return (await import('./risks-sign-off-command.ts')).risksSignOffCommand(argv.slice(1), io);
     const { values } = parseArgs({
       args: [...argv],
       options: {
         'as-of': { type: 'string' },
         owner: { type: 'string' },
         json: { type: 'boolean', default: false },
+        matrix: { type: 'boolean', default: false },
         'with-verdicts': { type: 'boolean', default: false },
+        'with-sign-offs': { type: 'boolean', default: false },
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -200,12 +294,33 @@ export const risksCommand = cliCommand({
         `--owner: unknown owner "${values.owner}"; expected one of ${config.owners.map((o) => o.id).join(', ')}`,
       );
     }
+    if (values.matrix) {
+      const maps = buildHeatMaps(config.riskRegister);
+      io.stdout(
+        values.json
+          ? JSON.stringify(maps, null, 2)
+          : [
+              renderHeatMapText(maps.inherent),
+              '',
+              renderHeatMapText(maps.residual),
+              ...(maps.residualNotStated.length > 0
+                ? [
+                    '',
+                    `No residual score recorded (shown at the inherent score): ${maps.residualNotStated.join(', ')}`,
+                  ]
+                : []),
+            ].join('\n'),
+      );
+      return EXIT.ok;
+    }
     const asOf = parseRiskAsOf(values['as-of'], config.timeZone);
     const latestVerdicts = values['with-verdicts'] ? await readLatestVerdicts(config, io.env) : [];
+    const signOffs = values['with-sign-offs'] ? await readSignOffs(io.env) : undefined;
     let evaluation = evaluateRegister(config.riskRegister, {
       asOf,
       timeZone: config.timeZone,
       latestVerdicts,
+      ...(signOffs ? { signOffs } : {}),
     });
     if (values.owner !== undefined) evaluation = evaluationForOwner(evaluation, values.owner);
     io.stdout(

@@ -16,6 +16,11 @@ const RULE_LABEL: Record<RiskFinding['rule'], string> = {
   'mitigation-overdue': 'mitigation overdue',
   'remediation-overdue': 'remediation overdue',
   'control-failing': 'linked control failing',
+  'stride-gap': 'STRIDE walk-through incomplete',
+  'unencrypted-at-rest': 'sensitive data not encrypted at rest',
+  'acceptance-above-threshold': 'accepted above the threshold',
+  'review-not-evidenced': 'review claimed, not evidenced',
+  'incident-rescore': 're-score after an incident',
 };
 
 export function ruleLabel(finding: RiskFinding): string {

@@ -4,11 +4,16 @@ import type { Severity } from '../notify/notification.ts';
 import type { Cadence } from '../shared/period.ts';
 import { InvalidPeriodError, isValidTimeZone } from '../shared/period.ts';
 import {
+  type Asset,
   type RegisterSettings,
   type RemediationItem,
   type Risk,
   type RiskRegister,
+  residualScore,
   riskScore,
+  SENSITIVE_CLASSIFICATIONS,
+  STRIDE_CATEGORIES,
+  type StrideCategory,
 } from './register-schema.ts';
 
 /** The newest stored verdict of a control, as the evaluation needs it (one per control). */
@@ -18,6 +23,8 @@ export interface LatestVerdict {
   readonly periodKey: string;
   readonly verdict: Verdict;
   readonly reasons?: readonly string[];
+  /** When the failing period ended (ISO instant): the incident-driven re-score window starts there. */
+  readonly periodEnd?: string;
 }
 
 export const FINDING_RULES = [
@@ -26,6 +33,11 @@ export const FINDING_RULES = [
   'mitigation-overdue',
   'remediation-overdue',
   'control-failing',
+  'stride-gap',
+  'unencrypted-at-rest',
+  'acceptance-above-threshold',
+  'review-not-evidenced',
+  'incident-rescore',
 ] as const;
 export type FindingRule = (typeof FINDING_RULES)[number];
 
@@ -38,7 +50,14 @@ export const RULE_CATEGORY: Record<FindingRule, FindingCategory> = {
   'mitigation-overdue': 'overdue',
   'remediation-overdue': 'overdue',
   'control-failing': 'flagged',
+  'stride-gap': 'violation',
+  'unencrypted-at-rest': 'violation',
+  'acceptance-above-threshold': 'violation',
+  'review-not-evidenced': 'flagged',
+  'incident-rescore': 'overdue',
 };
+
+export type FindingSubjectKind = 'risk' | 'remediation' | 'asset';
 
 export interface RiskFinding {
   /**
@@ -50,7 +69,7 @@ export interface RiskFinding {
   readonly rule: FindingRule;
   readonly category: FindingCategory;
   readonly severity: Severity;
-  readonly subjectKind: 'risk' | 'remediation';
+  readonly subjectKind: FindingSubjectKind;
   readonly subjectId: string;
   readonly subjectTitle: string;
   /** Owner id who must act. */
@@ -62,16 +81,37 @@ export interface RiskFinding {
   readonly cadence?: Cadence;
   readonly periodKey?: string;
   readonly verdict?: Verdict;
+  /** `stride-gap`: the categories with neither a risk nor a written "not applicable". */
+  readonly strideCategories?: readonly StrideCategory[];
   /** One sentence the owner understands without opening the register. */
   readonly message: string;
 }
 
 export interface RiskState {
   readonly risk: Risk;
+  /** Inherent score (likelihood x impact before mitigation): the threshold applies to it. */
   readonly score: number;
+  /** After mitigation; the inherent score when the register states no residual. */
+  readonly residualScore: number;
+  readonly residualStated: boolean;
   readonly atOrAboveThreshold: boolean;
   /** `lastReviewed` + `reviewCadence`. */
   readonly nextReviewDue: string;
+  readonly findings: readonly RiskFinding[];
+}
+
+/** How one STRIDE category of one asset was walked through. */
+export type StrideCoverage =
+  | { readonly category: StrideCategory; readonly kind: 'risks'; readonly riskIds: readonly string[] }
+  | { readonly category: StrideCategory; readonly kind: 'not-applicable'; readonly reason: string }
+  | { readonly category: StrideCategory; readonly kind: 'missing' };
+
+export interface AssetState {
+  readonly asset: Asset;
+  /** One entry per STRIDE category, in STRIDE order. */
+  readonly coverage: readonly StrideCoverage[];
+  /** Categories with neither a risk nor a written "not applicable". */
+  readonly missing: readonly StrideCategory[];
   readonly findings: readonly RiskFinding[];
 }
 
@@ -91,8 +131,17 @@ export interface RegisterEvaluation {
   readonly risks: readonly RiskState[];
   /** Earliest target date first. */
   readonly remediations: readonly RemediationState[];
-  /** Every finding, in the order of `risks` then `remediations`. */
+  /** The asset inventory, in register order, with each asset's STRIDE walk-through. */
+  readonly assets: readonly AssetState[];
+  /** Every finding, in the order of `risks`, `remediations`, then `assets`. */
   readonly findings: readonly RiskFinding[];
+}
+
+/** What the review-evidence rule needs of a recorded sign-off (see sign-off.ts). */
+export interface RecordedReview {
+  /** The sign-off's calendar date in the config's zone. */
+  readonly date: string;
+  readonly risks: readonly { readonly id: string; readonly lastReviewed: string }[];
 }
 
 export interface EvaluateOptions {
@@ -101,6 +150,11 @@ export interface EvaluateOptions {
   readonly timeZone: string;
   /** Latest verdict per linked control; omit to evaluate from the register alone. */
   readonly latestVerdicts?: readonly LatestVerdict[];
+  /**
+   * The recorded sign-offs. Given (even empty), every risk's `lastReviewed` must be backed by one,
+   * else "review claimed, not evidenced"; omitted, the rule is not applied (nothing was read).
+   */
+  readonly signOffs?: readonly RecordedReview[];
 }
 
 const CADENCE_STEP: Record<Cadence, { days?: number; weeks?: number; months?: number; years?: number }> = {
@@ -167,6 +221,24 @@ function riskFindings(
     });
   }
 
+  // What an owner accepts is the residual risk: a residual still at or above the threshold is not
+  // within the register's appetite, whatever the rationale says.
+  const residual = residualScore(risk);
+  if (risk.status === 'accepted' && residual >= settings.scoreThreshold) {
+    findings.push({
+      ...base,
+      key: `${risk.id}/acceptance-above-threshold`,
+      rule: 'acceptance-above-threshold',
+      category: 'violation',
+      severity: 'high',
+      message:
+        `${name} is accepted at a residual score of ${residual}` +
+        (risk.residual ? '' : ' (no residual stated, so the inherent score)') +
+        `, at or above the threshold of ${settings.scoreThreshold}: only a residual below the threshold ` +
+        `can be accepted; mitigate further and record the residual score.`,
+    });
+  }
+
   // Due exactly today is not overdue: the owner has until the end of the due date.
   const nextReviewDue = addCadence(risk.lastReviewed, risk.reviewCadence);
   if (nextReviewDue < today) {
@@ -209,6 +281,34 @@ function riskFindings(
   for (const controlId of risk.linkedControls) {
     const latest = verdicts.get(controlId);
     if (!latest || latest.verdict === 'pass') continue;
+    // A failure is the risk materialising: re-score within the window ("Monthly: incident-driven
+    // re-score for any risk that materialized"). An error is not an incident, only missing evidence.
+    if (latest.verdict === 'fail' && latest.periodEnd) {
+      const failedOn = latest.periodEnd.slice(0, 10);
+      const due = addCadence(failedOn, settings.incidentRescoreWithin);
+      if (risk.lastReviewed < failedOn) {
+        const late = due < today ? daysBetween(due, today) : undefined;
+        findings.push({
+          ...base,
+          key: `${risk.id}/incident-rescore/${controlId}/${latest.cadence}/${latest.periodKey}`,
+          rule: 'incident-rescore',
+          category: 'overdue',
+          severity: late !== undefined ? 'high' : 'medium',
+          controlId,
+          cadence: latest.cadence,
+          periodKey: latest.periodKey,
+          verdict: latest.verdict,
+          dueDate: due,
+          ...(late !== undefined ? { daysOverdue: late } : {}),
+          message:
+            `${name} materialised: its control ${controlId} failed for ${latest.periodKey}. Re-score it by ` +
+            `${due} (${settings.incidentRescoreWithin} window)` +
+            (late !== undefined
+              ? `; the re-score is ${days(late)} overdue.`
+              : '; it was last reviewed before the failure.'),
+        });
+      }
+    }
     const why = latest.reasons?.[0] ? `: ${latest.reasons[0]}` : '';
     findings.push({
       ...base,
@@ -251,6 +351,119 @@ function remediationFindings(item: RemediationItem, today: string): RiskFinding[
   ];
 }
 
+/** Each STRIDE category of `asset`: the risks against it, its written "not applicable", or nothing. */
+export function strideCoverage(asset: Asset, risks: readonly Risk[]): StrideCoverage[] {
+  return STRIDE_CATEGORIES.map((category): StrideCoverage => {
+    const riskIds = risks
+      .filter((risk) => risk.asset === asset.id && risk.threat === category)
+      .map((risk) => risk.id)
+      .sort(byId);
+    if (riskIds.length > 0) return { category, kind: 'risks', riskIds };
+    const na = asset.notApplicable.find((entry) => entry.category === category);
+    if (na) return { category, kind: 'not-applicable', reason: na.reason };
+    return { category, kind: 'missing' };
+  });
+}
+
+/**
+ * An accepted risk of information disclosure against the asset, with its reason written: the one
+ * thing that excuses sensitive data stored without encryption at rest.
+ */
+export function acceptedDisclosureRisk(asset: Asset, risks: readonly Risk[]): Risk | undefined {
+  return risks.find(
+    (risk) =>
+      risk.asset === asset.id &&
+      risk.threat === 'information-disclosure' &&
+      risk.status === 'accepted' &&
+      Boolean(risk.mitigation),
+  );
+}
+
+/** The STRIDE walk-through and encryption rules for one asset of the inventory. */
+export function assetState(asset: Asset, risks: readonly Risk[]): AssetState {
+  const coverage = strideCoverage(asset, risks);
+  const missing = coverage.filter((c) => c.kind === 'missing').map((c) => c.category);
+  const sensitive = SENSITIVE_CLASSIFICATIONS.has(asset.classification);
+  const base = {
+    subjectKind: 'asset' as const,
+    subjectId: asset.id,
+    subjectTitle: asset.name,
+    owner: asset.owner,
+  };
+  const findings: RiskFinding[] = [];
+  if (missing.length > 0) {
+    const walked = STRIDE_CATEGORIES.length - missing.length;
+    findings.push({
+      ...base,
+      key: `${asset.id}/stride-gap`,
+      rule: 'stride-gap',
+      category: 'violation',
+      severity: sensitive ? 'high' : 'medium',
+      strideCategories: missing,
+      message:
+        `Asset ${asset.id} "${asset.name}" (${asset.classification}) has ${walked} of ${STRIDE_CATEGORIES.length} ` +
+        `STRIDE categories walked through; no risk and no written "not applicable" for ${missing.join(', ')}: ` +
+        `assess each (add a risk against ${asset.id}) or record why it cannot apply.`,
+    });
+  }
+  const atRest = asset.encryption.atRest;
+  if (sensitive && atRest.encrypted !== true && !acceptedDisclosureRisk(asset, risks)) {
+    const how =
+      atRest.encrypted === 'unknown'
+        ? 'whether it is encrypted at rest is not recorded'
+        : `it is stored without encryption at rest${atRest.detail ? ` (${atRest.detail})` : ''}`;
+    findings.push({
+      ...base,
+      key: `${asset.id}/unencrypted-at-rest`,
+      rule: 'unencrypted-at-rest',
+      category: 'violation',
+      severity: 'high',
+      message:
+        `Asset ${asset.id} "${asset.name}" is ${asset.classification}, but ${how}: encrypt it, or accept an ` +
+        `information-disclosure risk against ${asset.id} with the reason written.`,
+    });
+  }
+  return { asset, coverage, missing, findings };
+}
+
+/** A sign-off may follow the review it records by this many days (the pull request merging later). */
+export const REVIEW_SIGN_OFF_GRACE_DAYS = 7;
+
+/**
+ * "Review claimed, not evidenced": a risk whose `lastReviewed` no sign-off backs. A sign-off backs
+ * it when it is dated that day or up to {@link REVIEW_SIGN_OFF_GRACE_DAYS} after, and froze the risk
+ * with that same `lastReviewed`. A sign-off months later does not make an old claim true.
+ */
+export function reviewEvidenceFindings(
+  risks: readonly Risk[],
+  signOffs: readonly RecordedReview[],
+): RiskFinding[] {
+  return risks
+    .filter(
+      (risk) =>
+        !signOffs.some(
+          (s) =>
+            s.date >= risk.lastReviewed &&
+            daysBetween(risk.lastReviewed, s.date) <= REVIEW_SIGN_OFF_GRACE_DAYS &&
+            s.risks.some((r) => r.id === risk.id && r.lastReviewed === risk.lastReviewed),
+        ),
+    )
+    .map((risk) => ({
+      key: `${risk.id}/review-not-evidenced/${risk.lastReviewed}`,
+      rule: 'review-not-evidenced' as const,
+      category: 'flagged' as const,
+      severity: 'medium' as const,
+      subjectKind: 'risk' as const,
+      subjectId: risk.id,
+      subjectTitle: risk.title,
+      owner: risk.owner,
+      dueDate: risk.lastReviewed,
+      message:
+        `Risk ${risk.id} "${risk.title}" claims a review on ${risk.lastReviewed}, but no sign-off records it ` +
+        '(review claimed, not evidenced): the reviewer records it with `soc2-evidence risks sign-off`.',
+    }));
+}
+
 /**
  * Applies the register's rules as of one instant. Pure: the same register, instant, zone and
  * verdicts always give the same findings, so the CLI, the scheduled Lambda and tests agree.
@@ -258,13 +471,18 @@ function remediationFindings(item: RemediationItem, today: string): RiskFinding[
 export function evaluateRegister(register: RiskRegister, options: EvaluateOptions): RegisterEvaluation {
   const today = localDate(options.asOf, options.timeZone);
   const verdicts = new Map((options.latestVerdicts ?? []).map((v) => [v.controlId, v]));
+  const unevidenced = options.signOffs ? reviewEvidenceFindings(register.risks, options.signOffs) : [];
   const risks = register.risks
     .map((risk): RiskState => {
-      const { findings, nextReviewDue } = riskFindings(risk, today, register.settings, verdicts);
+      const evaluated = riskFindings(risk, today, register.settings, verdicts);
+      const { nextReviewDue } = evaluated;
+      const findings = [...evaluated.findings, ...unevidenced.filter((f) => f.subjectId === risk.id)];
       const score = riskScore(risk);
       return {
         risk,
         score,
+        residualScore: residualScore(risk),
+        residualStated: risk.residual !== undefined,
         atOrAboveThreshold: score >= register.settings.scoreThreshold,
         nextReviewDue,
         findings,
@@ -274,6 +492,7 @@ export function evaluateRegister(register: RiskRegister, options: EvaluateOption
   const remediations = register.remediations
     .map((item): RemediationState => ({ item, findings: remediationFindings(item, today) }))
     .sort((a, b) => a.item.targetDate.localeCompare(b.item.targetDate) || byId(a.item.id, b.item.id));
+  const assets = register.assets.map((asset) => assetState(asset, register.risks));
   return {
     asOf: options.asOf.toISOString(),
     date: today,
@@ -281,7 +500,12 @@ export function evaluateRegister(register: RiskRegister, options: EvaluateOption
     settings: register.settings,
     risks,
     remediations,
-    findings: [...risks.flatMap((r) => r.findings), ...remediations.flatMap((r) => r.findings)],
+    assets,
+    findings: [
+      ...risks.flatMap((r) => r.findings),
+      ...remediations.flatMap((r) => r.findings),
+      ...assets.flatMap((a) => a.findings),
+    ],
   };
 }
 
@@ -289,10 +513,16 @@ export function evaluateRegister(register: RiskRegister, options: EvaluateOption
 export function evaluationForOwner(evaluation: RegisterEvaluation, owner: string): RegisterEvaluation {
   const risks = evaluation.risks.filter((state) => state.risk.owner === owner);
   const remediations = evaluation.remediations.filter((state) => state.item.owner === owner);
+  const assets = evaluation.assets.filter((state) => state.asset.owner === owner);
   return {
     ...evaluation,
     risks,
     remediations,
-    findings: [...risks.flatMap((r) => r.findings), ...remediations.flatMap((r) => r.findings)],
+    assets,
+    findings: [
+      ...risks.flatMap((r) => r.findings),
+      ...remediations.flatMap((r) => r.findings),
+      ...assets.flatMap((a) => a.findings),
+    ],
   };
 }

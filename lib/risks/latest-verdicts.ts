@@ -17,6 +17,7 @@ export function latestVerdictsFrom(
         periodKey: verdict.periodKey,
         verdict: verdict.verdict,
         reasons: verdict.reasons,
+        periodEnd: verdict.periodEnd,
       }));
   };
 }

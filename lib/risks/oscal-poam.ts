@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { RiskFinding } from './evaluate-register.ts';
 import type { RemediationItem, Risk, RiskRegister } from './register-schema.ts';
-import { riskScore } from './register-schema.ts';
+import { assetOf, classificationOf, residualScore, riskScore } from './register-schema.ts';
 
 /** Namespace of this tool's OSCAL props and facets (a URN: no domain is implied). */
 export const OSCAL_NS = 'urn:soc2-evidence:ns:oscal';
@@ -146,7 +146,7 @@ export function buildPoam(
     risks.push({
       uuid: riskUuid,
       title: `${risk.id}: ${risk.title}`,
-      description: `${risk.threat} threat to ${risk.asset} (${risk.classification}); likelihood ${risk.likelihood} x impact ${risk.impact} = ${score}.`,
+      description: `${risk.threat} threat to ${assetOf(register, risk)?.name ?? risk.asset} (${classificationOf(register, risk) ?? 'unclassified'}); likelihood ${risk.likelihood} x impact ${risk.impact} = ${score}.`,
       statement: risk.mitigation ? risk.mitigation : 'No written mitigation.',
       props: [
         prop('risk-id', risk.id),
@@ -165,6 +165,13 @@ export function buildPoam(
                 ['likelihood', risk.likelihood],
                 ['impact', risk.impact],
                 ['score', score],
+                ...(risk.residual
+                  ? ([
+                      ['residual-likelihood', risk.residual.likelihood],
+                      ['residual-impact', risk.residual.impact],
+                      ['residual-score', residualScore(risk)],
+                    ] as [string, number][])
+                  : []),
               ]),
             ],
           }
@@ -239,6 +246,35 @@ export function buildPoam(
       ...(related.length > 0 ? { 'related-observations': related } : {}),
       'related-risks': [{ 'risk-uuid': riskUuid }],
       ...(remarks ? { remarks } : {}),
+    });
+  }
+
+  // An asset with findings (STRIDE categories never assessed, sensitive data stored in the clear)
+  // is an open item of its own: nothing else on the POA&M would carry those observations.
+  for (const asset of register.assets) {
+    const related = observationsOf(asset.id);
+    if (related.length === 0) continue;
+    const riskUuid = id('risk', `asset/${asset.id}`);
+    risks.push({
+      uuid: riskUuid,
+      title: `${asset.id}: ${asset.name}`,
+      description: `Asset ${asset.name} (${asset.classification}); access: ${asset.access}.`,
+      statement: remarksOf(asset.id),
+      props: [
+        prop('asset-id', asset.id),
+        prop('classification', asset.classification),
+        prop('owner', asset.owner),
+      ],
+      status: 'open',
+      'related-observations': related,
+    });
+    items.push({
+      uuid: id('poam-item', `asset/${asset.id}`),
+      title: `${asset.id}: ${asset.name}`,
+      description: remarksOf(asset.id),
+      props: [prop('subject-kind', 'asset'), prop('owner', asset.owner)],
+      'related-observations': related,
+      'related-risks': [{ 'risk-uuid': riskUuid }],
     });
   }
 

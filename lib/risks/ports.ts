@@ -1,9 +1,9 @@
-import type { RegisterEvaluation, RiskFinding } from './evaluate-register.ts';
+import type { FindingSubjectKind, RegisterEvaluation, RiskFinding } from './evaluate-register.ts';
 import type { DigestKind, LedgerEntry } from './reminders.ts';
 
 /** One subject's state on one evaluation day, as stored (history: one item per day). */
 export interface StoredSubjectState {
-  readonly subjectKind: 'risk' | 'remediation';
+  readonly subjectKind: FindingSubjectKind;
   readonly subjectId: string;
   readonly date: string;
   readonly asOf: string;
@@ -45,13 +45,13 @@ export interface RiskStore {
   saveEvaluation(evaluation: RegisterEvaluation, runId: string): Promise<EvaluationSummary>;
   /** Newest day first. */
   statesOf(
-    subjectKind: 'risk' | 'remediation',
+    subjectKind: FindingSubjectKind,
     id: string,
     options?: { limit?: number },
   ): Promise<StoredSubjectState[]>;
   /** Newest day first. */
   findingsOf(
-    subjectKind: 'risk' | 'remediation',
+    subjectKind: FindingSubjectKind,
     id: string,
     options?: { limit?: number },
   ): Promise<StoredFinding[]>;

@@ -39,3 +39,37 @@ export function remediationInput(overrides: Partial<RemediationInput> = {}): Rem
 export function register(input: RiskRegisterInput): RiskRegister {
   return riskRegisterSchema.parse(input);
 }
+
+type AssetInput = NonNullable<RiskRegisterInput['assets']>[number];
+
+/** A confidential asset encrypted both ways; override what a test needs. */
+export function assetInput(overrides: Partial<AssetInput> = {}): AssetInput {
+  return {
+    id: 'customer-data',
+    name: 'Customer data',
+    classification: 'confidential',
+    encryption: {
+      atRest: { encrypted: true, detail: 'AES-256 (KMS)' },
+      inTransit: { encrypted: true, detail: 'TLS 1.3' },
+    },
+    access: 'Tenant-scoped via JWT',
+    owner: 'founder',
+    dataStores: ['PostgreSQL'],
+    ...overrides,
+  };
+}
+
+/** One mitigated risk per STRIDE category against `asset`: a complete walk-through. */
+export function walkThrough(asset: string, prefix = 'W'): RiskInput[] {
+  const categories = [
+    'spoofing',
+    'tampering',
+    'repudiation',
+    'information-disclosure',
+    'denial-of-service',
+    'elevation-of-privilege',
+  ] as const;
+  return categories.map((threat, index) =>
+    riskInput({ id: `${prefix}${index + 1}`, asset, threat, classification: undefined }),
+  );
+}

@@ -43,8 +43,23 @@ describe('OSCAL POA&M from the risk register', () => {
     const valid = validate(doc);
     expect(validate.errors ?? []).toEqual([]);
     expect(valid).toBe(true);
-    // R9 (partial) and the three open gaps; mitigated risks with only an overdue review stay off.
-    expect(items(doc).map((item) => String(item.title).split(':')[0])).toEqual(['R9', 'G1', 'G2', 'G3']);
+    // R9 (partial), the three open gaps and every asset with a STRIDE gap or stored in the clear;
+    // mitigated risks with only an overdue review stay off.
+    expect(items(doc).map((item) => String(item.title).split(':')[0])).toEqual([
+      'R9',
+      'G1',
+      'G2',
+      'G3',
+      'cloud-credentials',
+      'customer-revenue-data',
+      'llm-api-keys',
+      'okta-ssws-tokens',
+      'webhook-signing-secrets',
+      'trace-cost-events',
+      'algorithm-correctness-results',
+    ]);
+    const webhook = items(doc).find((item) => String(item.title).startsWith('webhook-signing-secrets'));
+    expect(webhook?.description).toContain('stored without encryption at rest (Plain-stored, HMAC-only use)');
     const r9 = risks(doc).find((risk) => String(risk.title).startsWith('R9'));
     expect(r9).toMatchObject({ status: 'remediating', deadline: '2026-05-31T23:59:59Z' });
     expect(items(doc)[0]?.remarks).toContain('planned for 2026-05-31 and is 176 days overdue');

@@ -45,6 +45,7 @@ describe('risk register schema', () => {
       reminderInterval: 'P7D',
       escalateAfter: 3,
       escalationOwner: 'founder',
+      incidentRescoreWithin: 'monthly',
     });
     expect(register?.risks.map((r) => `${r.id}:${r.likelihood * r.impact}:${r.status}`)).toEqual([
       'R1:15:mitigated',
@@ -71,7 +72,12 @@ describe('risk register schema', () => {
       risks: [riskInput({ linkedControls: undefined })],
       remediations: [remediationInput()],
     });
-    expect(parsed.settings).toEqual({ scoreThreshold: 12, reminderInterval: 'P7D', escalateAfter: 3 });
+    expect(parsed.settings).toEqual({
+      scoreThreshold: 12,
+      reminderInterval: 'P7D',
+      escalateAfter: 3,
+      incidentRescoreWithin: 'monthly',
+    });
     expect(parsed.risks[0]?.reviewCadence).toBe('quarterly');
     expect(parsed.risks[0]?.linkedControls).toEqual([]);
     expect(parsed.remediations[0]?.status).toBe('open');

@@ -19,6 +19,7 @@ interface JsonFinding {
 }
 interface JsonOutput {
   date: string;
+  assets: { id: string; classification: string; missing: string[]; findings: JsonFinding[] }[];
   risks: { id: string; score: number; status: string; findings: JsonFinding[] }[];
   remediations: { id: string; findings: JsonFinding[] }[];
   findings: JsonFinding[];
@@ -81,8 +82,76 @@ describe('soc2-evidence risks --as-of 2026-11-23 on the example register (accept
     ]);
     const rows = text.split('\n').filter((line) => /^R\d+ /.test(line));
     expect(rows.map((row) => row.split(/\s+/)[0])).toEqual(json.risks.map((r) => r.id));
-    expect(rows[0]).toMatch(/^R2 +16 +4 x 4 +mitigated +founder +2026-05-18 +Webhook signature forgery$/);
-    expect(text).toContain('14 findings: 0 violations, 14 overdue, 0 flagged.');
+    expect(rows[0]).toMatch(
+      /^R2 +16 +4 x 4 +- +- +mitigated +founder +2026-05-18 +Webhook signature forgery$/,
+    );
+    expect(text).toContain('22 findings: 8 violations, 14 overdue, 0 flagged.');
+  });
+});
+
+describe('soc2-evidence risks --as-of 2026-11-23: the reference inventory walked through STRIDE', () => {
+  let text: string;
+  let json: JsonOutput;
+  beforeAll(async () => {
+    text = (await run(['--as-of', '2026-11-23'])).stdout;
+    json = JSON.parse((await run(['--as-of', '2026-11-23', '--json'])).stdout) as JsonOutput;
+  });
+
+  it('lists the STRIDE gaps of each of the seven reference assets', () => {
+    expect(Object.fromEntries(json.assets.map((a) => [a.id, a.missing]))).toEqual({
+      'cloud-credentials': [
+        'spoofing',
+        'tampering',
+        'repudiation',
+        'denial-of-service',
+        'elevation-of-privilege',
+      ],
+      'customer-revenue-data': ['repudiation', 'elevation-of-privilege'],
+      'llm-api-keys': ['spoofing', 'tampering', 'repudiation', 'information-disclosure'],
+      'okta-ssws-tokens': [
+        'spoofing',
+        'tampering',
+        'repudiation',
+        'information-disclosure',
+        'denial-of-service',
+        'elevation-of-privilege',
+      ],
+      'webhook-signing-secrets': [
+        'tampering',
+        'repudiation',
+        'information-disclosure',
+        'denial-of-service',
+        'elevation-of-privilege',
+      ],
+      'trace-cost-events': [
+        'spoofing',
+        'tampering',
+        'repudiation',
+        'information-disclosure',
+        'denial-of-service',
+        'elevation-of-privilege',
+      ],
+      'algorithm-correctness-results': [
+        'spoofing',
+        'tampering',
+        'repudiation',
+        'information-disclosure',
+        'denial-of-service',
+        'elevation-of-privilege',
+      ],
+    });
+    expect(text).toContain('7 assets, 8 of 42 categories assessed, 34 gaps');
+    expect(text).toMatch(
+      /^customer-revenue-data +confidential +MongoDB at rest +TLS 1\.3 in transit +R7 +R6,R10 +GAP +R1,R8 +R9 +GAP +founder$/m,
+    );
+  });
+
+  it('names the plain-stored confidential asset, and only that one', () => {
+    const unencrypted = json.findings.filter((f) => f.rule === 'unencrypted-at-rest');
+    expect(unencrypted.map((f) => f.subjectId)).toEqual(['webhook-signing-secrets']);
+    expect(text).toContain(
+      'is\n              confidential, but it is stored without encryption at rest (Plain-stored, HMAC-only use)',
+    );
   });
 });
 

@@ -71,7 +71,7 @@ describe('reminders across repeated daily evaluations of the example register', 
     expect(summary(report)).toEqual([
       'risk-digest:data-governance:1',
       'risk-digest:devops:1',
-      'risk-digest:founder:11',
+      'risk-digest:founder:19',
       'risk-digest:security:1',
     ]);
   });
@@ -90,7 +90,7 @@ describe('reminders across repeated daily evaluations of the example register', 
     expect(summary(report)).toEqual([
       'risk-digest:data-governance:1',
       'risk-digest:devops:1',
-      'risk-digest:founder:11',
+      'risk-digest:founder:19',
       'risk-digest:security:1',
     ]);
     expect(published.at(-1)?.payload.items[0]?.reminderNumber).toBe(2);
@@ -104,7 +104,7 @@ describe('reminders across repeated daily evaluations of the example register', 
       'escalation-digest:founder:3',
       'risk-digest:data-governance:1',
       'risk-digest:devops:1',
-      'risk-digest:founder:11',
+      'risk-digest:founder:19',
       'risk-digest:security:1',
     ]);
     const escalation = published.find((p) => p.kind === 'escalation-digest');
@@ -181,7 +181,12 @@ describe('reminders across repeated daily evaluations of the example register', 
       'mitigation-overdue',
       'review-overdue',
     ]);
-    expect((await store.evaluations({ limit: 1 }))[0]).toMatchObject({ date: '2026-12-21', findings: 14 });
+    expect((await store.evaluations({ limit: 1 }))[0]).toMatchObject({ date: '2026-12-21', findings: 22 });
+    // Asset findings are stored under the asset, not mistaken for a remediation item.
+    expect(
+      (await store.findingsOf('asset', 'webhook-signing-secrets', { limit: 2 })).map((f) => f.rule),
+    ).toEqual(expect.arrayContaining(['stride-gap', 'unencrypted-at-rest']));
+    expect(await store.findingsOf('remediation', 'webhook-signing-secrets')).toEqual([]);
   });
 });
 

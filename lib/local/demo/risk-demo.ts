@@ -58,7 +58,7 @@ export async function runRiskDemo(input: RiskDemoInput): Promise<RiskDemoResult>
   for (const finding of evaluation.findings) counts[finding.category] += 1;
   const text = [
     `Risk register as of ${evaluation.date} (${evaluation.timeZone}): ${evaluation.findings.length} findings ` +
-      `(${counts.violation} missing mitigations, ${counts.overdue} overdue, ${counts.flagged} flagged by failing controls).`,
+      `(${counts.violation} register violations, ${counts.overdue} overdue, ${counts.flagged} flagged by failing controls).`,
     renderTable(
       ['SUBJECT', 'OWNER', 'FINDING', 'DUE'],
       findings.map((row) => [row.subject, row.owner, row.finding, row.due]),

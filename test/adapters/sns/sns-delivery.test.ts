@@ -34,7 +34,7 @@ describe('digests through SNS with the deployed filter policies', () => {
     expect(report.digests.map((d) => `${d.kind}:${d.recipient}:${d.itemKeys.length}`).sort()).toEqual([
       'risk-digest:data-governance:1',
       'risk-digest:devops:1',
-      'risk-digest:founder:11',
+      'risk-digest:founder:19',
       'risk-digest:security:1',
     ]);
 
@@ -58,7 +58,7 @@ describe('digests through SNS with the deployed filter policies', () => {
     ).toEqual(['devops', 'security']);
 
     const founder = inbox.get('founder')?.[0];
-    expect(founder?.Subject).toBe('[SOC 2] Risk register: 11 items need your attention (2026-11-23)');
+    expect(founder?.Subject).toBe('[SOC 2] Risk register: 19 items need your attention (2026-11-23)');
     expect(founder?.MessageAttributes.kind?.Value).toBe('risk-digest');
     const text = founder?.Message ?? '';
     expect(text.startsWith('Hello Founder,\n')).toBe(true);
@@ -81,7 +81,7 @@ describe('digests through SNS with the deployed filter policies', () => {
   it('sends nothing new on a second evaluation the same day', async () => {
     const deps = makeRiskDeps({ config, resources: env.resources, clients: env.clients, log: silentLogger });
     const report = await runRiskEvaluation(new Date('2026-11-23T18:00:00Z'), deps);
-    expect(report.evaluation.findings).toHaveLength(14);
+    expect(report.evaluation.findings).toHaveLength(22);
     expect(report.digests).toEqual([]);
     for (const url of queues.values()) expect(await drain(env, url)).toEqual([]);
   });

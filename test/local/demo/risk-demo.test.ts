@@ -46,7 +46,7 @@ describe('risk demo (npm start)', () => {
       finding: 'linked control failing (audit-log-completeness 2026-11)',
       category: 'flagged',
     });
-    expect(result.findings).toHaveLength(15);
+    expect(result.findings).toHaveLength(24);
     expect(result.digests.map((d) => d.recipient).sort()).toEqual([
       'data-governance',
       'devops',
@@ -55,7 +55,7 @@ describe('risk demo (npm start)', () => {
     ]);
     expect(result.repeatDigests).toBe(0);
     expect(result.text).toContain(
-      '15 findings (0 missing mitigations, 14 overdue, 1 flagged by failing controls)',
+      '24 findings (8 register violations, 15 overdue, 1 flagged by failing controls)',
     );
     expect(result.text).toContain('A second evaluation a minute later sent 0 digest(s)');
   });
