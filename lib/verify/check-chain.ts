@@ -1,4 +1,4 @@
-import { type DateRange, periodBeforeRange } from '../evidence/coverage.ts';
+import { type DateRange, lastDayOf, periodBeforeRange } from '../evidence/coverage.ts';
 import { periodFromKey } from '../shared/period.ts';
 import type { ArchiveFile } from './archive-file.ts';
 import type { ParsedManifest } from './check-manifests.ts';
@@ -13,6 +13,8 @@ export interface ChainCheckInput {
   readonly range: DateRange;
   /** True for a pinned key: a change between two pinned keys is a deliberate rotation. */
   readonly isTrusted: (fingerprint: string) => boolean;
+  /** Manifest keys a signed checkpoint listed: among competing tips, the one listed is the head. */
+  readonly pinned?: ReadonlySet<string>;
 }
 
 export interface ChainPhase {
@@ -105,11 +107,22 @@ export function checkChain(input: ChainCheckInput): ChainPhase {
       continue;
     }
     let predecessorBeforeRange = false;
+    let predecessorAfterRange = false;
     try {
       const period = periodFromKey(manifest.period.cadence, previous.periodKey, manifest.period.timeZone);
       predecessorBeforeRange = periodBeforeRange(period, range);
+      predecessorAfterRange = range.to !== undefined && lastDayOf(period) > range.to;
     } catch {
       predecessorBeforeRange = false;
+    }
+    if (predecessorAfterRange) {
+      // A re-run of an old period, recorded after later periods: its predecessor is outside the range.
+      notes.push({
+        ...who,
+        code: 'chain-outside-range',
+        message: `${parsed.path} re-ran period ${manifest.period.key} after later periods; its predecessor (sequence ${previous.sequence}, ${previous.periodKey}) is after the range`,
+      });
+      continue;
     }
     if (predecessorBeforeRange) {
       entersRange.add(parsed);
@@ -134,9 +147,15 @@ export function checkChain(input: ChainCheckInput): ChainPhase {
   const hasSuccessor = (parsed: ParsedManifest) => (successors.get(parsed)?.length ?? 0) > 0;
   const tips = list.filter((parsed) => !hasSuccessor(parsed));
   const highest = Math.max(...list.map((parsed) => parsed.manifest.chain.sequence));
+  // Among competing tips, the one a signed checkpoint listed wins; a later `collectedAt` does not.
+  const pinned = input.pinned ?? new Set<string>();
   const head = tips
     .filter((parsed) => parsed.manifest.chain.sequence === highest)
-    .sort((a, b) => (a.manifest.collectedAt < b.manifest.collectedAt ? 1 : -1))[0];
+    .sort((a, b) => {
+      const byPin = Number(pinned.has(b.path)) - Number(pinned.has(a.path));
+      if (byPin !== 0) return byPin;
+      return a.manifest.collectedAt < b.manifest.collectedAt ? 1 : -1;
+    })[0];
   const orphans = new Set<ParsedManifest>();
   for (const tip of tips) {
     if (tip === head) continue;
@@ -148,6 +167,16 @@ export function checkChain(input: ChainCheckInput): ChainPhase {
     );
     if (!sibling) continue;
     orphans.add(tip);
+    if (tip.manifest.verdict !== sibling.manifest.verdict) {
+      problems.push({
+        file: tip.path,
+        controlId,
+        periodKey: tip.manifest.period.key,
+        code: 'orphan-conflict',
+        message: `${tip.path} (sequence ${tip.manifest.chain.sequence}, verdict ${tip.manifest.verdict}) competes with ${sibling.path} (verdict ${sibling.manifest.verdict}) for the same place on the chain: a second signed outcome for one run, which a crash or a lost race cannot produce`,
+      });
+      continue;
+    }
     notes.push({
       file: tip.path,
       controlId,

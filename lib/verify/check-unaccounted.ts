@@ -32,12 +32,22 @@ export function checkUnaccounted(input: UnaccountedInput): PhaseFindings {
     if (file.path.startsWith(EVIDENCE_PREFIX)) {
       const location = parseEvidenceKey(file.path);
       const folder = location?.kind === 'run-file' ? location.runPrefix : undefined;
-      const why =
-        folder && sealedFolders.has(folder)
-          ? `not listed by ${folder}${MANIFEST_FILE}: added after the run was sealed`
-          : folder
-            ? 'in a run folder without a manifest: never sealed (a run that stopped before writing its manifest) or added'
-            : 'outside the evidence layout: added';
+      if (folder && !sealedFolders.has(folder)) {
+        // A run that stopped before its chain head advanced (or lost a race), then was retried
+        // under a new run id: nothing on any chain or checkpoint points here, so it proves nothing.
+        notes.push({
+          file: file.path,
+          ...(location?.kind === 'run-file'
+            ? { controlId: location.controlId, periodKey: location.periodKey }
+            : {}),
+          code: 'unsealed-run',
+          message: `${file.path}: in a run folder without a manifest: never sealed (a run that stopped before sealing, then retried); not evidence of anything`,
+        });
+        continue;
+      }
+      const why = folder
+        ? `not listed by ${folder}${MANIFEST_FILE}: added after the run was sealed`
+        : 'outside the evidence layout: added';
       problems.push({
         file: file.path,
         ...(location?.kind === 'run-file'

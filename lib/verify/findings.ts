@@ -21,10 +21,19 @@ export type ProblemCode =
   | 'duplicate-entry'
   | 'report-altered'
   | 'report-missing'
-  | 'export-info-invalid';
+  | 'export-info-invalid'
+  | 'checkpoint-missing'
+  | 'checkpoint-invalid'
+  | 'checkpoint-stale'
+  | 'orphan-conflict';
 
 /** Findings that are worth telling but do not fail verification. */
-export type NoteCode = 'orphan-manifest' | 'unused-key' | 'chain-before-range';
+export type NoteCode =
+  | 'orphan-manifest'
+  | 'unused-key'
+  | 'chain-before-range'
+  | 'chain-outside-range'
+  | 'unsealed-run';
 
 export interface Finding {
   readonly code: ProblemCode | NoteCode;

@@ -1,7 +1,9 @@
+import type { ChainKind } from '../evidence/chain-head-store.ts';
 import type { DateRange } from '../evidence/coverage.ts';
 import { EXPORT_INFO_FILE, type ExportInfo } from '../export/export-info.ts';
 import type { ArchiveContents } from './archive-file.ts';
 import { checkChain } from './check-chain.ts';
+import { checkCheckpoints, checkPinned } from './check-checkpoints.ts';
 import { type ControlDraft, checkCoverage } from './check-coverage.ts';
 import { checkEntries } from './check-entries.ts';
 import { checkManifests, type ParsedManifest } from './check-manifests.ts';
@@ -86,6 +88,16 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
   take(publicKeys);
   for (const path of publicKeys.accounted) accounted.add(path);
 
+  const checkpoints = checkCheckpoints({
+    files,
+    keys: publicKeys.keys,
+    ...(trusted ? { trusted } : {}),
+    range,
+    asOf,
+  });
+  take(checkpoints);
+  for (const path of checkpoints.accounted) accounted.add(path);
+
   const checked = checkManifests(files, publicKeys.keys, {
     ...(trusted ? { trusted } : {}),
     ...(options.signatureResults ? { signatureResults: options.signatureResults } : {}),
@@ -93,20 +105,42 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
   take(checked);
   for (const path of checked.accounted) accounted.add(path);
 
-  const byControl = new Map<string, ParsedManifest[]>();
+  // One chain per control and kind; a control a checkpoint declares has a chain even with no manifest.
+  const chainId = (controlId: string, kind: ChainKind) => `${controlId}\u0000${kind}`;
+  const byChain = new Map<string, { controlId: string; kind: ChainKind; list: ParsedManifest[] }>();
+  const chainOf = (controlId: string, kind: ChainKind) => {
+    const id = chainId(controlId, kind);
+    let entry = byChain.get(id);
+    if (!entry) {
+      entry = { controlId, kind, list: [] };
+      byChain.set(id, entry);
+    }
+    return entry;
+  };
   for (const parsed of checked.manifests) {
-    const list = byControl.get(parsed.manifest.control.id) ?? [];
-    list.push(parsed);
-    byControl.set(parsed.manifest.control.id, list);
+    chainOf(parsed.manifest.control.id, parsed.manifest.chain.kind ?? 'scheduled').list.push(parsed);
   }
+  for (const controlId of checkpoints.controls.keys()) chainOf(controlId, 'scheduled');
   const isTrusted = (fingerprint: string) => trusted?.has(fingerprint) === true;
+  const pinned = new Set(checkpoints.pinned.keys());
+  const timeZone = checkpoints.newest?.checkpoint.timeZone ?? 'UTC';
   const drafts: ControlDraft[] = [];
-  for (const [controlId, list] of [...byControl].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const chain = checkChain({ controlId, manifests: list, files, range, isTrusted });
+  const reported = new Set<string>();
+  const ordered = [...byChain.values()].sort((a, b) =>
+    a.controlId < b.controlId ? -1 : a.controlId > b.controlId ? 1 : a.kind < b.kind ? 1 : -1,
+  );
+  for (const { controlId, kind, list } of ordered) {
+    const chain = checkChain({ controlId, manifests: list, files, range, isTrusted, pinned });
     take(chain);
+    for (const finding of chain.problems) reported.add(`${finding.code}:${finding.file}`);
+    const declaredControl = checkpoints.controls.get(controlId);
     const coverage = checkCoverage({
       controlId,
+      chainKind: kind,
       manifests: list,
+      ...(declaredControl
+        ? { declared: { cadence: declaredControl.cadence, timeZone, addedOn: declaredControl.addedOn } }
+        : {}),
       chain,
       range,
       asOf,
@@ -115,6 +149,12 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
     take(coverage);
     drafts.push(coverage.draft);
   }
+  // What the checkpoints listed must be here, unless a chain check already named it.
+  take({
+    problems: checkPinned(checkpoints.pinned, files).filter(
+      (finding) => !reported.has(`${finding.code}:${finding.file}`),
+    ),
+  });
 
   take(
     checkUnaccounted({
