@@ -7,6 +7,7 @@ import {
   checkpointSigningBytes,
   parseCheckpointKey,
   parseSignedCheckpoint,
+  serializeSignedCheckpoint,
 } from '../evidence/checkpoint.ts';
 import { type DateRange, periodInRange } from '../evidence/coverage.ts';
 import { verifySignature } from '../evidence/verify-signature.ts';
@@ -91,6 +92,13 @@ export function checkCheckpoints(input: CheckpointsInput): CheckpointsPhase {
       });
       continue;
     }
+    const canonicalSignature =
+      Buffer.from(signed.signature, 'base64').toString('base64') === signed.signature;
+    const canonicalBytes = serializeSignedCheckpoint(signed).equals(file.content ?? Buffer.alloc(0));
+    if (!canonicalSignature || !canonicalBytes) {
+      invalid('not in the exact form the checkpoint writer stores: altered');
+      continue;
+    }
     if (!verifySignature(checkpointSigningBytes(checkpoint), Buffer.from(signed.signature, 'base64'), key)) {
       invalid(`signature does not match the checkpoint under key ${short(fingerprint)}: altered or forged`);
       continue;
@@ -157,11 +165,17 @@ export function checkCheckpoints(input: CheckpointsInput): CheckpointsPhase {
       message: `no signed checkpoint in the archive: nothing says which controls and chain heads must exist (sync or export ${CHECKPOINTS_PREFIX} too)`,
     });
   } else {
-    if (range.to && dayOf(newest.checkpoint.writtenAt) <= range.to) {
+    // The range end (its last day, UTC) must be covered; a range reaching past the check time, or
+    // without an end, is covered up to the check time, which the staleness rule below bounds.
+    const rangeEnd = range.to
+      ? Date.parse(`${range.to}T00:00:00Z`) + 24 * 3_600_000
+      : Number.POSITIVE_INFINITY;
+    const cover = rangeEnd;
+    if (rangeEnd <= input.asOf.getTime() && Date.parse(newest.checkpoint.writtenAt) < cover) {
       problems.push({
         code: 'checkpoint-missing',
         file: newest.path,
-        message: `the newest checkpoint, ${newest.path}, was written on or before ${range.to}: no checkpoint covers the end of the range, so its last runs could have been dropped unnoticed`,
+        message: `the newest checkpoint, ${newest.path}, was written before ${new Date(cover).toISOString()}: no checkpoint covers the end of the range, so its last runs could have been dropped unnoticed`,
       });
     }
     const age = input.asOf.getTime() - Date.parse(newest.checkpoint.writtenAt);

@@ -93,7 +93,15 @@ export function checkManifests(
       accounted.push(signaturePath);
       signature = signatureFile.content.toString('utf8').trim();
       const key = keys.get(fingerprint);
-      if (!key) {
+      // Base64 decoding skips stray characters; only the exact encoding the recorder wrote is accepted.
+      const canonical = Buffer.from(signature, 'base64').toString('base64') === signature;
+      if (!canonical) {
+        problem({
+          ...who,
+          code: 'signature-invalid',
+          message: `${signaturePath} is not the base64 signature the recorder wrote: altered`,
+        });
+      } else if (!key) {
         problem({
           ...who,
           code: 'key-unknown',

@@ -24,6 +24,14 @@ export function readPublicKeys(files: ReadonlyMap<string, ArchiveFile>): PublicK
     try {
       const key = parsePublicKey(file.content?.toString('utf8') ?? '');
       const info = publicKeyInfo(key);
+      if (info.fingerprint === parsed.fingerprint && info.pem !== (file.content?.toString('utf8') ?? '')) {
+        problems.push({
+          code: 'key-invalid',
+          file: file.path,
+          message: `${file.path} holds the right key but not in the form it was published (PEM SPKI as written): altered`,
+        });
+        continue;
+      }
       if (info.fingerprint !== parsed.fingerprint) {
         problems.push({
           code: 'key-invalid',

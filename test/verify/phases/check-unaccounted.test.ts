@@ -3,7 +3,7 @@ import { checkUnaccounted } from '../../../lib/verify/check-unaccounted.ts';
 import { fileOf } from '../memory-archive.ts';
 
 describe('checkUnaccounted', () => {
-  it('explains each stray file by where it is, and notes an unused key', () => {
+  it('explains each stray file by where it is, and notes an unsealed run and an unused key', () => {
     const sealed = 'evidence/c/monthly/2026-01/r1/';
     const files = new Map(
       [
@@ -23,12 +23,15 @@ describe('checkUnaccounted', () => {
     });
     expect(phase.problems.map((p) => [p.code, p.file])).toEqual([
       ['unexpected-file', `${sealed}extra.txt`],
-      ['unexpected-file', 'evidence/c/monthly/2026-02/r2/result.json'],
       ['unexpected-file', 'evidence/stray'],
       ['unexpected-file', 'notes.txt'],
     ]);
     expect(phase.problems[0]?.message).toContain('added after the run was sealed');
-    expect(phase.notes.map((n) => n.code)).toEqual(['unused-key']);
+    // A run folder without a manifest is crash residue: nothing points at it, so it is only a note.
+    expect(phase.notes.map((n) => [n.code, n.periodKey])).toEqual([
+      ['unsealed-run', '2026-02'],
+      ['unused-key', undefined],
+    ]);
   });
   it('checks reports against export.json: altered and missing', () => {
     const files = new Map([['index.html', fileOf('index.html', 'edited')]]);
