@@ -12,10 +12,8 @@ import { TOOL_VERSION } from '../shared/version.ts';
 import type { EvidenceReader, StoredObject } from './evidence-reader.ts';
 import { EXPORT_INFO_FILE, EXPORT_INFO_KIND, type ExportInfo } from './export-info.ts';
 import { type CellStatus, type ReportSource, reportSource, summarizeRun } from './export-model.ts';
-import { renderIndexHtmlChunks } from './index-html.ts';
-import { assessmentResultsChunks } from './oscal-assessment-results.ts';
+import { generatedReports } from './generated-reports.ts';
 import { RunSpill } from './run-spill.ts';
-import { renderVerifyGuide } from './verify-guide.ts';
 import { type PreparedData, prepareData, type ZipEntry, zipStream } from './zip-writer.ts';
 
 export interface ExportProgress {
@@ -342,21 +340,12 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
     }
     const built = await reportSource(() => spill.read(), { range, exportedAt, bucket: request.bucket });
     source = built;
-    const keyFingerprints = built.keyFingerprints;
     const generated: [string, () => AsyncIterable<string> | Iterable<string>][] = [
-      ['index.html', () => renderIndexHtmlChunks(built)],
-      ['oscal/assessment-results.json', () => assessmentResultsChunks(built)],
-      [
-        'VERIFY.md',
-        () => [
-          renderVerifyGuide({
-            range,
-            exportedAt: exportedAt.toISOString(),
-            bucket: request.bucket,
-            keyFingerprints,
-          }),
-        ],
-      ],
+      ...generatedReports(built, {
+        range,
+        exportedAt: exportedAt.toISOString(),
+        bucket: request.bucket,
+      }),
       ...Object.entries(request.extraFiles ?? {}).map(([path, value]): [string, () => Iterable<string>] => [
         path,
         () => [reportText(value)],

@@ -350,6 +350,29 @@ describe('verify detects tampering', () => {
     expect(sha256Hex(entries.get('index.html') ?? '')).not.toBe('');
   });
 
+  it('notices an edited overview even when its hash in the unsigned export.json is updated too', async () => {
+    const entries = await zipEntries(baseZip);
+    const edited = Buffer.from(
+      (entries.get('index.html') ?? Buffer.alloc(0)).toString().replace('failed', 'passed'),
+    );
+    entries.set('index.html', edited);
+    const info = JSON.parse(entries.get('export.json')?.toString() ?? '{}') as {
+      reports: { path: string; size: number; sha256: string }[];
+    };
+    for (const report of info.reports) {
+      if (report.path === 'index.html')
+        Object.assign(report, { size: edited.length, sha256: sha256Hex(edited) });
+    }
+    entries.set('export.json', Buffer.from(`${JSON.stringify(info, null, 2)}\n`));
+    const path = join(work, 'edited-index-and-info.zip');
+    await writeZip(path, entries);
+    const report = await verifyPath(path);
+    expect(codes(report)).toEqual(['report-altered']);
+    expect(report.problems[0]?.message).toMatch(
+      /index\.html: not the report this archive's evidence produces/,
+    );
+  });
+
   it('fails when every file of one control is removed, naming the control, its periods and files', async () => {
     const report = await tamperedCopy(async (dir) => {
       await rm(join(dir, 'access-review'), { recursive: true });
