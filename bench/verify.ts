@@ -22,6 +22,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { evidenceDocument } from '../lib/adapters/s3/s3-evidence-recorder.ts';
+import {
+  buildCheckpoint,
+  type CheckpointChain,
+  checkpointKey,
+  checkpointSigningBytes,
+  configHash,
+  type ListedManifest,
+  serializeSignedCheckpoint,
+} from '../lib/evidence/checkpoint.ts';
 import { publicKeyKey } from '../lib/evidence/evidence-layout.ts';
 import { makeLocalSigner } from '../lib/evidence/local-signer.ts';
 import { buildManifest, type ChainLink, serializeManifest } from '../lib/evidence/manifest.ts';
@@ -61,10 +70,12 @@ async function writeEvidence(dir: string): Promise<{ files: number; bytes: numbe
   const perControl = Math.ceil(runs / controls);
   let index = 0;
   let lastEnd = Number.POSITIVE_INFINITY;
+  const chains = new Map<string, CheckpointChain[]>();
   for (let c = 0; c < controls; c += 1) {
     const controlId = `control-${String(c).padStart(2, '0')}`;
     let period = periodFromKey('daily', '2026-01-01', 'UTC');
     let previous: ChainLink | null = null;
+    const added: ListedManifest[] = [];
     for (let i = 0; i < perControl && index < runs; i += 1) {
       index += 1;
       const run = syntheticRun(controlId, period.key, index, ARTIFACT_KB);
@@ -99,8 +110,11 @@ async function writeEvidence(dir: string): Promise<{ files: number; bytes: numbe
         signature,
         periodKey: period.key,
       };
+      added.push({ sequence: i + 1, key: previous.key, sha256: previous.sha256, periodKey: period.key });
       period = nextPeriod(period);
     }
+    const head = added[added.length - 1];
+    chains.set(controlId, [{ kind: 'scheduled', cadence: 'daily', head: head ?? null, added }]);
     // The shortest chain sets the check time, so every chain is complete.
     lastEnd = Math.min(
       lastEnd,
@@ -108,7 +122,29 @@ async function writeEvidence(dir: string): Promise<{ files: number; bytes: numbe
     );
   }
   // Checked half a day after the last period closed: its run is not yet late.
-  return { files, bytes, asOf: new Date(lastEnd + 12 * 3_600_000) };
+  const asOf = new Date(lastEnd + 12 * 3_600_000);
+  // The system's signed checkpoint an hour before, listing every chain (synced into _checkpoints/).
+  const config = {
+    timeZone: 'UTC',
+    controls: [...chains.keys()].map((id) => ({ id, cadence: 'daily' as const, addedOn: '2026-01-01' })),
+  };
+  const checkpoint = buildCheckpoint({
+    config,
+    configSha256: configHash(config),
+    writtenAt: new Date(asOf.getTime() - 3_600_000),
+    chains,
+    keyFingerprint: fingerprint,
+    publicKeyKey: publicKeyKey(fingerprint),
+  });
+  const checkpointSignature = Buffer.from(await signer.sign(checkpointSigningBytes(checkpoint))).toString(
+    'base64',
+  );
+  const key = checkpointKey(new Date(checkpoint.writtenAt));
+  await put(
+    `evidence/_checkpoints/${key.slice('checkpoints/'.length)}`,
+    serializeSignedCheckpoint({ checkpoint, signature: checkpointSignature }),
+  );
+  return { files, bytes, asOf };
 }
 
 async function zipFolder(dir: string, out: string, mtime: Date): Promise<void> {
@@ -120,7 +156,11 @@ async function zipFolder(dir: string, out: string, mtime: Date): Promise<void> {
   const { readFile } = await import('node:fs/promises');
   const entries = (function* () {
     for (const path of listing) {
-      yield { name: `evidence/${path.slice(dir.length + 1)}`, mtime, open: () => readFile(path) };
+      const relative = path.slice(dir.length + 1);
+      const name = relative.startsWith('_checkpoints/')
+        ? `checkpoints/${relative.slice('_checkpoints/'.length)}`
+        : `evidence/${relative}`;
+      yield { name, mtime, open: () => readFile(path) };
     }
   })();
   await pipeline(zipStream(entries, { level: 6 }), createWriteStream(out));

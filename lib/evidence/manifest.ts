@@ -4,6 +4,7 @@ import type { RunResult } from '../runs/run-record.ts';
 import { canonicalJson } from '../shared/canonical-json.ts';
 import { CADENCES, nextPeriod, periodFromKey } from '../shared/period.ts';
 import { TOOL_VERSION } from '../shared/version.ts';
+import type { ChainKind } from './chain-head-store.ts';
 import { SIGNATURE_ALGORITHM } from './signer.ts';
 
 export const MANIFEST_KIND = 'soc2-evidence/manifest';
@@ -63,6 +64,8 @@ export const manifestSchema = z.strictObject({
   chain: z.strictObject({
     sequence: z.number().int().min(1),
     previous: chainLinkSchema.nullable(),
+    /** Absent on the control's scheduled chain; `events` on its event-driven chain (see ChainKind). */
+    kind: z.literal('events').optional(),
   }),
   signing: z.strictObject({
     algorithm: z.literal(SIGNATURE_ALGORITHM),
@@ -86,6 +89,8 @@ export interface ManifestInputs {
   readonly artifacts: readonly ManifestArtifact[];
   readonly sequence: number;
   readonly previous: ChainLink | null;
+  /** @default 'scheduled' */
+  readonly chainKind?: ChainKind;
   readonly keyFingerprint: string;
   readonly publicKeyKey: string;
 }
@@ -118,7 +123,11 @@ export function buildManifest(inputs: ManifestInputs): Manifest {
     collectedAt: run.finishedAt,
     expiresAt: nextPeriod(period).end.toISOString(),
     artifacts: inputs.artifacts.map((artifact) => ({ ...artifact })),
-    chain: { sequence: inputs.sequence, previous: inputs.previous },
+    chain: {
+      sequence: inputs.sequence,
+      previous: inputs.previous,
+      ...(inputs.chainKind === 'events' ? { kind: 'events' as const } : {}),
+    },
     signing: {
       algorithm: SIGNATURE_ALGORITHM,
       keyFingerprint: inputs.keyFingerprint,

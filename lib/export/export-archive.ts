@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { CHECKPOINTS_PREFIX, checkpointKey, parseCheckpointKey } from '../evidence/checkpoint.ts';
 import { type DateRange, periodInRange } from '../evidence/coverage.ts';
 import { MANIFEST_FILE, PUBLIC_KEYS_PREFIX, parseEvidenceKey } from '../evidence/evidence-layout.ts';
 import { EVIDENCE_PREFIX } from '../evidence/evidence-recorder.ts';
@@ -11,10 +12,8 @@ import { TOOL_VERSION } from '../shared/version.ts';
 import type { EvidenceReader, StoredObject } from './evidence-reader.ts';
 import { EXPORT_INFO_FILE, EXPORT_INFO_KIND, type ExportInfo } from './export-info.ts';
 import { type CellStatus, type ReportSource, reportSource, summarizeRun } from './export-model.ts';
-import { renderIndexHtmlChunks } from './index-html.ts';
-import { assessmentResultsChunks } from './oscal-assessment-results.ts';
+import { generatedReports } from './generated-reports.ts';
 import { RunSpill } from './run-spill.ts';
-import { renderVerifyGuide } from './verify-guide.ts';
 import { type PreparedData, prepareData, type ZipEntry, zipStream } from './zip-writer.ts';
 
 export interface ExportProgress {
@@ -259,14 +258,24 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
   const concurrency = Math.max(1, request.concurrency ?? 16);
   const level = Math.min(9, Math.max(0, request.compressionLevel ?? 6));
 
-  const publicKeys: StoredObject[] = [];
+  const fixedObjects: StoredObject[] = [];
   for await (const object of reader.listObjects(PUBLIC_KEYS_PREFIX)) {
-    if (parseEvidenceKey(object.key)?.kind === 'public-key') publicKeys.push(object);
+    if (parseEvidenceKey(object.key)?.kind === 'public-key') fixedObjects.push(object);
   }
+  // Every signed checkpoint from the range's first day on (a day early, for any time zone): they
+  // say which controls, chains and manifests must be in the archive. A handful of KB each.
+  const checkpoints: StoredObject[] = [];
+  const since = range.from
+    ? checkpointKey(new Date(Date.parse(`${range.from}T00:00:00Z`) - DAY_MS))
+    : undefined;
+  for await (const object of reader.listObjects(CHECKPOINTS_PREFIX, since)) {
+    if (parseCheckpointKey(object.key)) checkpoints.push(object);
+  }
+  fixedObjects.push(...checkpoints);
   // A first, counting pass over the listing (cheap next to the GETs) gives the progress bar its
   // total without holding the listing; the upper bound drops as runs turn out to be out of range.
   let unsealedFolders = 0;
-  let totalObjects = publicKeys.length;
+  let totalObjects = fixedObjects.length;
   for await (const folder of runFolders(reader, range, request.controlId)) {
     if (isSealed(folder)) totalObjects += folder.files.length;
     else unsealedFolders += 1;
@@ -278,7 +287,7 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
   let writtenBytes = 0;
 
   async function* evidence(): AsyncGenerator<PlannedEntry> {
-    for (const key of publicKeys) yield objectEntry(reader, key, exportedAt, level);
+    for (const key of fixedObjects) yield objectEntry(reader, key, exportedAt, level);
     // Manifests are read a window ahead, in order; each decides whether its run is in range.
     const inFlight: { folder: RunFolder; bytes: Promise<Buffer> }[] = [];
     const folders = runFolders(reader, range, request.controlId);
@@ -331,28 +340,23 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
     }
     const built = await reportSource(() => spill.read(), { range, exportedAt, bucket: request.bucket });
     source = built;
-    const keyFingerprints = built.keyFingerprints;
     const generated: [string, () => AsyncIterable<string> | Iterable<string>][] = [
-      ['index.html', () => renderIndexHtmlChunks(built)],
-      ['oscal/assessment-results.json', () => assessmentResultsChunks(built)],
-      [
-        'VERIFY.md',
-        () => [
-          renderVerifyGuide({
-            range,
-            exportedAt: exportedAt.toISOString(),
-            bucket: request.bucket,
-            keyFingerprints,
-          }),
-        ],
-      ],
+      ...generatedReports(built, {
+        range,
+        exportedAt: exportedAt.toISOString(),
+        bucket: request.bucket,
+      }),
       ...Object.entries(request.extraFiles ?? {}).map(([path, value]): [string, () => Iterable<string>] => [
         path,
         () => [reportText(value)],
       ]),
     ];
     for (const [path, chunks] of generated) {
-      if (path.startsWith(EVIDENCE_PREFIX) || path === EXPORT_INFO_FILE) {
+      if (
+        path.startsWith(EVIDENCE_PREFIX) ||
+        path.startsWith(CHECKPOINTS_PREFIX) ||
+        path === EXPORT_INFO_FILE
+      ) {
         throw new ExportError(`extra file ${path} would collide with the evidence or export.json`);
       }
       yield reportEntry(path, exportedAt, chunks, (size, sha256) => reports.push({ path, size, sha256 }));
@@ -375,7 +379,7 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
   const zip = zipStream(everything(), {
     level,
     onEntry: (entry, size) => {
-      if (entry.name.startsWith(EVIDENCE_PREFIX)) {
+      if (entry.name.startsWith(EVIDENCE_PREFIX) || entry.name.startsWith(CHECKPOINTS_PREFIX)) {
         written += 1;
         writtenBytes += size;
         request.onProgress?.({ objects: written, totalObjects, bytes: writtenBytes });

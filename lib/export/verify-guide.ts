@@ -68,18 +68,43 @@ sha256sum evidence/<control>/<cadence>/<period>/<run>/result.json
 # "chain.previous.signature" equals the previous manifest.sig; "chain.sequence" goes up by one
 \`\`\`
 
+## Checkpoints: nothing can be dropped unnoticed
+
+At least daily, even when nothing changed, the system (a role that may sign; never the exporter or
+you) writes a signed **checkpoint** to \`checkpoints/<yyyymmddThhmmssZ>.json\`, as CloudTrail does
+with its digest files: every configured control with its chain heads and every manifest added since
+the previous checkpoint, the control's \`addedOn\`, the config's hash, and the previous checkpoint's
+hash and signature. The verifier requires a checkpoint written after the range ends and one no
+older than 36 hours at the check time, checks the checkpoint chain, requires every manifest a
+checkpoint lists for a period in the range, and a manifest for every period of every listed control
+since its \`addedOn\`. Deleting a control, a chain's tail, a manifest or a checkpoint is therefore a
+named problem. A folder synced from the bucket needs the checkpoints too:
+\`aws s3 sync s3://${input.bucket}/checkpoints/ ./evidence/_checkpoints\` (or sync the bucket root).
+
+**Residual window.** What was written after the newest checkpoint in the archive is not yet pinned
+by any checkpoint: a run recorded in that window (at most about a day, the checkpoint interval,
+before the export) could be removed without a checkpoint naming it. A period removed that way is
+still reported as missing when it was due; what can go unnoticed is a re-run that superseded an
+earlier run of a period that already had one. Export a day after the range ends, or check that the
+newest checkpoint is later than the last run you rely on.
+
 ## What the other files are
 
-- \`index.html\`: an overview (control x period matrix, coloured by verdict). Convenience only.
+- \`index.html\`: an overview (control x period matrix, coloured by verdict). **Unsigned convenience
+  view**: \`verify\` regenerates it from the archive's manifests and fails if it differs.
 - \`oscal/assessment-results.json\`: the same results as OSCAL 1.0.4 Assessment Results; observations
-  link to the evidence files by relative path and SHA-256.
-- \`export.json\`: the requested range and the hashes of these generated files.
+  link to the evidence files by relative path and SHA-256. Unsigned view, regenerated and compared.
+- this \`VERIFY.md\`: regenerated and compared the same way.
+- \`oscal/poam.json\` (when present): a copy of the risk register's plan of action; not evidence and
+  not derivable from it, so it is checked only against \`export.json\`.
+- \`export.json\`: the requested range, the export time and the hashes of the generated files. Unsigned.
 
-## Orphans
+## Crashes, races and orphans
 
-A run that stopped after writing its manifest but before advancing the chain head (or that lost a
-race with a concurrent run of the same control) leaves an **orphan**: a correctly signed manifest
-whose sequence number is taken, on the chain, by the run that was retried. The verifier lists orphans
-as notes; they do not break the chain, and their evidence remains valid.
+The recorder advances the chain head before it writes the manifest, so a crash or a lost race leaves
+at most an **unsealed run folder** (an artifact no manifest lists), listed as a note. Evidence written
+by earlier versions may hold an **orphan**: a signed manifest whose sequence number is taken on the
+chain by the retried run; a note when its verdict equals the run that took its place, a problem
+(\`orphan-conflict\`) when it differs, since no crash or race can produce that.
 `;
 }

@@ -146,7 +146,7 @@ async function verifyJob(
 /**
  * Validates one completed AWS Backup restore test: compares the restored instance with the source,
  * records evidence and a verdict like any control run (under the restore-test-history control,
- * cadence `daily`, period = the day the restore completed), notifies the owner when it did not
+ * cadence `daily`, period = the day the restore completed, on the control's `events` chain), notifies the owner when it did not
  * pass, then reports SUCCESSFUL or FAILED to AWS Backup. Evidence comes first, so AWS Backup is
  * never told SUCCESSFUL without evidence behind it; if any step throws, the event is retried.
  */
@@ -198,6 +198,9 @@ export async function validateRestoreJob(
       finishedAt,
       outcome,
       entries: evidence.entries,
+      // Its own chain: restore tests happen when AWS Backup runs them (daily keys), never on the
+      // control's monthly schedule, so they must not share the scheduled chain's single cadence.
+      chainKind: 'events',
     },
     deps,
   );

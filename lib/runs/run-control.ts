@@ -114,6 +114,8 @@ export interface OutcomeToRecord {
   readonly finishedAt: Date;
   readonly outcome: ControlOutcome;
   readonly entries: readonly EvidenceEntry[];
+  /** Which evidence chain of the control this extends. @default 'scheduled' */
+  readonly chainKind?: 'scheduled' | 'events';
 }
 
 export interface RecordedOutcome {
@@ -146,6 +148,7 @@ export async function recordOutcome(
     finishedAt: input.finishedAt.toISOString(),
     outcome,
     entries: input.entries,
+    ...(input.chainKind === 'events' ? { chainKind: 'events' as const } : {}),
   };
   const stored = await deps.evidence.record(run);
   const attempt: AttemptRecord = {

@@ -27,6 +27,8 @@ export interface RunResult {
   readonly finishedAt: string;
   readonly outcome: ControlOutcome;
   readonly entries: readonly EvidenceEntry[];
+  /** Which of the control's evidence chains this run extends. @default 'scheduled' */
+  readonly chainKind?: 'scheduled' | 'events';
 }
 
 /** Where an attempt's evidence landed; recorded with the verdict so the hash can be checked later. */

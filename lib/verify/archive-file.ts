@@ -30,6 +30,7 @@ export function keepsContent(path: string): boolean {
     path.endsWith('/manifest.json') ||
     path.endsWith('/manifest.sig') ||
     path.endsWith('.pem') ||
+    path.startsWith('checkpoints/') ||
     path === 'export.json'
   );
 }

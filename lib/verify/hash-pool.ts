@@ -87,7 +87,9 @@ export class HashPool {
 
   constructor(size = Math.max(1, Math.min(4, availableParallelism()))) {
     this.#workers = Array.from({ length: size }, () => {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      // No execArgv: the worker is plain CommonJS, and inheriting the parent's `--import tsx` (the
+      // bench and `node --import tsx` runs) made every worker boot the TypeScript loader first.
+      const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [] });
       const slot = { worker, busy: 0 };
       worker.on('message', (message: { id: number; results?: Hashed[]; error?: string }) => {
         slot.busy -= 1;

@@ -1,3 +1,4 @@
+import { CHECKPOINTS_PREFIX } from '../evidence/checkpoint.ts';
 import { EVIDENCE_PREFIX } from '../evidence/evidence-recorder.ts';
 
 export interface ReadProgress {
@@ -7,11 +8,20 @@ export interface ReadProgress {
   readonly totalBytes?: number;
 }
 
+/** Where checkpoints go in a folder synced from the evidence prefix (no control id starts with `_`). */
+export const SYNCED_CHECKPOINTS_FOLDER = '_checkpoints/';
+
 /**
- * Paths as the bucket names them. An archive or a synced bucket root already has `evidence/...`; a
- * folder synced from the evidence prefix itself (`<control>/...`, `_public-keys/...`) gets it added.
+ * Paths as the bucket names them. An archive or a synced bucket root already has `evidence/...` and
+ * `checkpoints/...`; a folder synced from the evidence prefix itself (`<control>/...`,
+ * `_public-keys/...`) gets it added, with checkpoints synced beside them into `_checkpoints/`.
  */
 export function normalisePaths(paths: readonly string[]): string[] {
   const rooted = paths.some((path) => path.startsWith(EVIDENCE_PREFIX));
-  return rooted ? [...paths] : paths.map((path) => `${EVIDENCE_PREFIX}${path}`);
+  if (rooted) return [...paths];
+  return paths.map((path) =>
+    path.startsWith(SYNCED_CHECKPOINTS_FOLDER)
+      ? `${CHECKPOINTS_PREFIX}${path.slice(SYNCED_CHECKPOINTS_FOLDER.length)}`
+      : `${EVIDENCE_PREFIX}${path}`,
+  );
 }

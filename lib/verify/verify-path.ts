@@ -1,5 +1,7 @@
 import { stat } from 'node:fs/promises';
+import type { ExportInfo } from '../export/export-info.ts';
 import type { ArchiveContents, ArchiveFile } from './archive-file.ts';
+import { checkReports } from './check-reports.ts';
 import type { ReadProgress } from './normalise-paths.ts';
 import { readFolder } from './read-folder.ts';
 import { readZip } from './read-zip.ts';
@@ -29,5 +31,20 @@ export async function verifyPath(
     ...(onProgress ? { onProgress } : {}),
     onFile: (file) => precheck.onFile(file),
   });
-  return verifyArchive(contents, { ...verifyOptions, signatureResults: await precheck.results() });
+  const report = verifyArchive(contents, { ...verifyOptions, signatureResults: await precheck.results() });
+  return report.exportInfo ? withRegeneratedReports(report, contents, report.exportInfo) : report;
+}
+
+/** Adds the report check (regenerate and compare) to a report; problems already named are not repeated. */
+async function withRegeneratedReports(
+  report: VerificationReport,
+  contents: ArchiveContents,
+  exportInfo: ExportInfo,
+): Promise<VerificationReport> {
+  const named = new Set(report.problems.map((problem) => `${problem.code}:${problem.file}`));
+  const found = (await checkReports(contents, exportInfo)).filter(
+    (problem) => !named.has(`${problem.code}:${problem.file}`),
+  );
+  if (found.length === 0) return report;
+  return { ...report, ok: false, problems: [...report.problems, ...found] };
 }

@@ -66,15 +66,15 @@ describe('export by date range', () => {
     );
     expect(names.at(-1)).toBe('export.json');
 
-    expect(result).toMatchObject({ controls: 2, manifests: 14, evidenceObjects: 43, unsealedFolders: 1 });
+    expect(result).toMatchObject({ controls: 2, manifests: 14, evidenceObjects: 44, unsealedFolders: 1 });
     expect(result.counts).toEqual({ pass: 11, fail: 2, error: 1, missing: 2 });
-    expect(progress.at(-1)).toBe(43);
+    expect(progress.at(-1)).toBe(44);
 
     const info = exportInfoSchema.parse(JSON.parse(entries.get('export.json')?.toString() ?? ''));
     expect(info).toMatchObject({
       exportedAt: EXPORTED_AT.toISOString(),
       range: YEAR,
-      counts: { manifests: 14, evidenceObjects: 43 },
+      counts: { manifests: 14, evidenceObjects: 44 },
     });
     expect(info.reports.map((report) => report.path)).toEqual([
       'index.html',
@@ -202,7 +202,7 @@ describe('soc2-evidence export', () => {
       { clients: env.clients, clock: () => EXPORTED_AT },
     );
     expect(code).toBe(0);
-    expect(drawn.join('')).toMatch(/export \[#+\] 43\/43 objects/);
+    expect(drawn.join('')).toMatch(/export \[#+\] 44\/44 objects/);
     expect(out.join('\n')).toMatch(
       /14 run\(s\) of 2 control\(s\).*\n.*11 passed, 2 failed, 1 could not be checked, 2 without evidence/,
     );

@@ -32,6 +32,14 @@ export async function seedYear(env: TestEnvironment): Promise<void> {
       runResult({ controlId: 'access-review', cadence: 'quarterly', periodKey: quarter, verdict }),
     );
   }
+  // The system's checkpoint half a day before the export: it covers the range's end.
+  await evidence.checkpoint(
+    [
+      { id: 'audit-log', cadence: 'monthly', addedOn: '2025-12-01' },
+      { id: 'access-review', cadence: 'quarterly', addedOn: '2026-01-01' },
+    ],
+    new Date(EXPORTED_AT.getTime() - 12 * 3_600_000),
+  );
   await env.clients.s3.send(
     new PutObjectCommand({
       Bucket: env.resources.evidenceBucket,

@@ -3,13 +3,18 @@ import { dirname, join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { makeDynamoChainHeads } from '../../lib/adapters/dynamodb/dynamodb-chain-heads.ts';
 import { makeS3EvidenceRecorder } from '../../lib/adapters/s3/s3-evidence-recorder.ts';
+import type { Config } from '../../lib/config/schema.ts';
 import type { Verdict } from '../../lib/controls/outcome.ts';
 import type { ChainHeadStore } from '../../lib/evidence/chain-head-store.ts';
+import { CHECKPOINTS_PREFIX } from '../../lib/evidence/checkpoint.ts';
 import { EVIDENCE_PREFIX } from '../../lib/evidence/evidence-recorder.ts';
 import { makeLocalSigner } from '../../lib/evidence/local-signer.ts';
 import type { ManifestSigner } from '../../lib/evidence/signer.ts';
+import { type CheckpointWritten, writeCheckpoint } from '../../lib/evidence/write-checkpoint.ts';
 import type { RunResult, StoredEvidence } from '../../lib/runs/run-record.ts';
 import { type Cadence, periodFromKey } from '../../lib/shared/period.ts';
+import { SYNCED_CHECKPOINTS_FOLDER } from '../../lib/verify/normalise-paths.ts';
+import { makeCheckpointDeps } from '../../lib/wiring/make-checkpoint-deps.ts';
 import type { TestEnvironment } from '../support/test-environment.ts';
 
 let counter = 0;
@@ -62,10 +67,19 @@ export function runResult(options: {
   };
 }
 
+/** A configured control as the checkpoint writer sees it. */
+export interface FixtureControl {
+  readonly id: string;
+  readonly cadence: Cadence;
+  readonly addedOn?: string;
+}
+
 export interface EvidenceFixture {
   readonly signer: ManifestSigner;
   readonly chain: ChainHeadStore;
   record(run: RunResult): Promise<StoredEvidence>;
+  /** Writes the next signed checkpoint at `at`, listing `controls` as the configured ones. */
+  checkpoint(controls: readonly FixtureControl[], at: Date): Promise<CheckpointWritten>;
 }
 
 /** The real recorder, writing to the test environment's fauxqs bucket and dynalite table. */
@@ -80,23 +94,56 @@ export function evidenceFixture(
     signer,
     chain,
   });
-  return { signer, chain, record: (run) => recorder.record(run) };
+  return {
+    signer,
+    chain,
+    record: (run) => recorder.record(run),
+    checkpoint: (controls, at) => {
+      const config = { timeZone: 'UTC', controls };
+      const deps = makeCheckpointDeps({
+        config: config as unknown as Config,
+        resources: env.resources,
+        clients: env.clients,
+        signer,
+        clock: () => at,
+      });
+      return writeCheckpoint(deps);
+    },
+  };
 }
 
 export const MONTHS_2026 = Array.from({ length: 12 }, (_, i) => `2026-${String(i + 1).padStart(2, '0')}`);
 
-/** Like `aws s3 sync s3://<bucket>/evidence/ <dir>`: every object under the prefix, prefix dropped. */
-export async function syncEvidence(s3: S3Client, bucket: string, dir: string): Promise<number> {
+/**
+ * Like `aws s3 sync s3://<bucket>/evidence/ <dir>` then `aws s3 sync s3://<bucket>/checkpoints/
+ * <dir>/_checkpoints`: every evidence object with the prefix dropped, and the checkpoints beside them.
+ */
+export async function syncEvidence(
+  s3: S3Client,
+  bucket: string,
+  dir: string,
+  options: { checkpoints?: boolean } = {},
+): Promise<number> {
+  let count = 0;
+  count += await syncPrefix(s3, bucket, EVIDENCE_PREFIX, dir);
+  if (options.checkpoints ?? true) {
+    count += await syncPrefix(s3, bucket, CHECKPOINTS_PREFIX, join(dir, SYNCED_CHECKPOINTS_FOLDER));
+  }
+  return count;
+}
+
+/** Like `aws s3 sync s3://<bucket>/<prefix> <dir>`. */
+export async function syncPrefix(s3: S3Client, bucket: string, prefix: string, dir: string): Promise<number> {
   let token: string | undefined;
   let count = 0;
   do {
     const page = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: EVIDENCE_PREFIX, ContinuationToken: token }),
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
     for (const object of page.Contents ?? []) {
       const key = object.Key ?? '';
       const body = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      const path = join(dir, key.slice(EVIDENCE_PREFIX.length));
+      const path = join(dir, key.slice(prefix.length));
       await mkdir(dirname(path), { recursive: true });
       await writeFile(path, await (body.Body?.transformToByteArray() ?? Promise.resolve(new Uint8Array())));
       count += 1;

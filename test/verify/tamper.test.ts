@@ -18,6 +18,12 @@ import { evidenceFixture, MONTHS_2026, runResult, syncEvidence } from './evidenc
 
 const AS_OF = new Date('2027-01-05T00:00:00Z');
 const CONTROL = 'audit-log';
+const CHECKPOINT_AT = new Date('2027-01-04T12:00:00Z');
+const CONTROLS = [
+  { id: CONTROL, cadence: 'monthly' as const, addedOn: '2026-01-01' },
+  { id: 'access-review', cadence: 'quarterly' as const, addedOn: '2026-01-01' },
+];
+let rerunFolder = '';
 
 let env: TestEnvironment;
 let work: string;
@@ -35,6 +41,10 @@ beforeAll(async () => {
     const run = runResult({ controlId: CONTROL, cadence: 'monthly', periodKey: month, verdict });
     await evidence.record(run);
     runFolder.set(month, `${CONTROL}/monthly/${month}/${run.runId}`);
+    if (month === '2026-06') {
+      // A mid-year checkpoint, so the checkpoints form a chain the tests can break.
+      await evidence.checkpoint(CONTROLS, new Date('2026-07-02T00:00:00Z'));
+    }
     if (month === '2026-03') {
       // A re-run of the same month: one more link in the chain, same period.
       const again = runResult({
@@ -52,6 +62,18 @@ beforeAll(async () => {
       runResult({ controlId: 'access-review', cadence: 'quarterly', periodKey: quarter }),
     );
   }
+  // The newest run of its chain: a failing re-run of Q4. Dropping it would show Q4's older pass.
+  const failingRerun = runResult({
+    controlId: 'access-review',
+    cadence: 'quarterly',
+    periodKey: '2026-Q4',
+    verdict: 'fail',
+    finishedAt: new Date('2027-01-03T09:00:00Z'),
+  });
+  await evidence.record(failingRerun);
+  rerunFolder = `access-review/quarterly/2026-Q4/${failingRerun.runId}`;
+  // The system's daily checkpoint after the year closed: it pins every chain and manifest above.
+  await evidence.checkpoint(CONTROLS, CHECKPOINT_AT);
   baseFolder = join(work, 'base');
   await syncEvidence(env.clients.s3, env.resources.evidenceBucket, baseFolder);
   baseZip = join(work, 'base.zip');
@@ -129,8 +151,8 @@ describe('verify on untouched evidence', () => {
       coveredPeriods: 4,
       ok: true,
     });
-    expect(report.artifactsChecked).toBe(17);
-    expect(report.signaturesValid).toBe(17);
+    expect(report.artifactsChecked).toBe(18);
+    expect(report.signaturesValid).toBe(18);
   });
 
   it('accepts the exported zip, using the range and time recorded in it', async () => {
@@ -206,7 +228,13 @@ describe('verify detects tampering', () => {
         await writeFile(b, bytesA);
       }
     });
-    expect(codes(report)).toEqual(['manifest-misplaced', 'manifest-misplaced']);
+    // The checkpoints pinned both manifests by hash, so each path now holds the wrong one.
+    expect(codes(report)).toEqual([
+      'manifest-misplaced',
+      'manifest-misplaced',
+      'manifest-replaced',
+      'manifest-replaced',
+    ]);
     const messages = report.problems.map((problem) => problem.message).join('\n');
     expect(messages).toMatch(
       /2026-07\/.*manifest\.json is the manifest of audit-log period 2026-08 .* stored under period 2026-07 .*: moved or swapped/,
@@ -256,9 +284,14 @@ describe('verify detects tampering', () => {
       await rm(join(dir, runFolder.get('2026-11') ?? ''), { recursive: true });
       await rm(join(dir, runFolder.get('2026-12') ?? ''), { recursive: true });
     });
-    expect(codes(report)).toEqual(['chain-truncated']);
-    expect(report.problems[0]).toMatchObject({ controlId: CONTROL, periodKey: '2026-11' });
-    expect(report.problems[0]?.message).toMatch(
+    // Coverage sees the periods without evidence; the checkpoint names both deleted manifests.
+    expect(codes(report)).toEqual(['chain-truncated', 'manifest-missing', 'manifest-missing']);
+    expect(only(report, 'manifest-missing').map((p) => [p.controlId, p.periodKey])).toEqual([
+      [CONTROL, '2026-11'],
+      [CONTROL, '2026-12'],
+    ]);
+    expect(only(report, 'chain-truncated')[0]).toMatchObject({ controlId: CONTROL, periodKey: '2026-11' });
+    expect(only(report, 'chain-truncated')[0]?.message).toMatch(
       /audit-log: the chain ends at sequence 11 \(period 2026-10, expired 2026-12-01T00:00:00.000Z\) but monthly period\(s\) 2026-11, 2026-12 were due by 2027-01-05T00:00:00.000Z: the chain's end was removed/,
     );
   });
@@ -315,6 +348,89 @@ describe('verify detects tampering', () => {
     const report = await verifyPath(path);
     expect(codes(report)).toEqual(['report-altered']);
     expect(sha256Hex(entries.get('index.html') ?? '')).not.toBe('');
+  });
+
+  it('notices an edited overview even when its hash in the unsigned export.json is updated too', async () => {
+    const entries = await zipEntries(baseZip);
+    const edited = Buffer.from(
+      (entries.get('index.html') ?? Buffer.alloc(0)).toString().replace('failed', 'passed'),
+    );
+    entries.set('index.html', edited);
+    const info = JSON.parse(entries.get('export.json')?.toString() ?? '{}') as {
+      reports: { path: string; size: number; sha256: string }[];
+    };
+    for (const report of info.reports) {
+      if (report.path === 'index.html')
+        Object.assign(report, { size: edited.length, sha256: sha256Hex(edited) });
+    }
+    entries.set('export.json', Buffer.from(`${JSON.stringify(info, null, 2)}\n`));
+    const path = join(work, 'edited-index-and-info.zip');
+    await writeZip(path, entries);
+    const report = await verifyPath(path);
+    expect(codes(report)).toEqual(['report-altered']);
+    expect(report.problems[0]?.message).toMatch(
+      /index\.html: not the report this archive's evidence produces/,
+    );
+  });
+
+  it('fails when every file of one control is removed, naming the control, its periods and files', async () => {
+    const report = await tamperedCopy(async (dir) => {
+      await rm(join(dir, 'access-review'), { recursive: true });
+    });
+    expect(report.ok).toBe(false);
+    const truncated = only(report, 'chain-truncated');
+    expect(truncated).toHaveLength(1);
+    expect(truncated[0]).toMatchObject({ controlId: 'access-review', periodKey: '2026-Q1' });
+    expect(truncated[0]?.message).toMatch(/configured .* none of its manifests/);
+    const missing = only(report, 'manifest-missing');
+    expect(missing.map((p) => p.periodKey)).toEqual(['2026-Q1', '2026-Q2', '2026-Q3', '2026-Q4', '2026-Q4']);
+    expect(
+      missing.every((p) => p.controlId === 'access-review' && p.file?.startsWith('evidence/access-review/')),
+    ).toBe(true);
+  });
+
+  it('fails when the newest run of a chain (a failing re-run) is removed, instead of showing the older pass', async () => {
+    const report = await tamperedCopy(async (dir) => {
+      await rm(join(dir, rerunFolder), { recursive: true });
+    });
+    expect(codes(report)).toEqual(['manifest-missing']);
+    expect(report.problems[0]).toMatchObject({
+      file: `evidence/${rerunFolder}/manifest.json`,
+      controlId: 'access-review',
+      periodKey: '2026-Q4',
+    });
+  });
+
+  it('fails when a checkpoint is removed from the middle of the checkpoint chain', async () => {
+    const report = await tamperedCopy(async (dir) => {
+      const [first] = (await readdir(join(dir, '_checkpoints'))).sort();
+      await rm(join(dir, '_checkpoints', first ?? ''));
+    });
+    expect(codes(report)).toEqual(['checkpoint-missing']);
+    expect(report.problems[0]?.file).toBe('checkpoints/20260702T000000Z.json');
+  });
+
+  it('fails when the newest checkpoint is removed: nothing covers the range end any more', async () => {
+    const report = await tamperedCopy(async (dir) => {
+      const names = (await readdir(join(dir, '_checkpoints'))).sort();
+      await rm(join(dir, '_checkpoints', names[names.length - 1] ?? ''));
+    });
+    expect(codes(report)).toEqual(['checkpoint-stale']);
+    const ranged = await verifyPath(join(work, `copy-${copies}`), {
+      asOf: AS_OF,
+      range: { from: '2026-01-01', to: '2026-12-31' },
+    });
+    expect(codes(ranged)).toEqual(['checkpoint-missing', 'checkpoint-stale']);
+    expect(only(ranged, 'checkpoint-missing')[0]?.message).toMatch(
+      /no checkpoint covers the end of the range/,
+    );
+  });
+
+  it('fails without any checkpoint (evidence synced without checkpoints/)', async () => {
+    const report = await tamperedCopy(async (dir) => {
+      await rm(join(dir, '_checkpoints'), { recursive: true });
+    });
+    expect(codes(report)).toEqual(['checkpoint-missing']);
   });
 
   it('keeps the base copy intact between tampering tests', async () => {

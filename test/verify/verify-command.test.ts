@@ -7,9 +7,10 @@ import { makeS3EvidenceRecorder } from '../../lib/adapters/s3/s3-evidence-record
 import { verifyCommand } from '../../lib/cli/verify-command.ts';
 import { makeLocalSigner } from '../../lib/evidence/local-signer.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
-import { evidenceFixture, runResult, syncEvidence } from './evidence-fixture.ts';
+import { evidenceFixture, runResult, syncEvidence, syncPrefix } from './evidence-fixture.ts';
 
 const AS_OF = '2026-07-10T00:00:00Z';
+const CONTROLS = [{ id: 'backups', cadence: 'monthly' as const, addedOn: '2026-01-01' }];
 
 let env: TestEnvironment;
 let work: string;
@@ -28,6 +29,7 @@ beforeAll(async () => {
   for (const month of ['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06']) {
     await evidence.record(runResult({ controlId: 'backups', cadence: 'monthly', periodKey: month }));
   }
+  await evidence.checkpoint(CONTROLS, new Date('2026-07-09T12:00:00Z'));
   folder = join(work, 'evidence');
   await syncEvidence(env.clients.s3, env.resources.evidenceBucket, folder);
 });
@@ -69,8 +71,10 @@ describe('soc2-evidence verify', () => {
       await verifyCommand([folder, '--as-of', AS_OF, '--trusted-key', 'f'.repeat(64), '--json'], wrong.io),
     ).toBe(1);
     const report = JSON.parse(wrong.out.join(''));
-    expect(report.problems).toHaveLength(6);
-    expect(report.problems[0]).toMatchObject({ code: 'key-untrusted', controlId: 'backups' });
+    // Six manifests and the checkpoint, all signed by the unpinned key.
+    expect(report.problems).toHaveLength(7);
+    expect(report.problems.every((problem: { code: string }) => problem.code === 'key-untrusted')).toBe(true);
+    expect(report.problems[1]).toMatchObject({ code: 'key-untrusted', controlId: 'backups' });
     expect(report.keys).toEqual([{ fingerprint, manifests: 6, trusted: false }]);
   });
 
@@ -82,7 +86,7 @@ describe('soc2-evidence verify', () => {
     );
   });
 
-  it('treats a lost race as an orphan note, not a broken chain', async () => {
+  it('leaves nothing but an unsealed run folder (a note) when a run loses the race for the chain head', async () => {
     const signer = makeLocalSigner();
     const evidence = evidenceFixture(env, signer);
     await evidence.record(runResult({ controlId: 'raced', cadence: 'monthly', periodKey: '2026-05' }));
@@ -107,13 +111,17 @@ describe('soc2-evidence verify', () => {
     expect(await verifyCommand([dir, '--as-of', AS_OF, '--json'], io)).toBe(0);
     const report = JSON.parse(out.join(''));
     const raced = report.controls.find((control: { controlId: string }) => control.controlId === 'raced');
-    expect(raced).toMatchObject({ manifests: 3, orphans: 1, lastSequence: 2, coveredPeriods: 2, ok: true });
-    expect(report.notes.map((note: { code: string }) => note.code)).toContain('orphan-manifest');
+    // The head advances before any manifest is written, so the loser wrote no manifest at all.
+    expect(raced).toMatchObject({ manifests: 2, orphans: 0, lastSequence: 2, coveredPeriods: 2, ok: true });
+    expect(report.notes.map((note: { code: string }) => note.code)).toContain('unsealed-run');
   });
 
   it('reads a folder synced from the bucket root as well as from the evidence prefix', async () => {
     const root = join(work, 'root');
-    await syncEvidence(env.clients.s3, env.resources.evidenceBucket, join(root, 'evidence'));
+    await syncEvidence(env.clients.s3, env.resources.evidenceBucket, join(root, 'evidence'), {
+      checkpoints: false,
+    });
+    await syncPrefix(env.clients.s3, env.resources.evidenceBucket, 'checkpoints/', join(root, 'checkpoints'));
     const { out, io } = capture();
     expect(await verifyCommand([root, '--as-of', AS_OF, '--json'], io)).toBe(0);
     expect(

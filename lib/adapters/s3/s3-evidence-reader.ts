@@ -61,3 +61,19 @@ export function makeS3EvidenceReader(s3: S3Client, bucket: string): EvidenceRead
     getStream: get,
   };
 }
+
+/** Reads one object whole; undefined when there is no such key (what the checkpoint writer needs). */
+export function makeS3ObjectReader(
+  s3: S3Client,
+  bucket: string,
+): (key: string) => Promise<Buffer | undefined> {
+  return async (key) => {
+    try {
+      const result = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return Buffer.from((await result.Body?.transformToByteArray()) ?? new Uint8Array());
+    } catch (error) {
+      if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+      throw new EvidenceReadError(`cannot read s3://${bucket}/${key}`, { cause: error });
+    }
+  };
+}

@@ -1,18 +1,21 @@
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DateTime } from 'luxon';
 import pg from 'pg';
 import { envConnectionResolver } from '../../adapters/postgres/postgres-port.ts';
 import { makeSqsJobQueue } from '../../adapters/sqs/sqs-job-queue.ts';
 import { type ReportRow, renderRunReports } from '../../cli/format-reports.ts';
 import type { Config } from '../../config/schema.ts';
+import { writeCheckpoint } from '../../evidence/write-checkpoint.ts';
 import { poamForConfig } from '../../risks/poam-for-config.ts';
 import { dispatchDueControls } from '../../runs/dispatch-due-controls.ts';
 import type { ControlRunReport } from '../../runs/run-control.ts';
 import { sha256Hex } from '../../shared/canonical-json.ts';
 import { silentLogger } from '../../shared/logger.ts';
-import { CADENCES } from '../../shared/period.ts';
+import { CADENCES, periodFromKey } from '../../shared/period.ts';
 import { type AwsClients, makeAwsClients } from '../../wiring/aws-clients.ts';
+import { makeCheckpointDeps } from '../../wiring/make-checkpoint-deps.ts';
 import { makeRunDeps } from '../../wiring/make-run-deps.ts';
 import { drainJobQueue } from '../local-job-runner.ts';
 import { type LocalServices, startLocalServices } from '../local-services.ts';
@@ -77,6 +80,33 @@ async function evidenceHashMatches(
   );
   const bytes = await object.Body?.transformToByteArray();
   return bytes !== undefined && sha256Hex(bytes) === report.verdict.evidenceSha256;
+}
+
+/**
+ * The config as the demo's checkpoint states it: each control's `addedOn` is the first day of the
+ * earliest period the demo recorded for it, or the demo date for a control it did not run, so the
+ * periods `verify` expects are exactly those the demo's history covers.
+ */
+export function demoCheckpointConfig(
+  config: Config,
+  reports: readonly Pick<ControlRunReport, 'job'>[],
+  asOf: Date,
+): Config {
+  const firstDay = new Map<string, string>();
+  for (const { job } of reports) {
+    const start = periodFromKey(job.cadence, job.periodKey, config.timeZone).start;
+    const day = DateTime.fromJSDate(start, { zone: config.timeZone }).toISODate() ?? '';
+    const known = firstDay.get(job.controlId);
+    if (!known || day < known) firstDay.set(job.controlId, day);
+  }
+  const demoDay = DateTime.fromJSDate(asOf, { zone: config.timeZone }).toISODate() ?? '';
+  return {
+    ...config,
+    controls: config.controls.map((control) => ({
+      ...control,
+      addedOn: firstDay.get(control.id) ?? demoDay,
+    })),
+  };
 }
 
 /**
@@ -185,6 +215,17 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         print(risks.text);
         print(`Messages received by the inbox subscription for risk digests: ${delivered.get('-') ?? 0}.`);
       }
+      // The system's checkpoint, as the scheduled checkpoint writer would write it after these runs.
+      // Each control is in force from the first period the demo ran it for (its addedOn matches the
+      // history the demo creates, not the longer history the example config describes).
+      await writeCheckpoint(
+        makeCheckpointDeps({
+          config: demoCheckpointConfig(config, reports, asOf),
+          resources,
+          clients,
+          clock: () => new Date(asOf.getTime() + (Date.now() - started)),
+        }),
+      );
       // The auditor's view: export the demo year from the bucket, then verify the archive offline.
       // The archive stays in the working directory so the overview can be opened afterwards.
       {

@@ -100,7 +100,7 @@ describe('S3 evidence recorder', () => {
     expect(keys.Contents?.map((object) => object.Key)).toContain(publicKeyKey(fingerprint));
   });
 
-  it('refuses to advance a head another run already moved, leaving its manifest as an orphan', async () => {
+  it('refuses to advance a head another run already moved, and then writes no manifest at all', async () => {
     const signer = makeLocalSigner();
     const chain = makeDynamoChainHeads(env.clients.dynamodb, env.resources.resultsTable);
     // A second writer that read the head before the first one advanced it.
@@ -125,8 +125,11 @@ describe('S3 evidence recorder', () => {
     const lost = runResult({ controlId: 'raced', cadence: 'monthly', periodKey: '2026-03' });
     await expect(loser.record(lost)).rejects.toBeInstanceOf(ChainConflictError);
 
-    const orphan = parseManifest(await read(`evidence/raced/monthly/2026-03/${lost.runId}/manifest.json`));
-    expect(orphan.chain.sequence).toBe(1);
+    await expect(read(`evidence/raced/monthly/2026-03/${lost.runId}/manifest.json`)).rejects.toThrow();
+    await expect(read(`evidence/raced/monthly/2026-03/${lost.runId}/manifest.sig`)).rejects.toThrow();
+    expect((await read(`evidence/raced/monthly/2026-03/${lost.runId}/result.json`)).length).toBeGreaterThan(
+      0,
+    );
     expect((await chain.read('raced'))?.sequence).toBe(1);
     expect((await chain.read('raced'))?.manifestKey).not.toContain(lost.runId);
   });

@@ -23,6 +23,10 @@ beforeAll(async () => {
       }),
     );
   }
+  await evidence.checkpoint(
+    [{ id: 'audit-log', cadence: 'monthly', addedOn: '2026-01-01' }],
+    new Date('2027-01-02T12:00:00Z'),
+  );
 });
 
 afterAll(async () => {
@@ -43,7 +47,7 @@ describe('exportAndVerifyDemo (the end of npm start)', () => {
       extraFiles: { 'oscal/poam.json': { 'plan-of-action-and-milestones': {} } },
     });
     expect(result.ok).toBe(true);
-    expect(result.export).toMatchObject({ manifests: 12, controls: 1, evidenceObjects: 37 });
+    expect(result.export).toMatchObject({ manifests: 12, controls: 1, evidenceObjects: 38 });
     expect(result.report.problems).toEqual([]);
     expect(result.summary).toMatch(
       /12 signed run\(s\) of 1 control\(s\); 11 passed, 1 failed, 0 errored, 0 without evidence\./,

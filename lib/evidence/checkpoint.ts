@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { canonicalJson, sha256Hex } from '../shared/canonical-json.ts';
+import { CADENCES } from '../shared/period.ts';
+import { TOOL_VERSION } from '../shared/version.ts';
+import { SIGNATURE_ALGORITHM } from './signer.ts';
+
+/**
+ * Signed checkpoints, in the manner of CloudTrail's digest files: the system (a role that may sign,
+ * never the exporter or the auditor) writes one on a fixed schedule, and even when nothing changed.
+ * Each states every configured control with its chain heads and the manifests added to each chain
+ * since the previous checkpoint, the control's `addedOn`, the config's hash, and the previous
+ * checkpoint's hash and signature. So nothing that a checkpoint saw can later be dropped unnoticed:
+ * not a control, not a chain's tail, not a manifest, not a checkpoint.
+ *
+ * ```
+ * checkpoints/<yyyymmddThhmmssZ>.json   {"checkpoint": {...}, "signature": "<base64 DER ECDSA>"}
+ * ```
+ * The signature covers the canonical JSON of `checkpoint` (sorted keys, no whitespace; `jq -cS
+ * .checkpoint` reproduces it). Checkpoint and signature are one object, so a crash can never leave
+ * one without the other. Outside `evidence/`, so a lifecycle rule for evidence never archives them.
+ */
+export const CHECKPOINTS_PREFIX = 'checkpoints/';
+export const CHECKPOINT_KIND = 'soc2-evidence/checkpoint';
+/** Checkpoints are written at least daily; an export's newest one older than this is stale. */
+export const CHECKPOINT_MAX_AGE_MS = 36 * 60 * 60 * 1000;
+
+const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex SHA-256');
+const instantSchema = z.iso.datetime({ offset: true });
+
+export const listedManifestSchema = z.strictObject({
+  sequence: z.number().int().min(1),
+  key: z.string().min(1),
+  sha256: sha256Schema,
+  periodKey: z.string().min(1),
+});
+
+export const checkpointChainSchema = z.strictObject({
+  kind: z.enum(['scheduled', 'events']),
+  /** The period cadence of this chain's manifests (an `events` chain is keyed by day). */
+  cadence: z.enum(CADENCES),
+  /** The newest manifest on the chain, or null when the chain has none yet. */
+  head: listedManifestSchema.nullable(),
+  /** Every manifest added since the previous checkpoint, oldest first (the head included). */
+  added: z.array(listedManifestSchema),
+});
+
+export const checkpointControlSchema = z.strictObject({
+  id: z.string().min(1),
+  cadence: z.enum(CADENCES),
+  /** First day the control is in force: a manifest is owed for every period since. */
+  addedOn: z.iso.date(),
+  chains: z.array(checkpointChainSchema),
+});
+
+export const checkpointLinkSchema = z.strictObject({
+  sequence: z.number().int().min(1),
+  key: z.string().min(1),
+  /** SHA-256 of the previous checkpoint object's bytes. */
+  sha256: sha256Schema,
+  signature: z.string().min(1),
+});
+
+export const checkpointSchema = z.strictObject({
+  kind: z.literal(CHECKPOINT_KIND),
+  schemaVersion: z.literal(1),
+  sequence: z.number().int().min(1),
+  writtenAt: instantSchema,
+  timeZone: z.string().min(1),
+  /** SHA-256 of the canonical JSON of the loaded config. */
+  configSha256: sha256Schema,
+  previous: checkpointLinkSchema.nullable(),
+  controls: z.array(checkpointControlSchema),
+  signing: z.strictObject({
+    algorithm: z.literal(SIGNATURE_ALGORITHM),
+    keyFingerprint: sha256Schema,
+    publicKeyKey: z.string().min(1),
+  }),
+  tool: z.strictObject({ name: z.string(), version: z.string() }),
+});
+
+export const signedCheckpointSchema = z.strictObject({
+  checkpoint: checkpointSchema,
+  signature: z.string().min(1),
+});
+
+export type Checkpoint = z.output<typeof checkpointSchema>;
+export type CheckpointControl = z.output<typeof checkpointControlSchema>;
+export type CheckpointChain = z.output<typeof checkpointChainSchema>;
+export type CheckpointLink = z.output<typeof checkpointLinkSchema>;
+export type ListedManifest = z.output<typeof listedManifestSchema>;
+export type SignedCheckpoint = z.output<typeof signedCheckpointSchema>;
+
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+/** `checkpoints/20261201T000000Z.json`: keys sort in time order. */
+export function checkpointKey(writtenAt: Date): string {
+  const compact = writtenAt
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  return `${CHECKPOINTS_PREFIX}${compact}.json`;
+}
+
+const KEY_PATTERN = /^checkpoints\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\.json$/;
+
+/** The time a checkpoint key names, or undefined for anything else. */
+export function parseCheckpointKey(key: string): Date | undefined {
+  const match = KEY_PATTERN.exec(key);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s] = match;
+  const date = new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+/** The exact bytes that are signed. */
+export function checkpointSigningBytes(checkpoint: Checkpoint): Buffer {
+  return Buffer.from(canonicalJson(checkpoint), 'utf8');
+}
+
+/** The stored object: checkpoint and signature together. */
+export function serializeSignedCheckpoint(signed: SignedCheckpoint): Buffer {
+  return Buffer.from(`${canonicalJson(signed)}\n`, 'utf8');
+}
+
+export function parseSignedCheckpoint(bytes: Uint8Array): SignedCheckpoint {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (error) {
+    throw new CheckpointError('not JSON', { cause: error });
+  }
+  const parsed = signedCheckpointSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CheckpointError(
+      `not a checkpoint: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** What a checkpoint needs to know about the config. */
+export interface CheckpointConfig {
+  readonly timeZone: string;
+  readonly controls: readonly {
+    readonly id: string;
+    readonly cadence: (typeof CADENCES)[number];
+    readonly addedOn?: string | undefined;
+  }[];
+}
+
+export function configHash(config: unknown): string {
+  return sha256Hex(canonicalJson(config));
+}
+
+export interface CheckpointInputs {
+  readonly config: CheckpointConfig;
+  readonly configSha256: string;
+  readonly writtenAt: Date;
+  readonly previous?: { readonly key: string; readonly sha256: string; readonly signed: SignedCheckpoint };
+  /** Per control: its chains as they stand now, with the manifests added since `previous`. */
+  readonly chains: ReadonlyMap<string, readonly CheckpointChain[]>;
+  readonly keyFingerprint: string;
+  readonly publicKeyKey: string;
+}
+
+/**
+ * A control's `addedOn`: the config's date, else the date the previous checkpoint recorded, else the
+ * day of this checkpoint (the first one that saw the control). Never later than an earlier
+ * checkpoint said, so editing the config cannot shrink the periods a control owes.
+ */
+export function addedOnFor(
+  control: CheckpointConfig['controls'][number],
+  previous: Checkpoint | undefined,
+  writtenAt: Date,
+): string {
+  const before = previous?.controls.find((entry) => entry.id === control.id)?.addedOn;
+  const candidates = [control.addedOn, before].filter((value): value is string => Boolean(value));
+  return candidates.sort()[0] ?? writtenAt.toISOString().slice(0, 10);
+}
+
+export function buildCheckpoint(inputs: CheckpointInputs): Checkpoint {
+  const previous = inputs.previous?.signed.checkpoint;
+  return {
+    kind: CHECKPOINT_KIND,
+    schemaVersion: 1,
+    sequence: (previous?.sequence ?? 0) + 1,
+    writtenAt: inputs.writtenAt.toISOString(),
+    timeZone: inputs.config.timeZone,
+    configSha256: inputs.configSha256,
+    previous: inputs.previous
+      ? {
+          sequence: inputs.previous.signed.checkpoint.sequence,
+          key: inputs.previous.key,
+          sha256: inputs.previous.sha256,
+          signature: inputs.previous.signed.signature,
+        }
+      : null,
+    controls: [...inputs.config.controls]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map((control) => ({
+        id: control.id,
+        cadence: control.cadence,
+        addedOn: addedOnFor(control, previous, inputs.writtenAt),
+        chains: [...(inputs.chains.get(control.id) ?? [])],
+      })),
+    signing: {
+      algorithm: SIGNATURE_ALGORITHM,
+      keyFingerprint: inputs.keyFingerprint,
+      publicKeyKey: inputs.publicKeyKey,
+    },
+    tool: { name: 'soc2-evidence', version: TOOL_VERSION },
+  };
+}
