@@ -160,7 +160,8 @@ export function criteriaCoverage(input: CoverageInput): CriteriaCoverage {
   const controlCoverage = new Map<string, ControlCoverage>(
     config.controls.map((control) => {
       const verdicts = byControl.get(control.id) ?? [];
-      const owed = (owedByCadence[control.cadence] ??= periodsInWindow(control.cadence, window).length);
+      const owed = owedByCadence[control.cadence] ?? periodsInWindow(control.cadence, window).length;
+      owedByCadence[control.cadence] = owed;
       const count = (verdict: Verdict) => verdicts.filter((v) => v.verdict === verdict).length;
       const latest = verdicts[0];
       return [
