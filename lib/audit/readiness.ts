@@ -236,7 +236,7 @@ function judge(
       return {
         status: 'unknown',
         reasons: [
-          `manual: no manual-attestation control checks ${item.prefix}; upload ${item.expects} there and add a manual-attestation control with that prefix to compute it`,
+          `manual: no manual-attestation control checks ${item.prefix} (add one with that prefix to compute this item)`,
         ],
         evidence: [],
       };
