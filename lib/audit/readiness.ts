@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.ts';
 import { DAY_MS } from '../controls/evaluation-time.ts';
 import type { Figure } from '../controls/outcome.ts';
 import { durationToMs } from '../shared/identifiers.ts';
+import { lastCompletePeriod, nextPeriod } from '../shared/period.ts';
 import {
   type AuditVerdict,
   type AuditWindow,
@@ -141,6 +142,13 @@ function everyPeriod(
       };
     return { status: 'unknown', reason: `${bucket.key}: no verdict of ${ids}` };
   });
+  // The period in progress is not owed yet, but its verdicts are the newest evidence: name them.
+  const inProgressKey = nextPeriod(lastCompletePeriod(item.per, window.asOf, window.timeZone)).key;
+  const inProgress = all.filter((v) => enclosingPeriodKey(v, item.per, window.timeZone) === inProgressKey);
+  const notes = inProgress.map(
+    (v) => `${inProgressKey} (in progress, not yet owed): ${v.controlId} ${v.verdict} ${v.periodKey}`,
+  );
+  evidence.push(...inProgress.map(verdictRef));
   const status = worst(parts.map((p) => p.status));
   const okCount = parts.filter((p) => p.status === 'ready').length;
   const headline =
@@ -149,7 +157,7 @@ function everyPeriod(
       : `${okCount} of ${buckets.length} ${item.per} periods have a passing verdict`;
   return {
     status,
-    reasons: [headline, ...(status === 'ready' ? [] : orderReasons(parts, status))],
+    reasons: [headline, ...(status === 'ready' ? [] : orderReasons(parts, status)), ...notes],
     evidence,
   };
 }
