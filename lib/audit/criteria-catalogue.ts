@@ -219,7 +219,8 @@ export function checkCriteriaReferences(
   const known = new Set(criteriaCatalogue(config.criteria).map((criterion) => criterion.id));
   const check = (ids: readonly string[], path: (string | number)[]) => {
     ids.forEach((id, index) => {
-      if (!known.has(id))
+      // A malformed id is already reported by the field's own schema; report each problem once.
+      if (!known.has(id) && criterionSchema.safeParse(id).success)
         ctx.addIssue({
           code: 'custom',
           path: [...path, index],
