@@ -29,6 +29,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'verify an exported archive or synced evidence folder offline',
     load: async () => (await import('./verify-command.ts')).verifyCommand,
   },
+  coverage: {
+    summary: 'per SOC 2 criterion: the controls that evidence it and their latest verdicts',
+    load: async () => (await import('./coverage-command.ts')).coverageCommand,
+  },
+  readiness: {
+    summary: 'the pre-audit checklist computed from evidence: ready / not ready / unknown',
+    load: async () => (await import('./readiness-command.ts')).readinessCommand,
+  },
 };
 
 export const MAIN_HELP = () => `soc2-evidence ${TOOL_VERSION}: SOC 2 evidence automation

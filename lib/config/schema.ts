@@ -1,4 +1,6 @@
 import * as z from 'zod';
+import { checkCriteriaReferences, criteriaSettingsSchema } from '../audit/criteria-catalogue.ts';
+import { checkReadinessReferences, readinessSettingsSchema } from '../audit/readiness-schema.ts';
 import { controlNeeds, controlTestParamsSchema } from '../controls/registry.ts';
 import { notificationsSchema } from '../notify/notifications-schema.ts';
 import { checkRegisterReferences, riskRegisterSchema } from '../risks/register-schema.ts';
@@ -83,6 +85,10 @@ export const configSchema = z
     }),
     notifications: notificationsSchema.optional(),
     riskRegister: riskRegisterSchema.optional(),
+    /** The SOC 2 criteria catalogue `coverage` reports on. @default the reference mapping's criteria */
+    criteria: criteriaSettingsSchema.optional(),
+    /** The pre-audit checklist `readiness` computes. @default the reference Pre-Audit Checklist */
+    readiness: readinessSettingsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const ownerIds = new Set(config.owners.map((o) => o.id));
@@ -109,6 +115,8 @@ export const configSchema = z
       const controlIds = new Set(config.controls.map((c) => c.id));
       checkRegisterReferences(config.riskRegister, { ownerIds, controlIds }, ctx);
     }
+    checkCriteriaReferences(config, ctx);
+    checkReadinessReferences(config.readiness, { ownerIds, controls: config.controls }, ctx);
     config.controls.forEach((control, index) => {
       if (!ownerIds.has(control.owner)) {
         ctx.addIssue({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { canonicalJson, sha256Hex } from '../shared/canonical-json.ts';
 import { CADENCES } from '../shared/period.ts';
 import { TOOL_VERSION } from '../shared/version.ts';
