@@ -89,6 +89,11 @@ describe('soc2-evidence as a process', { timeout: 180_000 }, () => {
     for (const month of ['2026-01', '2026-02', '2026-03']) {
       await evidence.record(runResult({ controlId: 'backups', cadence: 'monthly', periodKey: month }));
     }
+    // What the deployed checkpoint writer does hourly: without it verify cannot tell a dropped control.
+    await evidence.checkpoint(
+      [{ id: 'backups', cadence: 'monthly', addedOn: '2026-01-01' }],
+      new Date('2026-04-09T12:00:00Z'),
+    );
     evidenceFolder = join(dir, 'evidence');
     await syncEvidence(env.clients.s3, env.resources.evidenceBucket, evidenceFolder);
   });

@@ -96,7 +96,8 @@ function configFile() {
         test: { type: 'restore-test-history', sourceTarget: 'app' },
       },
     ],
-    notifications: { slack: { webhookSecretId: SLACK_SECRET } },
+    // The local webhook listens on loopback over HTTP: allowed only because it is allow-listed.
+    notifications: { slack: { webhookSecretId: SLACK_SECRET, allowedHosts: ['127.0.0.1'] } },
     riskRegister: {
       settings: { escalationOwner: 'founder' },
       risks: [riskInput({ id: 'H1', owner: 'founder', likelihood: 4, impact: 4, mitigation: undefined })],
@@ -146,12 +147,19 @@ async function receiveAll(queueUrl: string): Promise<Message[]> {
 }
 
 /** `aws s3 sync s3://bucket/evidence/ <dir>/evidence/`, for the offline verifier. */
+/** Evidence and checkpoints, keys kept as they are in the bucket (the export's layout). */
 async function syncEvidence(bucket: string, dir: string): Promise<number> {
+  let count = 0;
+  for (const prefix of ['evidence/', 'checkpoints/']) count += await syncPrefix(bucket, prefix, dir);
+  return count;
+}
+
+async function syncPrefix(bucket: string, prefix: string, dir: string): Promise<number> {
   let count = 0;
   let token: string | undefined;
   do {
     const page = await env.clients.s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: 'evidence/', ContinuationToken: token }),
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
     );
     for (const object of page.Contents ?? []) {
       if (!object.Key) continue;
@@ -167,6 +175,16 @@ async function syncEvidence(bucket: string, dir: string): Promise<number> {
     token = page.NextContinuationToken;
   } while (token);
   return count;
+}
+
+/**
+ * A schedule's input as EventBridge Scheduler delivers it: the `<aws.scheduler.scheduled-time>`
+ * context attribute replaced by the invocation's scheduled time (ISO 8601, whole seconds, UTC).
+ */
+function scheduledInput(props: Record<string, unknown>, at = new Date()): unknown {
+  const template = String((props.Target as { Input?: string }).Input);
+  const scheduledTime = `${at.toISOString().slice(0, 19)}Z`;
+  return JSON.parse(template.replaceAll('<aws.scheduler.scheduled-time>', scheduledTime)) as unknown;
 }
 
 function resourcesOfType(type: string): [string, Record<string, unknown>][] {
@@ -221,7 +239,9 @@ beforeAll(async () => {
     gap: { start: previousMonth, end: new Date(previousMonth.getTime() + 4 * 3_600_000) },
   });
   await client.end();
-  standIn.putSecret(APP_SECRET, appUrl);
+  // The shared test server has no certificate for this check: say so explicitly, since a URL secret
+  // without sslmode now means certificate-verified TLS (the RDS default; proven by the TLS tests).
+  standIn.putSecret(APP_SECRET, `${appUrl}${appUrl.includes('?') ? '&' : '?'}sslmode=disable`);
   standIn.putSecret(
     SLACK_SECRET,
     JSON.stringify({ '#security': `http://127.0.0.1:${webhookPort}/hooks/security` }),
@@ -262,6 +282,7 @@ afterAll(async () => {
 describe('the synthesized Lambda bundles, as deployed', { timeout: 300_000 }, () => {
   it('bundles every function of the template for nodejs24.x on arm64, each at most 1 MB', () => {
     expect(app.functions.map((f) => f.name).sort()).toEqual([
+      'checkpoint-writer',
       'dispatcher',
       'restore-validator',
       'risk-evaluator',
@@ -287,8 +308,7 @@ describe('the synthesized Lambda bundles, as deployed', { timeout: 300_000 }, ()
     expect(schedules.length).toBeGreaterThan(0);
     const dispatched: unknown[] = [];
     for (const [id, props] of schedules) {
-      const input = JSON.parse(String((props.Target as { Input?: string }).Input)) as unknown;
-      const run = await invoke('dispatcher', input);
+      const run = await invoke('dispatcher', scheduledInput(props));
       expect(run.error, `${id}: ${run.stderr}`).toBeUndefined();
       dispatched.push(run.result);
       // Powertools Logger with the Lambda context on every line.
@@ -350,6 +370,15 @@ describe('the synthesized Lambda bundles, as deployed', { timeout: 300_000 }, ()
     expect(signs.length).toBeGreaterThan(0);
     expect(signs.every((call) => call.input.KeyId === standIn.keyArn)).toBe(true);
 
+    // The checkpoint writer, on its own schedule's input, signs what must exist: verify requires it.
+    const checkpointWriter = fn('checkpoint-writer');
+    const [checkpointSchedule] = resourcesOfType('AWS::Scheduler::Schedule').filter(([, props]) =>
+      targetsFunction(props, checkpointWriter, 'Arn'),
+    );
+    if (!checkpointSchedule) throw new Error('no schedule targets the checkpoint writer');
+    const checkpointed = await invoke('checkpoint-writer', scheduledInput(checkpointSchedule[1]));
+    expect(checkpointed.error, checkpointed.stderr).toBeUndefined();
+
     // The evidence and signed manifests in S3 verify offline, as an auditor would check them.
     const bucket = (await stack.resource((worker.environment[ENV.evidenceBucket] as { Ref: string }).Ref))
       .ref;
@@ -394,7 +423,7 @@ describe('the synthesized Lambda bundles, as deployed', { timeout: 300_000 }, ()
       }),
     );
 
-    const input = JSON.parse(String((schedule[1].Target as { Input?: string }).Input)) as unknown;
+    const input = scheduledInput(schedule[1]);
     const first = await invoke('risk-evaluator', input);
     expect(first.error, first.stderr).toBeUndefined();
     expect(first.result).toMatchObject({ findings: 2, digests: 2 });

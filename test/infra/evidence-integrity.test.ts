@@ -323,7 +323,6 @@ describe('the checkpoint writer', () => {
     const variables = (fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables;
     expect(variables).toEqual({
-      NODE_OPTIONS: '--enable-source-maps',
       [ENV.resultsTable]: { Ref: logicalId('AWS::DynamoDB::Table', 'ResultsTable') },
       [ENV.evidenceBucket]: { Ref: logicalId('AWS::S3::Bucket', 'EvidenceBucket') },
       [ENV.signingKeyId]: { 'Fn::GetAtt': [logicalId('AWS::KMS::Key', 'KeysSigningKey'), 'Arn'] },
