@@ -2,8 +2,10 @@
 // The CLI runs the TypeScript sources directly through tsx, so the package ships no build step.
 import { register } from 'tsx/esm/api';
 
-// The demo talks only to local emulators; the SDK's Node 22 notice is noise there, not a risk.
-if (process.argv[2] === 'demo') process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+// Node 20.12+ is supported (package.json engines); the SDK's notice that its 2027 releases will need
+// Node 22 is about future upgrades, not this run, so it would only bury the command's own output.
+// The README says to prefer Node 22 or 24.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 register();
 
 /** Resolves once everything written so far has been handed to the OS (pipes may be asynchronous). */
