@@ -1,5 +1,5 @@
+import { escapeHtml } from '../shared/html.ts';
 import type { CriteriaCoverage, CriterionState } from './criteria-coverage.ts';
-import { escapeHtml } from './html.ts';
 
 const STATE_WORD: Record<CriterionState, string> = {
   passing: 'passing',

@@ -1,4 +1,4 @@
-import { escapeHtml } from './html.ts';
+import { escapeHtml } from '../shared/html.ts';
 import type { Readiness, ReadinessStatus } from './readiness.ts';
 import { READINESS_SECTIONS, type ReadinessSection } from './readiness-schema.ts';
 

@@ -1,19 +1,8 @@
 import type { Figure } from '../controls/outcome.ts';
+import { escapeHtml } from '../shared/html.ts';
 import { CADENCES, type Cadence } from '../shared/period.ts';
 import { TOOL_VERSION } from '../shared/version.ts';
 import type { CellStatus, MatrixCell, MatrixRow, ReportSource, RowOverview } from './export-model.ts';
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
-}
 
 const SYMBOL: Record<CellStatus, string> = { pass: '✓', fail: '✗', error: '!', missing: '–' };
 const WORD: Record<CellStatus, string> = {

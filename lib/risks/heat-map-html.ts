@@ -1,10 +1,5 @@
+import { escapeHtml } from '../shared/html.ts';
 import { type HeatMap, type HeatMaps, SCALE } from './heat-map.ts';
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 /** Styles scoped to the section, so the fragment can be dropped into any page. */
 const STYLE = `

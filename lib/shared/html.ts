@@ -6,7 +6,7 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-/** Escapes text for HTML content and attribute values (lib/export has its own; this layer cannot import it). */
+/** Escapes text for HTML content and attribute values; every HTML view (export, audit, risks) uses this one. */
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
 }
