@@ -1,13 +1,8 @@
-import { parseArgs } from 'node:util';
-import { DateTime } from 'luxon';
-import type { AuditVerdict, AuditWindow } from '../audit/audit-verdicts.ts';
 import { type CriteriaCoverage, type CriterionState, criteriaCoverage } from '../audit/criteria-coverage.ts';
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
-import type { Config } from '../config/schema.ts';
+import { DEFAULT_CONFIG_PATH } from '../config/load-config.ts';
 import { ENV } from '../shared/runtime-env.ts';
-import { withResultsStore } from '../wiring/make-results-store.ts';
-import { type CliIo, EXIT, UsageError } from './io.ts';
-import { parseRiskAsOf } from './risks-command.ts';
+import { auditCommand, windowLine } from './audit-command.ts';
+import { EXIT } from './io.ts';
 
 export const COVERAGE_HELP = `Usage: soc2-evidence coverage [options]
 
@@ -36,37 +31,6 @@ Exit codes:
      in the window
   2  bad usage or configuration`;
 
-/** Parses --as-of and --from into the audit window (shared by coverage and readiness). */
-export function parseWindow(
-  values: { readonly 'as-of'?: string; readonly from?: string },
-  timeZone: string,
-  now?: () => Date,
-): AuditWindow {
-  const asOf = parseRiskAsOf(values['as-of'], timeZone, now);
-  const asOfDay = DateTime.fromJSDate(asOf, { zone: timeZone });
-  let from: string;
-  if (values.from === undefined) {
-    from = asOfDay.minus({ years: 1 }).toISODate() ?? '';
-  } else {
-    const day = DateTime.fromISO(values.from, { zone: timeZone });
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(values.from) || !day.isValid)
-      throw new UsageError(`--from: expected a date (YYYY-MM-DD), got "${values.from}"`);
-    if (day.toMillis() > asOf.getTime())
-      throw new UsageError(`--from ${values.from} is after --as-of ${asOf.toISOString()}`);
-    from = values.from;
-  }
-  return { asOf, from, timeZone };
-}
-
-/** Every stored verdict of the config's controls (one Query per control), or undefined without a table. */
-export async function readVerdicts(config: Config, env: CliIo['env']): Promise<AuditVerdict[] | undefined> {
-  const table = env[ENV.resultsTable];
-  if (!table) return undefined;
-  return withResultsStore(env, table, async (store) =>
-    (await Promise.all(config.controls.map((control) => store.verdictsOf(control.id)))).flat(),
-  );
-}
-
 const STATE_LABEL: Record<CriterionState, string> = {
   passing: 'PASSING',
   failing: 'FAILING',
@@ -75,14 +39,6 @@ const STATE_LABEL: Record<CriterionState, string> = {
   'risk-register-only': 'RISK REGISTER ONLY',
   'not-evidenced': 'NOT EVIDENCED',
 };
-
-export function windowLine(model: { asOf: string; from: string; timeZone: string; mode: string }): string {
-  return `as of ${model.asOf} (${model.timeZone}), periods ending ${model.from} onwards: ${
-    model.mode === 'verdicts'
-      ? `verdicts from ${ENV.resultsTable}`
-      : `by design only (verdicts not read: set ${ENV.resultsTable} to read them)`
-  }`;
-}
 
 export function renderCoverage(model: CriteriaCoverage): string {
   const s = model.summary;
@@ -139,39 +95,9 @@ export function renderCoverage(model: CriteriaCoverage): string {
 }
 
 /** `soc2-evidence coverage`: see COVERAGE_HELP. */
-export async function coverageCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: {
-        'as-of': { type: 'string' },
-        from: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
-      io.stdout(COVERAGE_HELP);
-      return EXIT.ok;
-    }
-    const config = await loadConfig(values.config ?? DEFAULT_CONFIG_PATH);
-    const window = parseWindow(values, config.timeZone);
-    const verdicts = await readVerdicts(config, io.env);
-    const model = criteriaCoverage({ config, window, ...(verdicts ? { verdicts } : {}) });
-    io.stdout(values.json ? JSON.stringify(model, null, 2) : renderCoverage(model));
-    return model.blocking.length > 0 ? EXIT.controlFailed : EXIT.ok;
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      io.stderr(error.message);
-      return EXIT.usage;
-    }
-    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`${error.message}\n\n${COVERAGE_HELP}`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
-}
+export const coverageCommand = auditCommand({
+  help: COVERAGE_HELP,
+  evaluate: criteriaCoverage,
+  render: renderCoverage,
+  exitCode: (model) => (model.blocking.length > 0 ? EXIT.controlFailed : EXIT.ok),
+});

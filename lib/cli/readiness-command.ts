@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { computeReadiness, type Readiness, type ReadinessStatus } from '../audit/readiness.ts';
 import { READINESS_SECTIONS, type ReadinessSection } from '../audit/readiness-schema.ts';
-import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
+import { DEFAULT_CONFIG_PATH } from '../config/load-config.ts';
 import { ENV } from '../shared/runtime-env.ts';
-import { parseWindow, readVerdicts, windowLine } from './coverage-command.ts';
-import { type CliIo, EXIT, UsageError } from './io.ts';
+import { auditCommand, windowLine } from './audit-command.ts';
+import { EXIT } from './io.ts';
 
 export const READINESS_HELP = `Usage: soc2-evidence readiness [options]
 
@@ -67,39 +66,9 @@ export function renderReadiness(model: Readiness): string {
 }
 
 /** `soc2-evidence readiness`: see READINESS_HELP. */
-export async function readinessCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
-    const { values } = parseArgs({
-      args: [...argv],
-      options: {
-        'as-of': { type: 'string' },
-        from: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-    if (values.help) {
-      io.stdout(READINESS_HELP);
-      return EXIT.ok;
-    }
-    const config = await loadConfig(values.config ?? DEFAULT_CONFIG_PATH);
-    const window = parseWindow(values, config.timeZone);
-    const verdicts = await readVerdicts(config, io.env);
-    const model = computeReadiness({ config, window, ...(verdicts ? { verdicts } : {}) });
-    io.stdout(values.json ? JSON.stringify(model, null, 2) : renderReadiness(model));
-    return model.ready ? EXIT.ok : EXIT.controlFailed;
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError) {
-      io.stderr(error.message);
-      return EXIT.usage;
-    }
-    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`${error.message}\n\n${READINESS_HELP}`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
-}
+export const readinessCommand = auditCommand({
+  help: READINESS_HELP,
+  evaluate: computeReadiness,
+  render: renderReadiness,
+  exitCode: (model) => (model.ready ? EXIT.ok : EXIT.controlFailed),
+});
