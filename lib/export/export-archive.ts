@@ -345,6 +345,7 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
         range,
         exportedAt: exportedAt.toISOString(),
         bucket: request.bucket,
+        tool: { version: TOOL_VERSION },
       }),
       ...Object.entries(request.extraFiles ?? {}).map(([path, value]): [string, () => Iterable<string>] => [
         path,

@@ -14,7 +14,13 @@ export type ReportChunks = () => AsyncIterable<string> | Iterable<string>;
  */
 export function generatedReports(
   source: ReportSource,
-  options: { readonly range: DateRange; readonly exportedAt: string; readonly bucket: string },
+  options: {
+    readonly range: DateRange;
+    readonly exportedAt: string;
+    readonly bucket: string;
+    /** The exporter's version (export.json `tool`): VERIFY.md names it, whichever version verifies. */
+    readonly tool: { readonly version: string };
+  },
 ): [string, ReportChunks][] {
   return [
     ['index.html', () => renderIndexHtmlChunks(source)],
@@ -26,6 +32,7 @@ export function generatedReports(
           range: options.range,
           exportedAt: options.exportedAt,
           bucket: options.bucket,
+          toolVersion: options.tool.version,
           keyFingerprints: source.keyFingerprints,
         }),
       ],

@@ -4,6 +4,8 @@ export interface VerifyGuideInput {
   readonly range: DateRange;
   readonly exportedAt: string;
   readonly bucket: string;
+  /** The soc2-evidence version that exported the archive, for the one-command install line. */
+  readonly toolVersion: string;
   readonly keyFingerprints: readonly string[];
 }
 
@@ -39,9 +41,17 @@ aws kms get-public-key --key-id <key-id> --query PublicKey --output text | base6
 
 ## 2. Run the verifier
 
+One command, with only Node.js 20.12 or later installed (the published package bundles the verifier;
+\`npm_config_omit=optional\` skips the embedded PostgreSQL and AWS emulators that only the local
+demo needs, so the download is about 2 MB):
+
 \`\`\`sh
-soc2-evidence verify evidence-export.zip --trusted-key <fingerprint>
+npm_config_omit=optional npx --yes --package soc2-evidence@${input.toolVersion} -- \\
+  soc2-evidence verify evidence-export.zip --trusted-key <fingerprint>
 \`\`\`
+
+Use this version (the one that exported the archive) or a later one. Already installed, it is
+\`soc2-evidence verify evidence-export.zip --trusted-key <fingerprint>\`.
 
 It checks, offline: every evidence file against the SHA-256 in its manifest; every manifest's
 signature; each control's chain (no manifest missing, replaced, re-signed, moved or reordered);
