@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
 import { runDemo } from '../local/demo/run-demo.ts';
 import { type CliIo, cliCommand, EXIT, parseAsOf } from './io.ts';
+import { packageFile } from './package-files.ts';
 
 /** The demo's default date: just after November 2026 closes, so every cadence has a fresh period. */
 export const DEMO_AS_OF = '2026-12-01T00:15:00Z';
@@ -14,7 +15,7 @@ cadence through the real dispatcher -> SQS -> worker code and prints the verdict
 
 Options:
   --as-of DATE    demo date (default: ${DEMO_AS_OF})
-  --config PATH   configuration file (default: ${DEFAULT_CONFIG_PATH})
+  --config PATH   configuration file (default: the example ${DEFAULT_CONFIG_PATH} the demo data is seeded for)
   --keep          leave the services running and print their endpoints
   -h, --help      show this help`;
 
@@ -36,7 +37,8 @@ export const demoCommand = cliCommand({
       io.stdout(DEMO_HELP);
       return EXIT.ok;
     }
-    const config = await loadConfig(values.config ?? DEFAULT_CONFIG_PATH);
+    // The demo seeds data for the example config, so that is its default, wherever it runs from.
+    const config = await loadConfig(values.config ?? packageFile(DEFAULT_CONFIG_PATH));
     const result = await runDemo({
       config,
       asOf: parseAsOf(values['as-of'] ?? DEMO_AS_OF),
