@@ -18,30 +18,33 @@ export const ownerSchema = z
     id: slugSchema,
     name: z.string().min(1),
     email: z.email({ message: 'expected an email address' }),
-    /** Slack channel for this owner's digests, e.g. `#sec-alerts`. Omit for email only. */
     slackChannel: z
       .string()
       .regex(/^#[a-z0-9._-]{1,80}$/, 'expected a Slack channel such as #security')
-      .optional(),
+      .optional()
+      .describe("Slack channel for this owner's digests, e.g. `#sec-alerts`. Omit for email only."),
   })
   .describe('A person or team that owns controls, risks or remediation items and receives reminders.');
 
 export const targetSchema = z
   .strictObject({
     name: slugSchema,
-    /**
-     * Where the connection string comes from; never from this file. Locally `env` is read; in AWS
-     * the Lambda reads `secretId` from Secrets Manager (a secret holding a postgres:// URL or the
-     * RDS JSON shape {host, port, username, password, dbname}).
-     */
     connection: z
       .strictObject({
         env: envVarNameSchema.optional(),
         secretId: secretIdSchema.optional(),
       })
-      .refine((c) => c.env !== undefined || c.secretId !== undefined, 'expected `env` or `secretId`'),
-    /** @default 30000 — a runaway check is stopped by PostgreSQL, not left holding locks. */
-    statementTimeoutMs: z.number().int().min(100).max(900_000).default(30_000),
+      .refine((c) => c.env !== undefined || c.secretId !== undefined, 'expected `env` or `secretId`')
+      .describe(
+        'Where the connection string comes from; never from this file. Locally `env` is read; in AWS the Lambda reads `secretId` from Secrets Manager (a secret holding a postgres:// URL or the RDS JSON shape {host, port, username, password, dbname}).',
+      ),
+    statementTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(900_000)
+      .default(30_000)
+      .describe('a runaway check is stopped by PostgreSQL, not left holding locks.'),
   })
   .describe('A PostgreSQL database that control tests read, read-only.');
 
@@ -49,32 +52,40 @@ export const controlSchema = z.strictObject({
   id: slugSchema,
   title: z.string().min(1),
   description: z.string().optional(),
-  /** SOC 2 Trust Services Criteria this control evidences. */
-  criteria: z.array(criterionSchema).min(1, 'expected at least one SOC 2 criterion'),
+  criteria: z
+    .array(criterionSchema)
+    .min(1, 'expected at least one SOC 2 criterion')
+    .describe('SOC 2 Trust Services Criteria this control evidences.'),
   cadence: z.enum(CADENCES, { message: `expected one of ${CADENCES.join(', ')}` }),
   owner: slugSchema,
-  /** First day the control is in force; schedule health expects a verdict for every period since. */
-  addedOn: isoDateSchema.optional(),
+  addedOn: isoDateSchema
+    .optional()
+    .describe('First day the control is in force; schedule health expects a verdict for every period since.'),
   test: controlTestParamsSchema,
 });
 
 export const evidenceSettingsSchema = z.strictObject({
-  /** @default 7 — "1 year active, 7 years archive". */
-  retentionYears: z.number().int().min(1).max(100).default(7),
-  /** @default 'COMPLIANCE' — nobody, not even root, can shorten it. GOVERNANCE allows privileged overrides. */
-  objectLockMode: z.enum(['COMPLIANCE', 'GOVERNANCE']).default('COMPLIANCE'),
-  /** @default 365 — after the active year, evidence moves to an archive storage class. */
-  archiveAfterDays: z.number().int().min(30).default(365),
+  retentionYears: z.number().int().min(1).max(100).default(7).describe('"1 year active, 7 years archive".'),
+  objectLockMode: z
+    .enum(['COMPLIANCE', 'GOVERNANCE'])
+    .default('COMPLIANCE')
+    .describe('nobody, not even root, can shorten it. GOVERNANCE allows privileged overrides.'),
+  archiveAfterDays: z
+    .number()
+    .int()
+    .min(30)
+    .default(365)
+    .describe('after the active year, evidence moves to an archive storage class.'),
 });
 
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional(),
-    /** IANA time zone in which periods are cut. @default 'UTC' */
     timeZone: z
       .string()
       .refine(isValidTimeZone, 'expected an IANA time zone such as UTC or Europe/Berlin')
-      .default('UTC'),
+      .default('UTC')
+      .describe('IANA time zone in which periods are cut.'),
     owners: z.array(ownerSchema).min(1, 'expected at least one owner'),
     targets: z.array(targetSchema).default([]),
     controls: z.array(controlSchema).min(1, 'expected at least one control'),
@@ -85,10 +96,12 @@ export const configSchema = z
     }),
     notifications: notificationsSchema.optional(),
     riskRegister: riskRegisterSchema.optional(),
-    /** The SOC 2 criteria catalogue `coverage` reports on. @default the reference mapping's criteria */
-    criteria: criteriaSettingsSchema.optional(),
-    /** The pre-audit checklist `readiness` computes. @default the reference Pre-Audit Checklist */
-    readiness: readinessSettingsSchema.optional(),
+    criteria: criteriaSettingsSchema
+      .optional()
+      .describe("The SOC 2 criteria catalogue `coverage` reports on. reference mapping's criteria"),
+    readiness: readinessSettingsSchema
+      .optional()
+      .describe('The pre-audit checklist `readiness` computes. reference Pre-Audit Checklist'),
   })
   .superRefine((config, ctx) => {
     const ownerIds = new Set(config.owners.map((o) => o.id));

@@ -14,51 +14,67 @@ import type { ReadOnlySession } from './ports.ts';
 
 export const accessReviewParamsSchema = z.strictObject({
   type: z.literal('access-review'),
-  target: slugSchema,
-  /** @default 'public' */
-  schema: sqlIdentifierSchema.default('public'),
-  /** The accounts table. @default 'users' */
-  table: sqlIdentifierSchema.default('users'),
+  target: slugSchema.describe('The `targets[].name` of the database holding the accounts.'),
+  schema: sqlIdentifierSchema.default('public').describe('Schema of the accounts table.'),
+  table: sqlIdentifierSchema.default('users').describe('The accounts table.'),
   columns: z
     .strictObject({
-      /** Identifies the account (username, email); matched against the audit log's user id. @default 'username' */
-      account: sqlIdentifierSchema.default('username'),
-      /** Boolean: can the account sign in. @default 'enabled' */
-      enabled: sqlIdentifierSchema.default('enabled'),
-      /** Timestamp of the last successful login; ignored when `loginEvents` is set. @default 'last_login_at' */
-      lastLogin: sqlIdentifierSchema.default('last_login_at'),
-      /** Optional creation timestamp: accounts younger than `dormantAfter` are not dormant. */
-      createdAt: sqlIdentifierSchema.optional(),
-      /** Optional timestamp of the recorded removal (offboarding) date. */
-      removedAt: sqlIdentifierSchema.optional(),
+      account: sqlIdentifierSchema
+        .default('username')
+        .describe("Identifies the account (username, email); matched against the audit log's user id."),
+      enabled: sqlIdentifierSchema.default('enabled').describe('Boolean: can the account sign in.'),
+      lastLogin: sqlIdentifierSchema
+        .default('last_login_at')
+        .describe('Timestamp of the last successful login; ignored when `loginEvents` is set.'),
+      createdAt: sqlIdentifierSchema
+        .optional()
+        .describe('Optional creation timestamp: accounts younger than `dormantAfter` are not dormant.'),
+      removedAt: sqlIdentifierSchema
+        .optional()
+        .describe('Optional timestamp of the recorded removal (offboarding) date.'),
     })
-    .default({ account: 'username', enabled: 'enabled', lastLogin: 'last_login_at' }),
-  /**
-   * Read successful logins from an audit log on the same target instead of a last-login column
-   * (the reference `audit_log`: `action = 'login' AND success`).
-   */
+    .default({ account: 'username', enabled: 'enabled', lastLogin: 'last_login_at' })
+    .describe('Column names in the accounts table.'),
   loginEvents: z
     .strictObject({
-      /** @default 'public' */
-      schema: sqlIdentifierSchema.default('public'),
-      /** @default 'audit_log' */
-      table: sqlIdentifierSchema.default('audit_log'),
+      schema: sqlIdentifierSchema.default('public').describe('Schema of the audit log holding login events.'),
+      table: sqlIdentifierSchema.default('audit_log').describe('The audit-log table.'),
       columns: z
         .strictObject({
-          timestamp: sqlIdentifierSchema.default('timestamp'),
-          userId: sqlIdentifierSchema.default('user_id'),
-          action: sqlIdentifierSchema.default('action'),
-          success: sqlIdentifierSchema.default('success'),
+          timestamp: sqlIdentifierSchema
+            .default('timestamp')
+            .describe('When the login happened (timestamp).'),
+          userId: sqlIdentifierSchema
+            .default('user_id')
+            .describe("Who logged in, matched against the accounts' `account` column."),
+          action: sqlIdentifierSchema.default('action').describe('The event kind, compared with `action`.'),
+          success: sqlIdentifierSchema
+            .default('success')
+            .describe('Whether the login succeeded (boolean): only successful logins count.'),
         })
-        .default({ timestamp: 'timestamp', userId: 'user_id', action: 'action', success: 'success' }),
-      /** @default 'login' */
-      action: z.string().min(1).max(200).default('login'),
+        .default({
+          timestamp: 'timestamp',
+          userId: 'user_id',
+          action: 'action',
+          success: 'success',
+        })
+        .describe('Column names in the audit log.'),
+      action: z.string().min(1).max(200).default('login').describe('The `action` value of a login event.'),
     })
-    .optional(),
-  /** An enabled account with no successful login for this long is dormant. @default 'P90D' */
-  dormantAfter: durationSchema.default('P90D'),
-  /** Accounts listed in the evidence at most per finding; counts are always exact. @default 200 */
-  maxListed: z.number().int().min(1).max(10_000).default(200),
+    .optional()
+    .describe(
+      "Read successful logins from an audit log on the same target instead of a last-login column (the reference `audit_log`: `action = 'login' AND success`).",
+    ),
+  dormantAfter: durationSchema
+    .default('P90D')
+    .describe('An enabled account with no successful login for this long is dormant.'),
+  maxListed: z
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(200)
+    .describe('Accounts listed in the evidence at most per finding; counts are always exact.'),
 });
 export type AccessReviewParams = z.output<typeof accessReviewParamsSchema>;
 

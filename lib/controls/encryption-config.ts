@@ -8,20 +8,28 @@ const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
 export const encryptionConfigParamsSchema = z.strictObject({
   type: z.literal('encryption-config'),
-  target: slugSchema,
-  /** The server must have TLS enabled (`ssl = on`). @default true */
-  requireSsl: z.boolean().default(true),
-  /** Every client connection open at the check, this one included, must use TLS. @default true */
-  requireEncryptedConnections: z.boolean().default(true),
-  /** Oldest TLS version the server may accept (`ssl_min_protocol_version`). @default 'TLSv1.2' */
-  minTlsVersion: z.enum(TLS_VERSIONS).default('TLSv1.2'),
-  /** Password hashing required for new passwords (`password_encryption`). @default 'scram-sha-256' */
-  passwordEncryption: z.enum(['scram-sha-256', 'md5']).default('scram-sha-256'),
-  /**
-   * Verdict when sessions of other roles are invisible to the checking role (no pg_read_all_stats),
-   * so their TLS state cannot be checked: `error` (could not check) or `fail` (strict). @default 'error'
-   */
-  invisibleSessions: z.enum(['error', 'fail']).default('error'),
+  target: slugSchema.describe(
+    'The `targets[].name` of the database whose settings and sessions are checked.',
+  ),
+  requireSsl: z.boolean().default(true).describe('The server must have TLS enabled (`ssl = on`).'),
+  requireEncryptedConnections: z
+    .boolean()
+    .default(true)
+    .describe('Every client connection open at the check, this one included, must use TLS.'),
+  minTlsVersion: z
+    .enum(TLS_VERSIONS)
+    .default('TLSv1.2')
+    .describe('Oldest TLS version the server may accept (`ssl_min_protocol_version`).'),
+  passwordEncryption: z
+    .enum(['scram-sha-256', 'md5'])
+    .default('scram-sha-256')
+    .describe('Password hashing required for new passwords (`password_encryption`).'),
+  invisibleSessions: z
+    .enum(['error', 'fail'])
+    .default('error')
+    .describe(
+      'Verdict when sessions of other roles are invisible to the checking role (no pg_read_all_stats), so their TLS state cannot be checked: `error` (could not check) or `fail` (strict).',
+    ),
 });
 export type EncryptionConfigParams = z.output<typeof encryptionConfigParamsSchema>;
 

@@ -16,14 +16,20 @@ const timeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected 
 
 const offHoursSchema = z
   .strictObject({
-    /** Longest tolerated silence lying entirely outside business hours; at least `maxSilence`. */
-    maxSilence: positiveDurationSchema,
-    /** Local time (in the config's `timeZone`) business hours start. @default '08:00' */
-    businessStart: timeOfDaySchema.default('08:00'),
-    /** Local time business hours end; after `businessStart`. @default '18:00' */
-    businessEnd: timeOfDaySchema.default('18:00'),
-    /** ISO weekdays (1 = Monday) with business hours. @default [1,2,3,4,5] */
-    businessDays: z.array(z.number().int().min(1).max(7)).min(1).default([1, 2, 3, 4, 5]),
+    maxSilence: positiveDurationSchema.describe(
+      'Longest tolerated silence lying entirely outside business hours; at least `maxSilence`.',
+    ),
+    businessStart: timeOfDaySchema
+      .default('08:00')
+      .describe("Local time (in the config's `timeZone`) business hours start."),
+    businessEnd: timeOfDaySchema
+      .default('18:00')
+      .describe('Local time business hours end; after `businessStart`.'),
+    businessDays: z
+      .array(z.number().int().min(1).max(7))
+      .min(1)
+      .default([1, 2, 3, 4, 5])
+      .describe('ISO weekdays (1 = Monday) with business hours.'),
   })
   .refine((hours) => hours.businessEnd > hours.businessStart, {
     message: 'expected businessEnd after businessStart',
@@ -33,22 +39,30 @@ const offHoursSchema = z
 export const logCompletenessParamsSchema = z
   .strictObject({
     type: z.literal('log-completeness'),
-    target: slugSchema,
-    /** @default 'public' */
-    schema: sqlIdentifierSchema.default('public'),
-    /** @default 'audit_log' */
-    table: sqlIdentifierSchema.default('audit_log'),
-    /**
-     * Column names, defaulting to the reference `audit_log` shape. `timestamp` is `timestamptz` or
-     * `timestamp` (read as UTC), `action` text (or an enum), `success` boolean, `userId` any type.
-     */
+    target: slugSchema.describe('The `targets[].name` of the database holding the audit log.'),
+    schema: sqlIdentifierSchema.default('public').describe('Schema of the audit-log table.'),
+    table: sqlIdentifierSchema
+      .default('audit_log')
+      .describe('The audit-log table (or view): one row per event.'),
     columns: z
       .strictObject({
-        timestamp: sqlIdentifierSchema.default('timestamp'),
-        userId: sqlIdentifierSchema.default('user_id'),
-        action: sqlIdentifierSchema.default('action'),
-        resourceId: sqlIdentifierSchema.default('resource_id'),
-        success: sqlIdentifierSchema.default('success'),
+        timestamp: sqlIdentifierSchema
+          .default('timestamp')
+          .describe(
+            "When the event happened (`timestamptz`, or `timestamp` read as UTC). Index it: the check reads the period's range.",
+          ),
+        userId: sqlIdentifierSchema.default('user_id').describe('Who acted (any type).'),
+        action: sqlIdentifierSchema
+          .default('action')
+          .describe('What happened (text or an enum), compared with `requiredActions`.'),
+        resourceId: sqlIdentifierSchema
+          .default('resource_id')
+          .describe('What it acted on; recorded in the evidence.'),
+        success: sqlIdentifierSchema
+          .default('success')
+          .describe(
+            'Whether it succeeded (boolean); failed events still count as activity, and are counted apart.',
+          ),
       })
       .default({
         timestamp: 'timestamp',
@@ -56,17 +70,30 @@ export const logCompletenessParamsSchema = z
         action: 'action',
         resourceId: 'resource_id',
         success: 'success',
-      }),
-    /** Longest tolerated silence during business hours (or at all, without `offHours`). @default 'PT1H' */
-    maxSilence: positiveDurationSchema.default('PT1H'),
-    /** Optional looser limit for silences that lie entirely outside business hours. */
-    offHours: offHoursSchema.optional(),
-    /** Actions that must occur at least once in the period, e.g. login, secrets_rotation. @default [] */
-    requiredActions: z.array(z.string().min(1).max(200)).default([]),
-    /** The oldest retained event must be at least this old ("1 year active"). @default 'P365D' */
-    retention: durationSchema.default('P365D'),
-    /** Gaps listed in the evidence at most; the count is always exact. @default 1000 */
-    maxGapsReported: z.number().int().min(1).max(100_000).default(1000),
+      })
+      .describe(
+        'Column names, defaulting to the reference `audit_log` shape. `timestamp` is `timestamptz` or `timestamp` (read as UTC), `action` text (or an enum), `success` boolean, `userId` any type.',
+      ),
+    maxSilence: positiveDurationSchema
+      .default('PT1H')
+      .describe('Longest tolerated silence during business hours (or at all, without `offHours`).'),
+    offHours: offHoursSchema
+      .optional()
+      .describe('Optional looser limit for silences that lie entirely outside business hours.'),
+    requiredActions: z
+      .array(z.string().min(1).max(200))
+      .default([])
+      .describe('Actions that must occur at least once in the period, e.g. login, secrets_rotation.'),
+    retention: durationSchema
+      .default('P365D')
+      .describe('The oldest retained event must be at least this old ("1 year active").'),
+    maxGapsReported: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .default(1000)
+      .describe('Gaps listed in the evidence at most; the count is always exact.'),
   })
   .refine(
     (params) =>

@@ -8,20 +8,26 @@ import { requirePort, type StoredObject } from './ports.ts';
 
 export const manualAttestationParamsSchema = z.strictObject({
   type: z.literal('manual-attestation'),
-  /** Bucket people upload evidence to. @default the deployment's evidence bucket */
-  bucket: bucketNameSchema.optional(),
-  /**
-   * Where the evidence is uploaded, e.g. `attestations/incident-response/`. `{period}` is replaced
-   * by the period key (`attestations/incident-response/{period}/` -> `.../2026/`); with it, any upload
-   * into the period's folder counts, even one made after the period ended (its time is in the evidence).
-   */
-  prefix: keyPrefixSchema,
-  /** What the owner must provide, quoted in the failure so the reminder says what to upload. */
-  expects: z.string().min(1).max(300).default('evidence of the activity'),
-  /** Distinct non-empty objects required. @default 1 */
-  minObjects: z.number().int().min(1).max(100).default(1),
-  /** Objects fingerprinted into the evidence at most. @default 20 */
-  maxObjects: z.number().int().min(1).max(1000).default(20),
+  bucket: bucketNameSchema
+    .optional()
+    .describe("Bucket people upload evidence to. deployment's evidence bucket"),
+  prefix: keyPrefixSchema.describe(
+    "Where the evidence is uploaded, e.g. `attestations/incident-response/`. `{period}` is replaced by the period key (`attestations/incident-response/{period}/` -> `.../2026/`); with it, any upload into the period's folder counts, even one made after the period ended (its time is in the evidence).",
+  ),
+  expects: z
+    .string()
+    .min(1)
+    .max(300)
+    .default('evidence of the activity')
+    .describe('What the owner must provide, quoted in the failure so the reminder says what to upload.'),
+  minObjects: z.number().int().min(1).max(100).default(1).describe('Distinct non-empty objects required.'),
+  maxObjects: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(20)
+    .describe('Objects fingerprinted into the evidence at most.'),
 });
 export type ManualAttestationParams = z.output<typeof manualAttestationParamsSchema>;
 

@@ -14,13 +14,18 @@ export const restoreTestHistoryParamsSchema = z.strictObject({
    * database and how to compare (see restore-verification). The restored instance comes from the job.
    */
   ...restoreComparisonShape,
-  /** Restore testing plan names whose jobs count (and which the validator answers). @default every plan */
   restoreTestingPlans: z
     .array(z.string().regex(/^[A-Za-z0-9_]{1,50}$/, 'expected a restore testing plan name'))
     .min(1)
-    .optional(),
-  /** Successful, validated restore tests within the RTO required per period. @default 1 */
-  minSuccessful: z.number().int().min(1).max(100).default(1),
+    .optional()
+    .describe('Restore testing plan names whose jobs count (and which the validator answers). plan'),
+  minSuccessful: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(1)
+    .describe('Successful, validated restore tests within the RTO required per period.'),
 });
 export type RestoreTestHistoryParams = z.output<typeof restoreTestHistoryParamsSchema>;
 

@@ -6,37 +6,58 @@ import type { ControlContext, ControlTest } from './control-test.ts';
 import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
 
 const restoreLogSchema = z.strictObject({
-  /** @default 'public' */
-  schema: sqlIdentifierSchema.default('public'),
-  /** @default 'soc2_restore_log' */
-  table: sqlIdentifierSchema.default('soc2_restore_log'),
+  schema: sqlIdentifierSchema
+    .default('public')
+    .describe('Schema of the restore log in the restored database.'),
+  table: sqlIdentifierSchema
+    .default('soc2_restore_log')
+    .describe('The table the restore job writes one row into per restore.'),
   columns: z
     .strictObject({
-      /** The instant the restore restored to. @default 'recovery_point' */
-      recoveryPoint: sqlIdentifierSchema.default('recovery_point'),
-      /** @default 'started_at' */
-      startedAt: sqlIdentifierSchema.default('started_at'),
-      /** @default 'completed_at' */
-      completedAt: sqlIdentifierSchema.default('completed_at'),
+      recoveryPoint: sqlIdentifierSchema
+        .default('recovery_point')
+        .describe('The instant the restore restored to.'),
+      startedAt: sqlIdentifierSchema
+        .default('started_at')
+        .describe('When the restore started (timestamp), for the RTO.'),
+      completedAt: sqlIdentifierSchema
+        .default('completed_at')
+        .describe(
+          'When the restore completed (timestamp); a row without it is an unfinished restore and does not count.',
+        ),
     })
-    .default({ recoveryPoint: 'recovery_point', startedAt: 'started_at', completedAt: 'completed_at' }),
+    .default({
+      recoveryPoint: 'recovery_point',
+      startedAt: 'started_at',
+      completedAt: 'completed_at',
+    })
+    .describe('Column names in the restore log.'),
 });
 
 export const restoreVerificationParamsSchema = z
   .strictObject({
     type: z.literal('restore-verification'),
     ...restoreComparisonShape,
-    /** The restored copy (e.g. the monthly restore to staging). */
-    restoredTarget: slugSchema,
-    /**
-     * Where the recovery point comes from: a row the restore job writes into the restored database
-     * (`restoreLog`, newest row wins; also gives the restore's start and end for the RTO), or a
-     * fixed `recoveryPoint` for a one-off check.
-     */
-    restoreLog: restoreLogSchema.optional(),
-    recoveryPoint: z.iso.datetime({ offset: true }).optional(),
-    restoreStartedAt: z.iso.datetime({ offset: true }).optional(),
-    restoreCompletedAt: z.iso.datetime({ offset: true }).optional(),
+    restoredTarget: slugSchema.describe('The restored copy (e.g. the monthly restore to staging).'),
+    restoreLog: restoreLogSchema
+      .optional()
+      .describe(
+        "Where the recovery point comes from: a row the restore job writes into the restored database (`restoreLog`, newest row wins; also gives the restore's start and end for the RTO), or a fixed `recoveryPoint` for a one-off check.",
+      ),
+    recoveryPoint: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe(
+        'A fixed recovery point (ISO-8601 instant with offset) instead of `restoreLog`, for a one-off check.',
+      ),
+    restoreStartedAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('With `recoveryPoint`: when the restore started, for the RTO.'),
+    restoreCompletedAt: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .describe('With `recoveryPoint`: when the restore completed, for the RTO.'),
   })
   .refine((params) => params.restoreLog !== undefined || params.recoveryPoint !== undefined, {
     message: 'expected restoreLog or recoveryPoint: the recovery point must be known',

@@ -11,12 +11,19 @@ import { requirePort, type VerdictHistoryPort } from './ports.ts';
 
 export const scheduleHealthParamsSchema = z.strictObject({
   type: z.literal('schedule-health'),
-  /** A period that ended less than this long ago is not yet owed a verdict. @default 'PT6H' */
-  grace: durationSchema.default('PT6H'),
-  /** Only these controls. @default every control in the configuration, this one included */
-  controls: z.array(slugSchema).min(1).optional(),
-  /** Ignore periods that ended longer ago than this (e.g. after a deliberate backfill cut-off). @default no limit */
-  lookback: durationSchema.optional(),
+  grace: durationSchema
+    .default('PT6H')
+    .describe('A period that ended less than this long ago is not yet owed a verdict.'),
+  controls: z
+    .array(slugSchema)
+    .min(1)
+    .optional()
+    .describe('Only these controls. control in the configuration, this one included'),
+  lookback: durationSchema
+    .optional()
+    .describe(
+      'Ignore periods that ended longer ago than this (e.g. after a deliberate backfill cut-off). limit',
+    ),
 });
 export type ScheduleHealthParams = z.output<typeof scheduleHealthParamsSchema>;
 

@@ -14,59 +14,97 @@ import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
 import { requirePort } from './ports.ts';
 
 const secretSchema = z.strictObject({
-  /** How the secret is called in reasons and evidence, e.g. "Database password". */
-  name: z.string().min(1).max(200),
-  /** `resource_id` of its `secrets_rotation` events in the audit log (the reference SQL's `db_password`). */
-  resourceId: z.string().min(1).max(500).optional(),
-  /** Secrets Manager name or ARN: `LastRotatedDate` (or `CreatedDate` if never rotated), `RotationEnabled`. */
-  secretId: secretIdSchema.optional(),
-  /** IAM user whose access keys are the credential: the oldest active key's `CreateDate` is its age. */
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .describe('How the secret is called in reasons and evidence, e.g. "Database password".'),
+  resourceId: z
+    .string()
+    .min(1)
+    .max(500)
+    .optional()
+    .describe(
+      "`resource_id` of its `secrets_rotation` events in the audit log (the reference SQL's `db_password`).",
+    ),
+  secretId: secretIdSchema
+    .optional()
+    .describe(
+      'Secrets Manager name or ARN: `LastRotatedDate` (or `CreatedDate` if never rotated), `RotationEnabled`.',
+    ),
   iamUser: z
     .string()
     .regex(/^[\w+=,.@-]{1,64}$/, 'expected an IAM user name')
-    .optional(),
-  /** Overrides the control's `maxAge` for this secret. */
-  maxAge: durationSchema.optional(),
+    .optional()
+    .describe(
+      "IAM user whose access keys are the credential: the oldest active key's `CreateDate` is its age.",
+    ),
+  maxAge: durationSchema.optional().describe("Overrides the control's `maxAge` for this secret."),
 });
 
 export const secretRotationParamsSchema = z
   .strictObject({
     type: z.literal('secret-rotation'),
-    /** Target holding the audit log; required when any secret has a `resourceId`. */
-    target: slugSchema.optional(),
+    target: slugSchema
+      .optional()
+      .describe('Target holding the audit log; required when any secret has a `resourceId`.'),
     auditLog: z
       .strictObject({
-        /** @default 'public' */
-        schema: sqlIdentifierSchema.default('public'),
-        /** @default 'audit_log' */
-        table: sqlIdentifierSchema.default('audit_log'),
+        schema: sqlIdentifierSchema.default('public').describe('Schema of the audit-log table.'),
+        table: sqlIdentifierSchema
+          .default('audit_log')
+          .describe('The audit-log table holding rotation events.'),
         columns: z
           .strictObject({
-            timestamp: sqlIdentifierSchema.default('timestamp'),
-            action: sqlIdentifierSchema.default('action'),
-            resourceId: sqlIdentifierSchema.default('resource_id'),
-            success: sqlIdentifierSchema.default('success'),
+            timestamp: sqlIdentifierSchema
+              .default('timestamp')
+              .describe('When the rotation happened (timestamp).'),
+            action: sqlIdentifierSchema.default('action').describe('The event kind, compared with `action`.'),
+            resourceId: sqlIdentifierSchema
+              .default('resource_id')
+              .describe("Which secret was rotated, compared with each secret's `resourceId`."),
+            success: sqlIdentifierSchema
+              .default('success')
+              .describe('Whether the rotation succeeded (boolean): only successful rotations count.'),
           })
           .default({
             timestamp: 'timestamp',
             action: 'action',
             resourceId: 'resource_id',
             success: 'success',
-          }),
-        /** @default 'secrets_rotation' */
-        action: z.string().min(1).max(200).default('secrets_rotation'),
+          })
+          .describe('Column names in the audit log.'),
+        action: z
+          .string()
+          .min(1)
+          .max(200)
+          .default('secrets_rotation')
+          .describe('The `action` value of a rotation event.'),
       })
       .default({
         schema: 'public',
         table: 'audit_log',
-        columns: { timestamp: 'timestamp', action: 'action', resourceId: 'resource_id', success: 'success' },
+        columns: {
+          timestamp: 'timestamp',
+          action: 'action',
+          resourceId: 'resource_id',
+          success: 'success',
+        },
         action: 'secrets_rotation',
-      }),
-    /** Oldest acceptable rotation. @default 'P90D' (the reference's 90-day rotation policy) */
-    maxAge: durationSchema.default('P90D'),
-    /** Warn this long before a secret reaches `maxAge`. @default 'P14D' */
-    warnBefore: durationSchema.default('P14D'),
-    secrets: z.array(secretSchema).min(1, 'expected at least one secret'),
+      })
+      .describe(
+        'Where rotation events are logged (for secrets with `resourceId`); defaults to the reference `audit_log`.',
+      ),
+    maxAge: durationSchema
+      .default('P90D')
+      .describe("Oldest acceptable rotation (the reference's 90-day rotation policy)."),
+    warnBefore: durationSchema.default('P14D').describe('Warn this long before a secret reaches `maxAge`.'),
+    secrets: z
+      .array(secretSchema)
+      .min(1, 'expected at least one secret')
+      .describe(
+        'The credentials whose age is checked; each names at least one source (`resourceId`, `secretId` or `iamUser`), and the oldest source decides.',
+      ),
   })
   .superRefine((params, ctx) => {
     const seen = new Set<string>();

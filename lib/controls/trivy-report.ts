@@ -18,8 +18,10 @@ const vulnerabilitySchema = z.looseObject({
 
 const trivyReportSchema = z.looseObject({
   SchemaVersion: z.literal(2),
-  /** Trivy >= 0.48 writes it; without it the scan time is unknown (upload time is not scan time). */
-  CreatedAt: z.string().refine((value) => !Number.isNaN(Date.parse(value)), 'expected a date-time'),
+  CreatedAt: z
+    .string()
+    .refine((value) => !Number.isNaN(Date.parse(value)), 'expected a date-time')
+    .describe('Trivy >= 0.48 writes it; without it the scan time is unknown (upload time is not scan time).'),
   ArtifactName: z.string().min(1).optional(),
   Results: z
     .array(

@@ -30,38 +30,54 @@ const tableRefSchema = z
 
 /** How two databases are compared; shared by the restore-verification and restore-test-history controls. */
 export const restoreComparisonShape = {
-  /** The production (source) database. */
-  sourceTarget: slugSchema,
-  /** Schemas compared. @default ['public'] */
-  schemas: z.array(sqlIdentifierSchema).min(1).default(['public']),
-  /** Tables left out (`table` or `schema.table`), e.g. queues and caches. @default [] */
-  exclude: z.array(tableRefSchema).default([]),
-  /**
-   * Per table, the column that dates its rows (only rows older than the recovery point are
-   * compared), or null to compare the whole table. Unlisted tables use the first of
-   * `timestampCandidates` they have.
-   */
-  timestampColumns: z.record(tableRefSchema, sqlIdentifierSchema.nullable()).default({}),
-  /** @default ['created_at', 'inserted_at', 'created', 'timestamp', 'occurred_at', 'recorded_at'] */
+  sourceTarget: slugSchema.describe('The production (source) database.'),
+  schemas: z.array(sqlIdentifierSchema).min(1).default(['public']).describe('Schemas compared.'),
+  exclude: z
+    .array(tableRefSchema)
+    .default([])
+    .describe('Tables left out (`table` or `schema.table`), e.g. queues and caches.'),
+  timestampColumns: z
+    .record(tableRefSchema, sqlIdentifierSchema.nullable())
+    .default({})
+    .describe(
+      'Per table, the column that dates its rows (only rows older than the recovery point are compared), or null to compare the whole table. Unlisted tables use the first of `timestampCandidates` they have.',
+    ),
   timestampCandidates: z
     .array(sqlIdentifierSchema)
-    .default(['created_at', 'inserted_at', 'created', 'timestamp', 'occurred_at', 'recorded_at']),
-  /** Recovery point objective: newest restored row at most this far behind the recovery point. @default 'PT15M' */
-  rpo: durationSchema.default('PT15M'),
-  /** Rows written this close to the recovery point may be in flight and are not compared. @default 'PT1M' */
-  settle: durationSchema.default('PT1M'),
-  /** Recovery time objective: the restore itself must take at most this long. @default 'PT60M' */
-  rto: durationSchema.default('PT60M'),
-  /**
-   * `keys` checksums primary keys (finds missing and extra rows); `rows` checksums whole rows of
-   * keyed tables up to `rowChecksumMaxBytes` (finds changed values too, at the cost of reading them).
-   * @default 'keys'
-   */
-  checksum: z.enum(['keys', 'rows']).default('keys'),
-  /** Source table heap size up to which `checksum: rows` applies. @default 1073741824 (1 GiB) */
-  rowChecksumMaxBytes: z.number().int().min(0).default(1_073_741_824),
-  /** Missing, extra and changed primary keys named per differing table in the evidence. @default 10 */
-  reportKeys: z.number().int().min(1).max(1000).default(10),
+    .default(['created_at', 'inserted_at', 'created', 'timestamp', 'occurred_at', 'recorded_at'])
+    .describe(
+      'Column names tried in order for a table without an entry in `timestampColumns`; a table with none is compared whole.',
+    ),
+  rpo: durationSchema
+    .default('PT15M')
+    .describe('Recovery point objective: newest restored row at most this far behind the recovery point.'),
+  settle: durationSchema
+    .default('PT1M')
+    .describe('Rows written this close to the recovery point may be in flight and are not compared.'),
+  rto: durationSchema
+    .default('PT60M')
+    .describe('Recovery time objective: the restore itself must take at most this long.'),
+  checksum: z
+    .enum(['keys', 'rows'])
+    .default('keys')
+    .describe(
+      '`keys` checksums primary keys (finds missing and extra rows); `rows` checksums whole rows of keyed tables up to `rowChecksumMaxBytes` (finds changed values too, at the cost of reading them).',
+    ),
+  rowChecksumMaxBytes: z
+    .number()
+    .int()
+    .min(0)
+    .default(1_073_741_824)
+    .describe(
+      'Source table heap size up to which `checksum: rows` applies (1073741824 = 1 GiB); larger tables keep the key checksum.',
+    ),
+  reportKeys: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(10)
+    .describe('Missing, extra and changed primary keys named per differing table in the evidence.'),
 };
 const comparisonSchema = z.strictObject(restoreComparisonShape);
 export type RestoreComparisonParams = z.output<typeof comparisonSchema>;
