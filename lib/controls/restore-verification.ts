@@ -1,5 +1,9 @@
 import * as z from 'zod';
-import { restoreComparisonShape, verifyRestore } from '../restore/verify-restore.ts';
+import {
+  comparesSchemaWithItself,
+  restoreComparisonShape,
+  verifyRestore,
+} from '../restore/verify-restore.ts';
 import { quoteIdentifier, slugSchema, sqlIdentifierSchema } from '../shared/identifiers.ts';
 import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
@@ -63,10 +67,14 @@ export const restoreVerificationParamsSchema = z
     message: 'expected restoreLog or recoveryPoint: the recovery point must be known',
     path: ['restoreLog'],
   })
-  .refine((params) => params.sourceTarget !== params.restoredTarget, {
-    message: 'the restored target must differ from the source target',
-    path: ['restoredTarget'],
-  });
+  .refine(
+    (params) => params.sourceTarget !== params.restoredTarget || !comparesSchemaWithItself(params.schemas),
+    {
+      message:
+        'the restored target must differ from the source target, unless `schemas` maps every schema to another name (e.g. { app: app_restored })',
+      path: ['restoredTarget'],
+    },
+  );
 export type RestoreVerificationParams = z.output<typeof restoreVerificationParamsSchema>;
 
 interface RestoreRecord {

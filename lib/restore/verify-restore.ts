@@ -31,7 +31,21 @@ const tableRefSchema = z
 /** How two databases are compared; shared by the restore-verification and restore-test-history controls. */
 export const restoreComparisonShape = {
   sourceTarget: slugSchema.describe('The production (source) database.'),
-  schemas: z.array(sqlIdentifierSchema).min(1).default(['public']).describe('Schemas compared.'),
+  schemas: z
+    .union([
+      z.array(sqlIdentifierSchema).min(1),
+      z
+        .record(sqlIdentifierSchema, sqlIdentifierSchema)
+        .refine((map) => Object.keys(map).length > 0, 'expected at least one schema')
+        .refine(
+          (map) => new Set(Object.values(map)).size === Object.values(map).length,
+          'two source schemas cannot map to the same restored schema',
+        ),
+    ])
+    .default(['public'])
+    .describe(
+      'Schemas compared: a list (the same names on both sides), or a map from each source schema to its name in the restored copy (`{ app: app_restored }`), so the copy may live in the source database itself.',
+    ),
   exclude: z
     .array(tableRefSchema)
     .default([])
@@ -82,6 +96,44 @@ export const restoreComparisonShape = {
 const comparisonSchema = z.strictObject(restoreComparisonShape);
 export type RestoreComparisonParams = z.output<typeof comparisonSchema>;
 
+/** A compared schema: its name in the source and in the restored copy. */
+export interface SchemaPair {
+  readonly source: string;
+  readonly restored: string;
+}
+
+export function schemaPairs(schemas: RestoreComparisonParams['schemas']): SchemaPair[] {
+  return Array.isArray(schemas)
+    ? schemas.map((name) => ({ source: name, restored: name }))
+    : Object.entries(schemas).map(([source, restored]) => ({ source, restored }));
+}
+
+/** True when some schema is compared with itself (then source and copy must be different databases). */
+export function comparesSchemaWithItself(schemas: RestoreComparisonParams['schemas']): boolean {
+  return schemaPairs(schemas).some((pair) => pair.source === pair.restored);
+}
+
+/**
+ * Renames between the source's schema names (in which tables are planned, measured and reported)
+ * and the restored copy's, for a schema map.
+ */
+function schemaRenaming(pairs: readonly SchemaPair[]) {
+  const toRestored = new Map(pairs.map((pair) => [pair.source, pair.restored]));
+  const toSource = new Map(pairs.map((pair) => [pair.restored, pair.source]));
+  return {
+    /** The same table in the restored copy. */
+    onRestored: <T extends { schema: string }>(table: T): T => ({
+      ...table,
+      schema: toRestored.get(table.schema) ?? table.schema,
+    }),
+    /** A restored-copy table under its source name. */
+    asSource: <T extends { schema: string }>(table: T): T => ({
+      ...table,
+      schema: toSource.get(table.schema) ?? table.schema,
+    }),
+  };
+}
+
 export interface RestoreVerificationInput {
   readonly postgres: PostgresPort;
   readonly evidence: EvidenceLog;
@@ -103,8 +155,13 @@ export async function verifyRestore(input: RestoreVerificationInput): Promise<Re
   const { comparison: params, postgres, evidence } = input;
   const cutoff = new Date(input.recoveryPoint.getTime() - durationToMs(params.settle));
 
+  const pairs = schemaPairs(params.schemas);
+  const renaming = schemaRenaming(pairs);
   const source = await postgres.withReadOnlySession(params.sourceTarget, evidence, async (session) => {
-    const shapes = await readTableShapes(session, params.schemas);
+    const shapes = await readTableShapes(
+      session,
+      pairs.map((pair) => pair.source),
+    );
     const plan = planComparison(shapes, params);
     if (plan.configErrors.length > 0) throw new ControlCheckError(plan.configErrors.join('; '));
     const stats = new Map<string, TableStats>();
@@ -115,7 +172,11 @@ export async function verifyRestore(input: RestoreVerificationInput): Promise<Re
 
   const ignored = new Set([...source.plan.excluded, ...(input.ignoreInRestored ?? [])]);
   const restored = await postgres.withReadOnlySession(input.restoredTarget, evidence, async (session) => {
-    const shapes = await readTableShapes(session, params.schemas);
+    const restoredShapes = await readTableShapes(
+      session,
+      pairs.map((pair) => pair.restored),
+    );
+    const shapes = restoredShapes.map(renaming.asSource);
     const byName = new Map(shapes.map((shape) => [qualifiedName(shape), shape]));
     const tables: ComparedTable[] = [];
     for (const measure of source.plan.measures) {
@@ -125,20 +186,25 @@ export async function verifyRestore(input: RestoreVerificationInput): Promise<Re
       tables.push({
         measure,
         source: sourceStats,
-        restored: problem ? null : await measureTable(session, measure, cutoff, input.recoveryPoint),
+        restored: problem
+          ? null
+          : await measureTable(session, renaming.onRestored(measure), cutoff, input.recoveryPoint),
         restoredProblem: problem,
       });
     }
     const known = new Set(source.plan.measures.map(qualifiedName));
-    const extra = shapes
-      .map(qualifiedName)
-      .filter(
-        (name) => !known.has(name) && !ignored.has(name) && !ignored.has(name.slice(name.indexOf('.') + 1)),
-      );
+    const isIgnored = (name: string) => ignored.has(name) || ignored.has(name.slice(name.indexOf('.') + 1));
+    // Named as they are in the restored copy, where they were found.
+    const extra = restoredShapes
+      .filter((shape) => {
+        const name = qualifiedName(renaming.asSource(shape));
+        return !known.has(name) && !isIgnored(name) && !isIgnored(qualifiedName(shape));
+      })
+      .map(qualifiedName);
     return { tables, extra };
   });
 
-  const differences = await locateDifferences(input, restored.tables, cutoff);
+  const differences = await locateDifferences(input, restored.tables, cutoff, renaming.onRestored);
   return compareRestore({
     differences,
     tables: restored.tables,
@@ -170,6 +236,7 @@ async function locateDifferences(
   input: RestoreVerificationInput,
   tables: readonly ComparedTable[],
   cutoff: Date,
+  onRestored: (measure: TableMeasure) => TableMeasure,
 ): Promise<Map<string, KeyDifferences>> {
   const differing = tables.filter(
     (table): table is ComparedTable & { restored: TableStats } =>
@@ -180,15 +247,16 @@ async function locateDifferences(
   const found = new Map<string, KeyDifferences>();
   if (differing.length === 0) return found;
   const { postgres, evidence, comparison } = input;
-  const digestsOf = (target: string) =>
+  const same = (measure: TableMeasure) => measure;
+  const digestsOf = (target: string, side: (measure: TableMeasure) => TableMeasure) =>
     postgres.withReadOnlySession(target, evidence, async (session) => {
       const byTable = new Map<string, BucketDigests>();
       for (const table of differing)
-        byTable.set(qualifiedName(table.measure), await bucketDigests(session, table.measure, cutoff));
+        byTable.set(qualifiedName(table.measure), await bucketDigests(session, side(table.measure), cutoff));
       return byTable;
     });
-  const sourceDigests = await digestsOf(comparison.sourceTarget);
-  const restoredDigests = await digestsOf(input.restoredTarget);
+  const sourceDigests = await digestsOf(comparison.sourceTarget, same);
+  const restoredDigests = await digestsOf(input.restoredTarget, onRestored);
   const plan = new Map<string, { measure: TableMeasure; buckets: string[]; more: boolean }>();
   for (const table of differing) {
     const name = qualifiedName(table.measure);
@@ -203,15 +271,15 @@ async function locateDifferences(
       more: buckets.length > MAX_BUCKETS_LOCATED,
     });
   }
-  const keysOf = (target: string) =>
+  const keysOf = (target: string, side: (measure: TableMeasure) => TableMeasure) =>
     postgres.withReadOnlySession(target, evidence, async (session) => {
       const byTable = new Map<string, Map<string, string>>();
       for (const [name, { measure, buckets }] of plan)
-        byTable.set(name, await keysInBuckets(session, measure, cutoff, buckets, MAX_KEYS_LOCATED));
+        byTable.set(name, await keysInBuckets(session, side(measure), cutoff, buckets, MAX_KEYS_LOCATED));
       return byTable;
     });
-  const sourceKeys = await keysOf(comparison.sourceTarget);
-  const restoredKeys = await keysOf(input.restoredTarget);
+  const sourceKeys = await keysOf(comparison.sourceTarget, same);
+  const restoredKeys = await keysOf(input.restoredTarget, onRestored);
   for (const [name, { more }] of plan) {
     const a = sourceKeys.get(name) ?? new Map<string, string>();
     const b = restoredKeys.get(name) ?? new Map<string, string>();
