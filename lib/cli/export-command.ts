@@ -160,9 +160,11 @@ function archivedCause(error: unknown): ArchivedObjectReadError | undefined {
   return undefined;
 }
 
+/** To the nearest minute: a link signed a few seconds after a session began still shows "1 h". */
 function formatDuration(seconds: number): string {
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
+  const total = Math.max(1, Math.round(seconds / 60));
+  const hours = Math.floor(total / 60);
+  const minutes = total % 60;
   return hours > 0 ? `${hours} h${minutes ? ` ${minutes} min` : ''}` : `${minutes} min`;
 }
 
