@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderVerifyGuide } from '../../lib/export/verify-guide.ts';
 import { auditLogConfig } from '../support/config-fixture.ts';
 import {
+  type PolicyStatement,
   resourcesOf,
   type SynthesizedStack,
   stubProjectRoot,
@@ -18,14 +19,7 @@ import {
  * intrinsic functions into ARNs and matches `*` wildcards.
  */
 
-type Statement = {
-  Effect: 'Allow' | 'Deny';
-  Action: string | string[];
-  Resource?: unknown;
-  NotAction?: unknown;
-  Principal?: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-};
+type Statement = PolicyStatement;
 
 const BUCKET = 'arn:aws:s3:::evidence-bucket';
 const SIGNING_KEY = 'arn:aws:kms:us-east-1:111122223333:key/signing';
