@@ -3,6 +3,9 @@ import type { Readable } from 'node:stream';
 export interface StoredObject {
   readonly key: string;
   readonly size: number;
+  /** As the listing gives it (S3: `STANDARD`, `GLACIER`, `DEEP_ARCHIVE`, ...); absent when unknown. */
+  readonly storageClass?: string;
+  readonly lastModified?: Date;
 }
 
 /** Read access to the evidence bucket: what export needs and nothing more (the auditor role's rights). */
@@ -17,4 +20,16 @@ export interface EvidenceReader {
 
 export class EvidenceReadError extends Error {
   override name = 'EvidenceReadError';
+}
+
+/** The object is archived and has no readable restored copy (S3 `InvalidObjectState`). */
+export class ArchivedObjectReadError extends EvidenceReadError {
+  override name = 'ArchivedObjectReadError';
+  constructor(
+    readonly key: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }

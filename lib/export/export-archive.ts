@@ -9,6 +9,14 @@ import { type Manifest, parseManifest } from '../evidence/manifest.ts';
 import { sha256Hex } from '../shared/canonical-json.ts';
 import { CADENCES, type Cadence, periodContaining, periodFromKey } from '../shared/period.ts';
 import { TOOL_VERSION } from '../shared/version.ts';
+import {
+  type ArchiveAccess,
+  type ArchivedCandidate,
+  findArchived,
+  isArchiveStorageClass,
+  type RestorePlan,
+  settleArchived,
+} from './archived-evidence.ts';
 import type { EvidenceReader, StoredObject } from './evidence-reader.ts';
 import { EXPORT_INFO_FILE, EXPORT_INFO_KIND, type ExportInfo } from './export-info.ts';
 import { type CellStatus, type ReportSource, reportSource, summarizeRun } from './export-model.ts';
@@ -42,6 +50,14 @@ export interface ExportRequest {
   readonly compressionLevel?: number;
   readonly onProgress?: (progress: ExportProgress) => void;
   readonly clock?: () => Date;
+  /**
+   * Checks the objects the listing shows archived (GLACIER, DEEP_ARCHIVE) before anything is written,
+   * and fails with `ArchivedEvidenceError` or `RestorePendingError` unless every one has a readable
+   * restored copy. Without it an archived object fails the export when its turn comes.
+   */
+  readonly archive?: ArchiveAccess;
+  /** With `archive`: ask S3 to restore what is archived (then `RestorePendingError`: come back later). */
+  readonly restore?: RestorePlan;
 }
 
 export interface ExportResult {
@@ -115,6 +131,24 @@ async function* runFolders(
       if (current) yield current;
     }
   }
+}
+
+/**
+ * Whether the run's period, as its folder names it, is in range: its manifest (which decides during
+ * the export) may be archived itself, and a legitimate folder names its manifest's period.
+ */
+function folderMayBeInRange(folder: RunFolder, range: DateRange): boolean {
+  try {
+    return periodInRange(periodFromKey(folder.cadence, folder.periodKey, 'UTC'), range);
+  } catch {
+    return true;
+  }
+}
+
+/** A run folder the listing's slack brought in whose manifest is archived and whose period is out of range. */
+function archivedOutOfRange(folder: RunFolder, range: DateRange): boolean {
+  const manifest = folder.files.find((file) => file.key === `${folder.prefix}${MANIFEST_FILE}`);
+  return isArchiveStorageClass(manifest?.storageClass) && !folderMayBeInRange(folder, range);
 }
 
 const isSealed = (folder: RunFolder) =>
@@ -276,9 +310,30 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
   // total without holding the listing; the upper bound drops as runs turn out to be out of range.
   let unsealedFolders = 0;
   let totalObjects = fixedObjects.length;
+  // The same pass notes what the listing shows archived, to settle before anything is written.
+  const archiveCandidates: ArchivedCandidate[] = fixedObjects
+    .filter((object) => isArchiveStorageClass(object.storageClass))
+    .map((object) => ({
+      ...object,
+      role: object.key.startsWith(PUBLIC_KEYS_PREFIX) ? 'public-key' : 'checkpoint',
+    }));
   for await (const folder of runFolders(reader, range, request.controlId)) {
-    if (isSealed(folder)) totalObjects += folder.files.length;
-    else unsealedFolders += 1;
+    if (!isSealed(folder)) {
+      unsealedFolders += 1;
+      continue;
+    }
+    totalObjects += folder.files.length;
+    const archivedFiles = folder.files.filter((file) => isArchiveStorageClass(file.storageClass));
+    if (archivedFiles.length > 0 && folderMayBeInRange(folder, range)) {
+      archiveCandidates.push(...archivedFiles.map((file) => ({ ...file, role: 'evidence' as const })));
+    }
+  }
+  if (request.archive) {
+    await settleArchived(
+      await findArchived(archiveCandidates, request.archive),
+      request.archive,
+      request.restore,
+    );
   }
   const spill = await RunSpill.create();
   let evidenceObjects = 0;
@@ -300,6 +355,11 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
           break;
         }
         if (!isSealed(next.value)) continue;
+        if (archivedOutOfRange(next.value, range)) {
+          // Listed for its time-zone slack only: its archived manifest is not read (nor restored).
+          totalObjects -= next.value.files.length;
+          continue;
+        }
         const bytes = reader.getBytes(`${next.value.prefix}${MANIFEST_FILE}`);
         bytes.catch(() => {});
         inFlight.push({ folder: next.value, bytes });

@@ -189,22 +189,29 @@ export function checkCheckpoints(input: CheckpointsInput): CheckpointsPhase {
   }
 
   const pinned = new Map<string, PinnedManifest>();
+  // A year of checkpoints lists every manifest once or more, but only a few hundred distinct
+  // periods: decided once each (the calendar arithmetic was most of verify's time on large archives).
+  const periodIsInRange = new Map<string, boolean>();
+  const inRangeOnce = (cadence: string, periodKey: string, timeZone: string): boolean => {
+    const id = `${cadence}|${periodKey}|${timeZone}`;
+    let inRange = periodIsInRange.get(id);
+    if (inRange === undefined) {
+      try {
+        inRange = periodInRange(periodFromKey(cadence as Cadence, periodKey, timeZone), range);
+      } catch {
+        inRange = false;
+      }
+      periodIsInRange.set(id, inRange);
+    }
+    return inRange;
+  };
   for (const entry of parsed) {
     const timeZone = entry.checkpoint.timeZone;
     for (const control of entry.checkpoint.controls) {
       for (const chain of control.chains) {
         for (const listed of [...chain.added, ...(chain.head ? [chain.head] : [])]) {
           if (pinned.has(listed.key)) continue;
-          let inRange = false;
-          try {
-            inRange = periodInRange(
-              periodFromKey(chain.cadence as Cadence, listed.periodKey, timeZone),
-              range,
-            );
-          } catch {
-            inRange = false;
-          }
-          if (!inRange) continue;
+          if (!inRangeOnce(chain.cadence, listed.periodKey, timeZone)) continue;
           pinned.set(listed.key, {
             key: listed.key,
             sha256: listed.sha256,

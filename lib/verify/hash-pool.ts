@@ -8,6 +8,8 @@ export interface Hashed {
   readonly sha256: string;
   /** The bytes, when asked to keep them (manifests, signatures, keys). */
   readonly content?: Buffer;
+  /** A zip entry that does not inflate to its declared size: why (the entry is not hashed). */
+  readonly invalid?: string;
 }
 
 /** Files of a folder, read and hashed by the worker itself. */
@@ -17,7 +19,10 @@ export interface FileBatch {
   readonly keep: readonly boolean[];
 }
 
-/** Zip entries whose compressed bytes lie in `buffer`, back to back. */
+/**
+ * Zip entries whose compressed bytes lie in `buffer`, back to back; the worker inflates (bounded by
+ * the declared size) and hashes each. `buffer` must own its ArrayBuffer (it is transferred).
+ */
 export interface ZipBatch {
   readonly kind: 'zip';
   readonly buffer: Buffer;
@@ -42,9 +47,36 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { closeSync, openSync, readSync } = require('node:fs');
+const { inflateRawSync } = require('node:zlib');
 const chunk = Buffer.allocUnsafe(1024 * 1024);
+function zipEntries(batch) {
+  const results = [];
+  let offset = 0;
+  for (const entry of batch.entries) {
+    const raw = batch.buffer.subarray(offset, offset + entry.compressedSize);
+    offset += entry.compressedSize;
+    let data;
+    try {
+      data = entry.method === 8 ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) }) : raw;
+    } catch (error) {
+      results.push({ size: entry.size, sha256: '', invalid: 'corrupt or larger than declared (' + (error && error.message) + ')' });
+      continue;
+    }
+    if (data.length !== entry.size) {
+      results.push({ size: entry.size, sha256: '', invalid: data.length + ' bytes, the archive declares ' + entry.size });
+      continue;
+    }
+    const sha256 = createHash('sha256').update(data).digest('hex');
+    results.push({ size: entry.size, sha256, content: entry.keep ? Buffer.from(data) : undefined });
+  }
+  return results;
+}
 parentPort.on('message', ({ id, batch }) => {
   try {
+    if (batch.kind === 'zip') {
+      parentPort.postMessage({ id, results: zipEntries(batch) });
+      return;
+    }
     const results = [];
     batch.paths.forEach((path, index) => {
       const hash = createHash('sha256');
@@ -124,14 +156,16 @@ export class HashPool {
     return this.#jobs.size;
   }
 
-  run(batch: FileBatch): Promise<Hashed[]> {
+  /** A zip batch's buffer is transferred to the worker (unusable here afterwards), not copied. */
+  run(batch: FileBatch | ZipBatch): Promise<Hashed[]> {
     const slot = this.#workers.reduce((a, b) => (b.busy < a.busy ? b : a));
     const id = this.#nextId;
     this.#nextId += 1;
     slot.busy += 1;
     return new Promise((resolve, reject) => {
       this.#jobs.set(id, { resolve, reject });
-      slot.worker.postMessage({ id, batch });
+      const transfer = batch.kind === 'zip' ? [batch.buffer.buffer as ArrayBuffer] : [];
+      slot.worker.postMessage({ id, batch }, transfer);
     });
   }
 

@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import type { Readable } from 'node:stream';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import zlib from 'node:zlib';
+import { closeSync, fstatSync, openSync, read, readSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import {
   type ArchiveContents,
@@ -11,6 +9,7 @@ import {
   keepsContent,
   MAX_KEPT_BYTES,
 } from './archive-file.ts';
+import { type Hashed, HashPool } from './hash-pool.ts';
 import { normalisePaths, type ReadProgress } from './normalise-paths.ts';
 
 const BLOCK = 1024 * 1024;
@@ -18,6 +17,9 @@ const MAX_BLOCKS = 8;
 /** Entries up to this size (compressed, and declared uncompressed) are read and inflated in one go. */
 const WINDOW = 8 * 1024 * 1024;
 const MAX_INLINE_UNCOMPRESSED = 32 * 1024 * 1024;
+/** Compressed bytes and entries per batch handed to a hashing worker. */
+const BATCH_BYTES = 1024 * 1024;
+const BATCH_ENTRIES = 256;
 
 /**
  * yauzl's file reader makes two thread-pool reads per central-directory record; this one serves
@@ -69,8 +71,31 @@ class CachedFileReader extends yauzl.RandomAccessReader {
     }
   }
 
+  /**
+   * A range of the file, read with positioned reads. Not `fs.createReadStream({ fd })`: destroying
+   * that stream (yauzl does, after an entry) closes the fd whatever `autoClose` says, and every
+   * later read, and the final close, failed with EBADF (an entry over 32 MB broke verify).
+   */
   override _readStreamForRange(start: number, end: number): Readable {
-    return createReadStream('', { fd: this.fd, start, end: end - 1, autoClose: false });
+    const fd = this.fd;
+    let position = start;
+    return new Readable({
+      highWaterMark: BLOCK,
+      read() {
+        const length = Math.min(BLOCK, end - position);
+        if (length <= 0) {
+          this.push(null);
+          return;
+        }
+        const buffer = Buffer.allocUnsafe(length);
+        read(fd, buffer, 0, length, position, (error, bytesRead) => {
+          if (error) return this.destroy(error);
+          if (bytesRead === 0) return this.destroy(new ArchiveReadError('unexpected end of archive'));
+          position += bytesRead;
+          this.push(bytesRead === length ? buffer : buffer.subarray(0, bytesRead));
+        });
+      },
+    });
   }
 
   override close(callback: (err: Error | null) => void): void {
@@ -119,9 +144,10 @@ function entryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> 
 
 /**
  * Reads an exported archive: yauzl parses and validates its structure (central directory, ZIP64,
- * names); the entries' bytes are then read in file order through an 8 MB window and inflated in
- * one call each (bounded by their declared size, so a zip bomb fails instead of filling memory).
- * Entries too large for the window stream through yauzl.
+ * names); the entries' bytes are then read in file order through an 8 MB window and handed in ~1 MB
+ * batches to the hash workers, which inflate each entry in one call (bounded by its declared size,
+ * so a zip bomb fails instead of filling memory) and hash it on every core. Entries too large for
+ * the window stream through yauzl on this thread.
  */
 export async function readZip(
   path: string,
@@ -136,6 +162,7 @@ export async function readZip(
   try {
     const fileSize = fstatSync(fd).size;
     const zip = await openZip(new CachedFileReader(fd, fileSize), fileSize, path);
+    const pool = new HashPool();
     try {
       const entries = (await listEntries(zip)).sort(
         (a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader,
@@ -156,7 +183,63 @@ export async function readZip(
         return window.subarray(position - windowStart, position - windowStart + length);
       };
       let bytes = 0;
-      let lastTurn = Date.now();
+      let done = 0;
+      let lastReport = Date.now();
+      const record = (entry: yauzl.Entry, name: string, sha256: string, content?: Buffer) => {
+        if (files.has(name)) duplicates.push(name);
+        const file: ArchiveFile = {
+          path: name,
+          size: entry.uncompressedSize,
+          sha256,
+          ...(content ? { content } : {}),
+        };
+        files.set(name, file);
+        options.onFile?.(file);
+        bytes += entry.uncompressedSize;
+        done += 1;
+        if (Date.now() - lastReport >= 50) {
+          options.onProgress?.({ files: done, totalFiles: entries.length, bytes });
+          lastReport = Date.now();
+        }
+      };
+      // Small entries go to the hash workers in batches (inflate and hash off the main thread, on
+      // every core); results are taken in archive order, so duplicates and errors read as before.
+      type Pending = { entry: yauzl.Entry; name: string; keep: boolean };
+      let batch: { items: Pending[]; parts: Buffer[]; bytes: number } = { items: [], parts: [], bytes: 0 };
+      const sent: { items: Pending[]; results: Promise<Hashed[]> }[] = [];
+      const send = () => {
+        if (batch.items.length === 0) return;
+        const buffer = Buffer.allocUnsafeSlow(batch.bytes);
+        let at = 0;
+        for (const part of batch.parts) at += part.copy(buffer, at);
+        const results = pool.run({
+          kind: 'zip',
+          buffer,
+          entries: batch.items.map(({ entry, keep }) => ({
+            compressedSize: entry.compressedSize,
+            method: entry.compressionMethod,
+            size: entry.uncompressedSize,
+            keep,
+          })),
+        });
+        results.catch(() => {});
+        sent.push({ items: batch.items, results });
+        batch = { items: [], parts: [], bytes: 0 };
+      };
+      const receive = async (keepInFlight: number) => {
+        while (sent.length > keepInFlight) {
+          const next = sent.shift();
+          if (!next) break;
+          const results = await next.results;
+          next.items.forEach(({ entry, name }, index) => {
+            const result = results[index];
+            if (!result) throw new ArchiveReadError(`${entry.fileName}: the hashing worker returned nothing`);
+            if (result.invalid !== undefined)
+              throw new ArchiveReadError(`${entry.fileName}: ${result.invalid}`);
+            record(entry, name, result.sha256, result.content);
+          });
+        }
+      };
       for (let index = 0; index < entries.length; index += 1) {
         const entry = entries[index] as yauzl.Entry;
         const name = names[index] as string;
@@ -164,61 +247,40 @@ export async function readZip(
           throw new ArchiveReadError(`${entry.fileName}: unsupported compression or encryption`);
         }
         const keep = keepsContent(name) && entry.uncompressedSize <= MAX_KEPT_BYTES;
-        const hash = createHash('sha256');
-        let content: Buffer | undefined;
         const header = slice(entry.relativeOffsetOfLocalHeader, 30);
         if (header.readUInt32LE(0) !== 0x04034b50)
           throw new ArchiveReadError(`${entry.fileName}: invalid local file header`);
         const dataStart =
           entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
         if (entry.compressedSize <= WINDOW && entry.uncompressedSize <= MAX_INLINE_UNCOMPRESSED) {
-          const raw = slice(dataStart, entry.compressedSize);
-          let data: Buffer;
-          try {
-            data =
-              entry.compressionMethod === 8
-                ? zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.uncompressedSize) })
-                : raw;
-          } catch (error) {
-            throw new ArchiveReadError(`${entry.fileName}: corrupt or larger than declared`, {
-              cause: error,
-            });
+          // Copied out of the window, which the next read reuses.
+          batch.parts.push(Buffer.from(slice(dataStart, entry.compressedSize)));
+          batch.items.push({ entry, name, keep });
+          batch.bytes += entry.compressedSize;
+          if (batch.bytes >= BATCH_BYTES || batch.items.length >= BATCH_ENTRIES) {
+            send();
+            await receive(pool.size * 2);
           }
-          if (data.length !== entry.uncompressedSize) {
-            throw new ArchiveReadError(
-              `${entry.fileName}: ${data.length} bytes, the archive declares ${entry.uncompressedSize}`,
-            );
-          }
-          hash.update(data);
-          if (keep) content = Buffer.from(data);
-        } else {
-          const chunks: Buffer[] = [];
-          for await (const chunk of await entryStream(zip, entry)) {
-            hash.update(chunk as Buffer);
-            if (keep) chunks.push(chunk as Buffer);
-          }
-          if (keep) content = Buffer.concat(chunks);
+          continue;
         }
-        if (files.has(name)) duplicates.push(name);
-        const file: ArchiveFile = {
-          path: name,
-          size: entry.uncompressedSize,
-          sha256: hash.digest('hex'),
-          ...(content ? { content } : {}),
-        };
-        files.set(name, file);
-        options.onFile?.(file);
-        bytes += entry.uncompressedSize;
-        if (Date.now() - lastTurn >= 50) {
-          options.onProgress?.({ files: index + 1, totalFiles: entries.length, bytes });
-          await yieldToEventLoop();
-          lastTurn = Date.now();
+        // Too large for one buffer: streamed through yauzl here, after everything before it.
+        send();
+        await receive(0);
+        const hash = createHash('sha256');
+        const chunks: Buffer[] = [];
+        for await (const chunk of await entryStream(zip, entry)) {
+          hash.update(chunk as Buffer);
+          if (keep) chunks.push(chunk as Buffer);
         }
+        record(entry, name, hash.digest('hex'), keep ? Buffer.concat(chunks) : undefined);
       }
+      send();
+      await receive(0);
       options.onProgress?.({ files: entries.length, totalFiles: entries.length, bytes });
       return { kind: 'zip', source: path, files, bytes, duplicates };
     } finally {
       zip.close();
+      await pool.close();
     }
   } catch (error) {
     if (error instanceof ArchiveReadError) throw error;

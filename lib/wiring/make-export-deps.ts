@@ -1,12 +1,15 @@
 import { uploadAndPresign } from '../adapters/s3/presign-upload.ts';
+import { makeS3ArchiveAccess } from '../adapters/s3/s3-archive-access.ts';
 import { makeS3EvidenceReader } from '../adapters/s3/s3-evidence-reader.ts';
+import type { ArchiveAccess } from '../export/archived-evidence.ts';
 import type { EvidenceReader } from '../export/evidence-reader.ts';
 import type { PresignedExport } from '../export/presigned-export.ts';
 import { type AwsClients, makeAwsClients } from './aws-clients.ts';
 
-/** What `export` needs from the evidence bucket: a reader, and an upload that returns a link. */
+/** What `export` needs from the evidence bucket: a reader, archive restores, and an upload that returns a link. */
 export interface ExportDeps {
   readonly reader: EvidenceReader;
+  readonly archive: ArchiveAccess;
   publish(file: string, expiresInSeconds?: number): Promise<PresignedExport>;
 }
 
@@ -18,6 +21,7 @@ export function makeExportDeps(
   const { s3 } = clients;
   return {
     reader: makeS3EvidenceReader(s3, bucket),
+    archive: makeS3ArchiveAccess(s3, bucket),
     publish: (file, expiresInSeconds) =>
       uploadAndPresign({ s3, bucket, file, ...(expiresInSeconds ? { expiresInSeconds } : {}) }),
   };

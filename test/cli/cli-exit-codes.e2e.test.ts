@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedAuditLog } from '../../lib/local/demo/seed-audit-log.ts';
@@ -10,55 +8,15 @@ import { ENV } from '../../lib/shared/runtime-env.ts';
 import { auditLogConfigYaml } from '../support/config-fixture.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { evidenceFixture, runResult, syncEvidence } from '../verify/evidence-fixture.ts';
+import { cli, spawnCli } from './support/spawn-cli.ts';
 
 /**
  * The CLI as users run it: a real process (`node bin/soc2-evidence.mjs` and `npx soc2-evidence`),
  * exit code and output asserted. In-process tests of `main()` cannot see the exit code the process
  * ends with (a dependency's exit hook used to turn every code into 0), so these spawn the binary.
  */
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = join(ROOT, 'bin', 'soc2-evidence.mjs');
-
 const CONFIG = auditLogConfigYaml();
 
-interface ProcessResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function spawnCli(
-  command: string,
-  args: readonly string[],
-  env: Record<string, string | undefined> = {},
-): Promise<ProcessResult> {
-  return new Promise((resolve) => {
-    execFile(
-      command,
-      [...args],
-      {
-        cwd: ROOT,
-        // Only what the CLI needs: no AWS_* from the developer's shell may leak into a case.
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          npm_config_offline: 'true',
-          npm_config_update_notifier: 'false',
-          ...env,
-        },
-        timeout: 90_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error && typeof error.code === 'number' ? error.code : error ? null : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
-}
-
-const cli = (args: readonly string[], env?: Record<string, string | undefined>) =>
-  spawnCli(process.execPath, [BIN, ...args], env);
 // npx resolves the package's own `bin` offline; --no-install keeps it from ever asking a registry.
 const npx = (args: readonly string[]) =>
   spawnCli('npx', ['--offline', '--no-install', 'soc2-evidence', ...args]);

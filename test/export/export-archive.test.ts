@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -222,6 +223,57 @@ describe('soc2-evidence export', () => {
     const response = await fetch(presigned.url);
     expect(response.status).toBe(200);
     expect(Buffer.from(await response.arrayBuffer()).equals(await readFile(file))).toBe(true);
+  });
+
+  it('prints the real validity of the link: the signing session expiring in 1 h cuts --expires-in 12 h to 1 h', async () => {
+    const file = join(work, 'short-session.zip');
+    const credentialsExpireAt = new Date(Date.now() + 3_600_000);
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: env.services.awsEnv.AWS_ENDPOINT_URL_S3 ?? '',
+      forcePathStyle: true,
+      // What an assumed role's session resolves to: keys, token, and when they stop working.
+      credentials: {
+        accessKeyId: 'ASIATESTSESSION',
+        secretAccessKey: 'session-secret',
+        sessionToken: 'session-token',
+        expiration: credentialsExpireAt,
+      },
+    });
+    const { out, io: cliIo } = io();
+    const code = await exportCommand(yearArgs(file, '--presign', '--expires-in', '43200'), cliIo, {
+      clients: { s3 },
+      clock: () => EXPORTED_AT,
+    });
+    s3.destroy();
+    expect(code).toBe(0);
+    const text = out.join('\n');
+    const until = /the link works until (\S+) \((.+)\):/.exec(text);
+    expect(until?.[2]).toBe('1 h');
+    const expiresAt = new Date(until?.[1] ?? '');
+    expect(expiresAt.getTime()).toBeLessThanOrEqual(credentialsExpireAt.getTime());
+    expect(credentialsExpireAt.getTime() - expiresAt.getTime()).toBeLessThan(60_000);
+    expect(text).toContain(
+      `Shorter than the 12 h asked for: the session credentials that signed it expire at ${credentialsExpireAt.toISOString()}`,
+    );
+    // The URL itself carries the real lifetime, not the 43200 s asked for.
+    const signedFor = Number(/X-Amz-Expires=(\d+)/.exec(text)?.[1]);
+    expect(signedFor).toBeGreaterThan(3_500);
+    expect(signedFor).toBeLessThanOrEqual(3_600);
+  });
+
+  it('keeps --expires-in when the credentials never expire, and says nothing about them', async () => {
+    const file = join(work, 'long-keys.zip');
+    const { out, io: cliIo } = io();
+    const code = await exportCommand(yearArgs(file, '--presign', '--expires-in', '43200'), cliIo, {
+      clients: env.clients,
+      clock: () => EXPORTED_AT,
+    });
+    expect(code).toBe(0);
+    const text = out.join('\n');
+    expect(text).toMatch(/the link works until \S+ \(12 h\):/);
+    expect(text).toContain('X-Amz-Expires=43200');
+    expect(text).not.toContain('Shorter than');
   });
 
   it("adds the config's risk register as an OSCAL POA&M valid against the official schema", async () => {

@@ -13,20 +13,14 @@ import type { ConfigInput } from '../../lib/config/schema.ts';
 import { controlNeeds } from '../../lib/controls/registry.ts';
 import { ENV } from '../../lib/shared/runtime-env.ts';
 import {
+  type PolicyStatement,
   resourcesOf,
   type SynthesizedStack,
   stubProjectRoot,
   synthesizeStack,
 } from './support/stack-fixture.ts';
 
-type Statement = {
-  Sid?: string;
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Principal?: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-};
+type Statement = PolicyStatement;
 
 const CONFIG: ConfigInput = {
   owners: [{ id: 'security', name: 'Security', email: 'security@example.com' }],

@@ -1,6 +1,12 @@
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { EvidenceReadError, type EvidenceReader, type StoredObject } from '../../export/evidence-reader.ts';
+import {
+  ArchivedObjectReadError,
+  EvidenceReadError,
+  type EvidenceReader,
+  type StoredObject,
+} from '../../export/evidence-reader.ts';
+import { isInvalidObjectState } from './s3-archive-access.ts';
 
 /** The evidence bucket through S3: ListObjectsV2 pages and streamed GetObject bodies. */
 export function makeS3EvidenceReader(s3: S3Client, bucket: string): EvidenceReader {
@@ -11,6 +17,13 @@ export function makeS3EvidenceReader(s3: S3Client, bucket: string): EvidenceRead
       return result.Body as Readable;
     } catch (error) {
       if (error instanceof EvidenceReadError) throw error;
+      if (isInvalidObjectState(error)) {
+        throw new ArchivedObjectReadError(
+          key,
+          `s3://${bucket}/${key} is archived and has no readable restored copy (InvalidObjectState)`,
+          { cause: error },
+        );
+      }
       throw new EvidenceReadError(`cannot read s3://${bucket}/${key}`, { cause: error });
     }
   };
@@ -47,7 +60,13 @@ export function makeS3EvidenceReader(s3: S3Client, bucket: string): EvidenceRead
           }),
         );
         for (const object of page.Contents ?? []) {
-          if (object.Key) yield { key: object.Key, size: object.Size ?? 0 } satisfies StoredObject;
+          if (object.Key)
+            yield {
+              key: object.Key,
+              size: object.Size ?? 0,
+              ...(object.StorageClass ? { storageClass: object.StorageClass } : {}),
+              ...(object.LastModified ? { lastModified: object.LastModified } : {}),
+            } satisfies StoredObject;
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);

@@ -86,3 +86,13 @@ export function resourcesOf(
 ): [string, { Properties?: Record<string, unknown> } & Record<string, unknown>][] {
   return Object.entries(synthesized.json.Resources).filter(([, resource]) => resource.Type === type);
 }
+
+/** One IAM or key policy statement as the template holds it (values may be intrinsic functions). */
+export type PolicyStatement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
