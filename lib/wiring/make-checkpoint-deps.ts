@@ -12,6 +12,7 @@ import { loadRuntimeResources, type RuntimeResources } from '../shared/runtime-e
 import type { AwsClients } from './aws-clients.ts';
 import { makeDynamoDbClient } from './clients/dynamodb-client.ts';
 import { makeKmsClient } from './clients/kms-client.ts';
+import { lazyClient } from './clients/lazy-client.ts';
 import { makeS3Client } from './clients/s3-client.ts';
 import { makeManifestSigner } from './make-signer.ts';
 
@@ -52,6 +53,10 @@ export function makeDeployedCheckpointDeps(
     config,
     resources: loadRuntimeResources(env, ['resultsTable', 'evidenceBucket', 'signingKeyId']),
     // Only the three clients it uses, so its bundle carries no other SDK client.
-    clients: { s3: makeS3Client(env), dynamodb: makeDynamoDbClient(env), kms: makeKmsClient(env) },
+    clients: {
+      s3: lazyClient(() => makeS3Client(env)),
+      dynamodb: lazyClient(() => makeDynamoDbClient(env)),
+      kms: lazyClient(() => makeKmsClient(env)),
+    },
   });
 }

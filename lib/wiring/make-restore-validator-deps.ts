@@ -7,6 +7,8 @@ import { makeBackupClient } from './clients/backup-client.ts';
 import type { Env } from './clients/client-config.ts';
 import { makeDynamoDbClient } from './clients/dynamodb-client.ts';
 import { makeKmsClient } from './clients/kms-client.ts';
+import { lazyClient } from './clients/lazy-client.ts';
+import { makeRdsClient } from './clients/rds-client.ts';
 import { makeS3Client } from './clients/s3-client.ts';
 import { makeSecretsManagerClient } from './clients/secrets-manager-client.ts';
 import { makeSnsClient } from './clients/sns-client.ts';
@@ -22,7 +24,8 @@ export interface RestoreValidatorDeps extends LambdaDepsBase {
 /**
  * functions/restore-validator at cold start: a run's recording (results, signed evidence with the
  * stack's KMS key, notifications), connection strings from Secrets Manager, AWS Backup and RDS.
- * No control ports: the validator brings its own database port, so no IAM client is bundled.
+ * No control ports: the validator brings its own database port, so no IAM client is bundled. Each
+ * client is built by its first call: an ignored event (not COMPLETED) builds none.
  */
 export function makeRestoreValidatorDeps(env: Env, config: Config = embeddedConfig()): RestoreValidatorDeps {
   const log = makeLambdaLogger();
@@ -36,10 +39,10 @@ export function makeRestoreValidatorDeps(env: Env, config: Config = embeddedConf
     config,
     resources,
     clients: {
-      dynamodb: makeDynamoDbClient(env),
-      s3: makeS3Client(env),
-      sns: makeSnsClient(env),
-      kms: makeKmsClient(env),
+      dynamodb: lazyClient(() => makeDynamoDbClient(env)),
+      s3: lazyClient(() => makeS3Client(env)),
+      sns: lazyClient(() => makeSnsClient(env)),
+      kms: lazyClient(() => makeKmsClient(env)),
     },
     log: log.port,
   });
@@ -48,9 +51,13 @@ export function makeRestoreValidatorDeps(env: Env, config: Config = embeddedConf
     log,
     validation: makeRestoreValidationDeps({
       runDeps: recording,
-      clients: { backup: makeBackupClient(env) },
-      resolveConnection: secretConnectionResolver(makeSecretsManagerClient(env), env),
+      clients: { backup: lazyClient(() => makeBackupClient(env)) },
+      resolveConnection: secretConnectionResolver(
+        lazyClient(() => makeSecretsManagerClient(env)),
+        env,
+      ),
       env,
+      rds: lazyClient(() => makeRdsClient(env)),
     }),
   };
 }

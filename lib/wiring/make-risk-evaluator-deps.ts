@@ -4,6 +4,7 @@ import type { RiskEvaluationDeps } from '../risks/run-risk-evaluation.ts';
 import { loadRuntimeResources } from '../shared/runtime-env.ts';
 import type { Env } from './clients/client-config.ts';
 import { makeDynamoDbClient } from './clients/dynamodb-client.ts';
+import { lazyClient } from './clients/lazy-client.ts';
 import { makeSnsClient } from './clients/sns-client.ts';
 import type { LambdaDepsBase } from './lambda-deps.ts';
 import { makeLambdaLogger } from './lambda-logger.ts';
@@ -19,7 +20,10 @@ export function makeRiskEvaluatorDeps(env: Env, config: Config = embeddedConfig(
   const risk = makeRiskDeps({
     config,
     resources: loadRuntimeResources(env, ['resultsTable', 'notificationsTopicArn']),
-    clients: { dynamodb: makeDynamoDbClient(env), sns: makeSnsClient(env) },
+    clients: {
+      dynamodb: lazyClient(() => makeDynamoDbClient(env)),
+      sns: lazyClient(() => makeSnsClient(env)),
+    },
     log: log.port,
   });
   return { config, log, risk };

@@ -11,6 +11,7 @@ import type { Env } from './clients/client-config.ts';
 import { makeDynamoDbClient } from './clients/dynamodb-client.ts';
 import { makeIamClient } from './clients/iam-client.ts';
 import { makeKmsClient } from './clients/kms-client.ts';
+import { lazyClient } from './clients/lazy-client.ts';
 import { makeS3Client } from './clients/s3-client.ts';
 import { makeSecretsManagerClient } from './clients/secrets-manager-client.ts';
 import { makeSnsClient } from './clients/sns-client.ts';
@@ -61,17 +62,17 @@ export function makeRunDeps(input: RunDepsInput): RunControlDeps {
  * The deployed runners' wiring (worker and restore validator), built once at cold start: resource
  * names from the environment the stack sets, connection strings from Secrets Manager, and manifests
  * signed with the stack's KMS key (its id is required, so a runner never signs with a throwaway key).
- * Only the clients a run uses are built (see `RunClients`).
+ * Only the clients a run uses are bundled (see `RunClients`), and each is built by its first call.
  */
 export function makeDeployedRunDeps(config: Config, env: Env, log: Logger) {
   const clients: RunClients = {
-    dynamodb: makeDynamoDbClient(env),
-    s3: makeS3Client(env),
-    sns: makeSnsClient(env),
-    kms: makeKmsClient(env),
-    secretsManager: makeSecretsManagerClient(env),
-    iam: makeIamClient(env),
-    backup: makeBackupClient(env),
+    dynamodb: lazyClient(() => makeDynamoDbClient(env)),
+    s3: lazyClient(() => makeS3Client(env)),
+    sns: lazyClient(() => makeSnsClient(env)),
+    kms: lazyClient(() => makeKmsClient(env)),
+    secretsManager: lazyClient(() => makeSecretsManagerClient(env)),
+    iam: lazyClient(() => makeIamClient(env)),
+    backup: lazyClient(() => makeBackupClient(env)),
   };
   const resolveConnection = secretConnectionResolver(clients.secretsManager, env);
   const runDeps = makeRunDeps({

@@ -3,6 +3,7 @@ import { embeddedConfig } from '../config/embedded-config.ts';
 import type { Config } from '../config/schema.ts';
 import { fetchPost, type SlackForwarderDeps, SlackWebhookConfigError } from '../notify/slack-forwarder.ts';
 import type { Env } from './clients/client-config.ts';
+import { lazyClient } from './clients/lazy-client.ts';
 import { makeSecretsManagerClient } from './clients/secrets-manager-client.ts';
 import type { LambdaDepsBase } from './lambda-deps.ts';
 import { makeLambdaLogger } from './lambda-logger.ts';
@@ -24,9 +25,13 @@ export function makeSlackForwarderDeps(
     log,
     forward: {
       owners: config.owners,
-      webhooks: makeSecretsWebhookSource(makeSecretsManagerClient(env), secretId, {
-        allowedHosts: config.notifications?.slack?.allowedHosts,
-      }),
+      webhooks: makeSecretsWebhookSource(
+        lazyClient(() => makeSecretsManagerClient(env)),
+        secretId,
+        {
+          allowedHosts: config.notifications?.slack?.allowedHosts,
+        },
+      ),
       post: fetchPost(10_000),
       log: log.port,
     },

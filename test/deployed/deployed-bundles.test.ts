@@ -1,5 +1,5 @@
 import { createHash, createPublicKey } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ import { ENV } from '../../lib/shared/runtime-env.ts';
 import { verifyPath } from '../../lib/verify/verify-path.ts';
 import { makeDynamoDbClient } from '../../lib/wiring/clients/dynamodb-client.ts';
 import { remediationInput, riskInput } from '../risks/fixtures.ts';
+import { type BackupRdsStandIn, startBackupRdsStandIn } from '../support/backup-rds-stand-in.ts';
 import { type KmsSecretsStandIn, startKmsSecretsStandIn } from '../support/kms-secrets-stand-in.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { EmulatedStack } from './support/emulated-stack.ts';
@@ -35,7 +36,8 @@ import { type BundledFunction, type SynthesizedApp, synthesizeApp } from './supp
  * cloud assembly in its own `node` process, with exactly the environment variables the template
  * declares (references resolved to emulator resources created from the template's own properties;
  * AWS endpoints through AWS_ENDPOINT_URL_*), and invoked with the events its triggers deliver.
- * KMS and Secrets Manager are served by the local JSON-protocol stand-in.
+ * KMS and Secrets Manager are served by the local JSON-protocol stand-in, AWS Backup and RDS by
+ * the REST-JSON / Query-protocol one (test/support/backup-rds-stand-in.ts).
  */
 
 const MB = 1024 * 1024;
@@ -46,12 +48,18 @@ const APP_SECRET = 'soc2-evidence/app-db';
 
 let env: TestEnvironment;
 let standIn: KmsSecretsStandIn;
+let backupRds: BackupRdsStandIn;
 let app: SynthesizedApp;
 let stack: EmulatedStack;
 let slack: Server;
 let workDir: string;
 let dynamodb: DynamoDBClient | undefined;
 const slackPosts: { path: string; text: string }[] = [];
+/** When the seeded audit log ends; the restore jobs' recovery points are before it. */
+let seededUntil: Date;
+/** The restored copies of the app database (one exact, one missing rows), each behind its own RDS endpoint. */
+const RESTORED = { exact: 'deployed_restored_exact', lossy: 'deployed_restored_lossy' } as const;
+let appServerUrl: string;
 const started = Date.now();
 let synthMs = 0;
 
@@ -202,6 +210,19 @@ const targetsFunction = (
   return JSON.stringify(value) === JSON.stringify({ 'Fn::GetAtt': [target.logicalId, 'Arn'] });
 };
 
+/** `CREATE DATABASE ... TEMPLATE`, retried while the seeding session's backend is still going away. */
+async function createCopy(name: string, template: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await env.sql(env.postgresUrl, `CREATE DATABASE ${name} TEMPLATE ${template}`);
+      return;
+    } catch (error) {
+      if (attempt >= 20 || !/being accessed by other users/.test(String(error))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'soc2-deployed-work-'));
   slack = createServer((request, response) => {
@@ -219,12 +240,16 @@ beforeAll(async () => {
 
   const configPath = join(workDir, 'soc2-evidence.yaml');
   writeFileSync(configPath, JSON.stringify(configFile(), null, 2));
-  const synthStarted = Date.now();
-  [app, env, standIn] = await Promise.all([
-    synthesizeApp({ config: configPath, reserveConcurrency: 'false' }),
+  // The emulators and the database first: bundling blocks the event loop (esbuild through
+  // spawnSync) for longer than PostgreSQL's authentication_timeout on a loaded machine, so a
+  // connection opened alongside it is dropped mid-handshake.
+  [env, standIn, backupRds] = await Promise.all([
     startTestEnvironment(),
     startKmsSecretsStandIn({ region: REGION, account: ACCOUNT }),
+    startBackupRdsStandIn({ region: REGION, account: ACCOUNT }),
   ]);
+  const synthStarted = Date.now();
+  app = await synthesizeApp({ config: configPath, reserveConcurrency: 'false' });
   synthMs = Date.now() - synthStarted;
 
   const appUrl = await env.createDatabase('deployed_app');
@@ -239,6 +264,14 @@ beforeAll(async () => {
     gap: { start: previousMonth, end: new Date(previousMonth.getTime() + 4 * 3_600_000) },
   });
   await client.end();
+  seededUntil = now;
+  appServerUrl = appUrl;
+  // What AWS Backup's restore tests produced: an exact copy, and one that lost rows older than the recovery point.
+  for (const copy of Object.values(RESTORED)) await createCopy(copy, 'deployed_app');
+  await env.sql(
+    appUrl.replace('/deployed_app', `/${RESTORED.lossy}`),
+    `DELETE FROM audit_log WHERE id % 50 = 0 AND "timestamp" < now() - interval '2 hours'`,
+  );
   // The shared test server has no certificate for this check: say so explicitly, since a URL secret
   // without sslmode now means certificate-verified TLS (the RDS default; proven by the TLS tests).
   standIn.putSecret(APP_SECRET, `${appUrl}${appUrl.includes('?') ? '&' : '?'}sslmode=disable`);
@@ -252,6 +285,8 @@ beforeAll(async () => {
     AWS_REGION: REGION,
     AWS_ENDPOINT_URL_KMS: standIn.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: standIn.endpoint,
+    AWS_ENDPOINT_URL_BACKUP: backupRds.endpoint,
+    AWS_ENDPOINT_URL_RDS: backupRds.endpoint,
     // Lambda runs nodejs24.x, where the SDK prints no Node-version notice; this machine's Node 20 would.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
@@ -270,7 +305,11 @@ beforeAll(async () => {
 afterAll(async () => {
   await new Promise<void>((resolve) => (slack ? slack.close(() => resolve()) : resolve()));
   dynamodb?.destroy();
-  await Promise.all([env?.stop(), standIn?.stop()]);
+  if (env && appServerUrl) {
+    for (const copy of Object.values(RESTORED))
+      await env.sql(appServerUrl, `DROP DATABASE IF EXISTS ${copy} WITH (FORCE)`).catch(() => {});
+  }
+  await Promise.all([env?.stop(), standIn?.stop(), backupRds?.stop()]);
   if (app) rmSync(app.outdir, { recursive: true, force: true });
   if (workDir) rmSync(workDir, { recursive: true, force: true });
   console.info(
@@ -491,5 +530,129 @@ describe('the synthesized Lambda bundles, as deployed', { timeout: 300_000 }, ()
     });
     const malformed = await invoke('restore-validator', { ...event, detail: {} });
     expect(malformed.error).toMatch(/^InvalidRestoreEventError: .*detail\.restoreJobId: missing/);
+  });
+  it('validates completed restore tests end to end: Backup and RDS described, the restored database compared, verdicts, evidence and AWS Backup told', async () => {
+    const validator = fn('restore-validator');
+    const testStarted = Date.now();
+    const plan = `arn:aws:backup:${REGION}:${ACCOUNT}:restore-testing-plan:monthly_rds-1a2b3c4d`;
+    const recoveryPoint = new Date(seededUntil.getTime() - 40 * 60_000);
+    const restoreJob = async (id: string, copy: string, completedMinutesAgo: number) => {
+      const createdResourceArn = await backupRds.putDbInstance(`awsbackup-restore-${id}`, {
+        serverUrl: appServerUrl,
+        database: copy,
+      });
+      const completionDate = new Date(seededUntil.getTime() - completedMinutesAgo * 60_000);
+      backupRds.putRestoreJob({
+        restoreJobId: id,
+        status: 'COMPLETED',
+        resourceType: 'RDS',
+        sourceResourceArn: `arn:aws:rds:${REGION}:${ACCOUNT}:db:app`,
+        createdResourceArn,
+        restoreTestingPlanArn: plan,
+        creationDate: new Date(recoveryPoint.getTime() + 5 * 60_000),
+        completionDate,
+        recoveryPointCreationDate: recoveryPoint,
+      });
+      // What the EventBridge rule delivers for a completed restore job.
+      return {
+        version: '0',
+        id: `event-${id}`,
+        'detail-type': 'Restore Job State Change',
+        source: 'aws.backup',
+        account: ACCOUNT,
+        time: completionDate.toISOString(),
+        region: REGION,
+        resources: [createdResourceArn],
+        detail: {
+          restoreJobId: id,
+          status: 'COMPLETED',
+          resourceType: 'RDS',
+          restoreTestingPlanArn: plan,
+          createdResourceArn,
+        },
+      };
+    };
+    type Validated = {
+      action: string;
+      validationStatus: string;
+      evidenceKey: string;
+      outcome: { verdict: string; reasons: string[] };
+      notificationIds: string[];
+    };
+    const table = (await stack.resource((validator.environment[ENV.resultsTable] as { Ref: string }).Ref))
+      .ref;
+    const results = makeDynamoResultsStore(makeDynamoDbClient(awsEnv as Record<string, string>), table);
+    const periodKey = (minutesAgo: number) =>
+      new Date(seededUntil.getTime() - minutesAgo * 60_000).toISOString().slice(0, 10);
+
+    // The exact copy passes, and AWS Backup is told SUCCESSFUL with the evidence key.
+    const exact = await invoke('restore-validator', await restoreJob('restore-exact', RESTORED.exact, 15));
+    expect(exact.error, exact.stderr).toBeUndefined();
+    const passed = exact.result as Validated;
+    expect(passed, JSON.stringify(passed.outcome)).toMatchObject({
+      action: 'validated',
+      validationStatus: 'SUCCESSFUL',
+      outcome: { verdict: 'pass' },
+      notificationIds: [],
+    });
+    expect(backupRds.validations.get('restore-exact')?.status).toBe('SUCCESSFUL');
+    expect(backupRds.validations.get('restore-exact')?.message).toContain(passed.evidenceKey);
+    expect((await results.verdictFor('backup-restore-tests', 'daily', periodKey(15)))?.verdict).toBe('pass');
+
+    // The copy that lost rows fails: FAILED to AWS Backup, the verdict, and the owner notified.
+    const lossy = await invoke('restore-validator', await restoreJob('restore-lossy', RESTORED.lossy, 5));
+    expect(lossy.error, lossy.stderr).toBeUndefined();
+    const failed = lossy.result as Validated;
+    expect(failed).toMatchObject({
+      action: 'validated',
+      validationStatus: 'FAILED',
+      outcome: { verdict: 'fail' },
+    });
+    expect(failed.outcome.reasons.join(' ')).toMatch(/audit_log/);
+    expect(failed.notificationIds).toHaveLength(1);
+    expect(backupRds.validations.get('restore-lossy')?.status).toBe('FAILED');
+    const lossyVerdict = await results.verdictFor('backup-restore-tests', 'daily', periodKey(5));
+    expect(lossyVerdict?.verdict).toBe('fail');
+
+    // Exactly the calls the validator needs, each to the service it belongs to, through the template's env.
+    expect(backupRds.calls.map((call) => call.operation)).toEqual([
+      'backup.DescribeRestoreJob',
+      'rds.DescribeDBInstances',
+      'backup.PutRestoreValidationResult',
+      'backup.DescribeRestoreJob',
+      'rds.DescribeDBInstances',
+      'backup.PutRestoreValidationResult',
+    ]);
+    expect(backupRds.calls[1]?.input.DBInstanceIdentifier).toBe('awsbackup-restore-restore-exact');
+
+    // Evidence on the control's `events` chain, signed by the stack's key, verifies offline with the checkpoint.
+    const checkpointWriter = fn('checkpoint-writer');
+    const [checkpointSchedule] = resourcesOfType('AWS::Scheduler::Schedule').filter(([, props]) =>
+      targetsFunction(props, checkpointWriter, 'Arn'),
+    );
+    if (!checkpointSchedule) throw new Error('no schedule targets the checkpoint writer');
+    const checkpointed = await invoke('checkpoint-writer', scheduledInput(checkpointSchedule[1]));
+    expect(checkpointed.error, checkpointed.stderr).toBeUndefined();
+    const bucket = (await stack.resource((validator.environment[ENV.evidenceBucket] as { Ref: string }).Ref))
+      .ref;
+    const dir = join(workDir, 'evidence-sync-restore');
+    await syncEvidence(bucket, dir);
+    for (const key of [passed.evidenceKey, failed.evidenceKey])
+      expect(existsSync(join(dir, key)), `${key} in S3`).toBe(true);
+    const fingerprint = createHash('sha256')
+      .update(createPublicKey(standIn.publicKeyPem).export({ format: 'der', type: 'spki' }))
+      .digest('hex');
+    const report = await verifyPath(dir, { trustedKeys: [fingerprint] });
+    expect(report.problems, JSON.stringify(report.problems).slice(0, 2000)).toEqual([]);
+    expect(report.ok).toBe(true);
+    expect(report.controls).toContainEqual(
+      expect.objectContaining({
+        controlId: 'backup-restore-tests',
+        chainKind: 'events',
+        manifests: 2,
+        ok: true,
+      }),
+    );
+    console.info(`restore-validator full path: ${((Date.now() - testStarted) / 1000).toFixed(1)} s`);
   });
 });

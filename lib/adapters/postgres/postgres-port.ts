@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { TargetConfig } from '../../config/schema.ts';
 import { ControlCheckError, type EvidenceLog } from '../../controls/outcome.ts';
 import type { PostgresPort, ReadOnlySession } from '../../controls/ports.ts';
@@ -6,6 +6,18 @@ import { redactConnectionStrings } from '../../shared/redact.ts';
 
 /** Resolves a target's connection string at run time (env locally, Secrets Manager in AWS). */
 export type ConnectionResolver = (target: TargetConfig) => Promise<string>;
+
+let loadedPg: Promise<typeof pg> | undefined;
+
+/**
+ * `pg` is loaded on the first session, not at import: evaluating it costs a Lambda's cold start
+ * 20-40 ms (more on Node 20, where its Cloudflare probe loads undici), and the worker opens a
+ * database only for the controls that read one. In a bundle it stays inlined, just not evaluated.
+ */
+function loadPg(): Promise<typeof pg> {
+  loadedPg ??= import('pg').then((module) => module.default);
+  return loadedPg;
+}
 
 function describePgError(error: unknown, target: string): string {
   const err = error as { code?: string; message?: string };
@@ -54,8 +66,8 @@ export function makePostgresPort(
     async withReadOnlySession(targetName, evidence: EvidenceLog, work) {
       const target = targets.find((candidate) => candidate.name === targetName);
       if (!target) throw new ControlCheckError(`no target named "${targetName}" is configured`);
-      const connectionString = await resolveConnection(target);
-      const client = new pg.Client({
+      const [connectionString, { Client }] = await Promise.all([resolveConnection(target), loadPg()]);
+      const client = new Client({
         connectionString,
         connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
         application_name: 'soc2-evidence',
