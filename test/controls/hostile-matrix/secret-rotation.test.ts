@@ -72,7 +72,7 @@ function describesSecret(dates: { LastRotatedDate?: Date; CreatedDate?: Date; De
     ...dates,
   });
 }
-function listsKeys(keys: { id: string; created: Date; status?: string }[]) {
+function listsKeys(keys: { id: string; created: Date; status?: 'Active' | 'Inactive' }[]) {
   iamMock.on(ListAccessKeysCommand, { UserName: 'ci-deployer' }).resolves({
     AccessKeyMetadata: keys.map((key) => ({
       AccessKeyId: key.id,
