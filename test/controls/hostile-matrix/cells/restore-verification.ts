@@ -167,6 +167,8 @@ export const restoreVerificationMatrix = defineMatrix({
       plants: 'a row-level security policy hides the rows the copy lacks from the checking role',
       verdict: 'error',
       reason: /row-level security/,
+      before: 'pass',
+      fix: 'sessions run with row_security = off, so a policy that would hide rows is an error (postgres adapter)',
     },
     'stale-restore-before-period': {
       case: 'stale',

@@ -121,6 +121,8 @@ export const secretRotationMatrix = defineMatrix({
       plants: 'a row-level security policy hides the old rotation rows from the checking role',
       verdict: 'error',
       reason: /row-level security/,
+      before: 'pass',
+      fix: 'sessions run with row_security = off, so a policy that would hide rows is an error (postgres adapter)',
     },
     'secrets-manager-denied': {
       case: 'privileges',
