@@ -24,7 +24,7 @@ export const MATRIX: Readonly<Record<ControlTestType, TypeMatrix>> = {
 };
 
 const LETTER = { pass: 'P', fail: 'F', error: 'E' } as const;
-const escape = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+const tableText = (text: string) => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 function cellsOf(matrix: TypeMatrix): [string, MatrixCell][] {
   return Object.entries(matrix.cells);
@@ -67,16 +67,16 @@ export function renderMatrixMarkdown(): string {
     lines.push(
       `## ${type}`,
       '',
-      `Source: ${escape(matrix.source)}.`,
+      `Source: ${tableText(matrix.source)}.`,
       '',
       '| cell | case | plants | verdict | reason matched |',
       '|---|---|---|---|---|',
     );
     for (const [id, cell] of cellsOf(matrix)) {
       const changed = cell.before && cell.before !== cell.verdict ? ` (was ${cell.before})` : '';
-      const reason = cell.reason ? `\`${escape(cell.reason.source)}\`` : '';
+      const reason = cell.reason ? `\`${tableText(cell.reason.source)}\`` : '';
       lines.push(
-        `| \`${id}\` | ${CASES[cell.case]} | ${escape(cell.plants)} | ${cell.verdict}${changed} | ${reason} |`,
+        `| \`${id}\` | ${CASES[cell.case]} | ${tableText(cell.plants)} | ${cell.verdict}${changed} | ${reason} |`,
       );
     }
     lines.push('');
@@ -90,7 +90,7 @@ export function renderMatrixMarkdown(): string {
   for (const type of types) {
     for (const [id, cell] of cellsOf(MATRIX[type])) {
       if (cell.before && cell.fix)
-        lines.push(`| ${type} | \`${id}\` | ${cell.before} | ${cell.verdict} | ${escape(cell.fix)} |`);
+        lines.push(`| ${type} | \`${id}\` | ${cell.before} | ${cell.verdict} | ${tableText(cell.fix)} |`);
     }
   }
   lines.push('');
