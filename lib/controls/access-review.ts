@@ -114,16 +114,23 @@ function expectColumn(
     );
 }
 
+/** Account names go into reasons (and notifications): long ones are cut, the evidence keeps them whole. */
+function shortName(account: string | null): string {
+  if (account === null) return '(no name)';
+  return account.length > 50 ? `${account.slice(0, 50)}...` : account;
+}
+
 interface Counts extends Record<string, unknown> {
   total: string;
   enabled: string;
+  unnamed: string;
   dormant: string;
   active_after_removal: string;
 }
 
 interface Listed extends Record<string, unknown> {
-  account: string;
-  enabled: boolean;
+  account: string | null;
+  enabled: boolean | null;
   last_login: Date | null;
   created_at: Date | null;
   removed_at: Date | null;
@@ -168,15 +175,18 @@ async function run(params: AccessReviewParams, context: ControlContext): Promise
     } else {
       lastLogin = `${a(columns.lastLogin)}::timestamptz`;
     }
+    // A NULL enabled flag does not prove the account cannot sign in, so it is judged as enabled;
+    // a login or creation dated after as-of says nothing about the account at as-of.
     const accounts = `WITH accounts AS (
-        SELECT ${a(columns.account)}::text AS account, coalesce(${a(columns.enabled)}, false) AS enabled,
+        SELECT ${a(columns.account)}::text AS account, ${a(columns.enabled)} AS enabled,
                ${lastLogin} AS last_login, ${createdAt} AS created_at, ${removedAt} AS removed_at
           FROM ${q(params.schema)}.${q(params.table)} AS a),
       judged AS (
         SELECT *,
-               enabled AND coalesce(last_login, created_at, '-infinity'::timestamptz) < $2::timestamptz AS dormant,
+               enabled IS NOT FALSE AND coalesce(CASE WHEN last_login <= $1::timestamptz THEN last_login END,
+                 CASE WHEN created_at <= $1::timestamptz THEN created_at END, '-infinity'::timestamptz) < $2::timestamptz AS dormant,
                removed_at IS NOT NULL AND removed_at <= $1::timestamptz
-                 AND (enabled OR last_login > removed_at) AS active_after_removal
+                 AND (enabled IS NOT FALSE OR last_login > removed_at) AS active_after_removal
           FROM accounts)`;
     const bound = loginEvents
       ? [at.toISOString(), cutoff.toISOString(), loginEvents.action]
@@ -186,6 +196,7 @@ async function run(params: AccessReviewParams, context: ControlContext): Promise
       'account counts',
       `${accounts}
        SELECT count(*) AS total, count(*) FILTER (WHERE enabled) AS enabled,
+              count(*) FILTER (WHERE account IS NULL) AS unnamed,
               count(*) FILTER (WHERE dormant) AS dormant,
               count(*) FILTER (WHERE active_after_removal) AS active_after_removal
          FROM judged`,
@@ -217,12 +228,17 @@ async function run(params: AccessReviewParams, context: ControlContext): Promise
     const warnings: string[] = [];
     if (total === 0)
       reasons.push(`${relation} holds no accounts: nothing to review, check the configured table`);
+    const unnamed = Number(counts.unnamed);
+    if (unnamed > 0)
+      reasons.push(`${unnamed} accounts in ${relation} have no ${columns.account}: they cannot be reviewed`);
     if (dormant > 0) {
       const names = dormantRows.slice(0, 5).map((row) => {
-        const last = row.last_login
-          ? `last login ${wholeDays(at.getTime() - row.last_login.getTime())} days ago`
-          : 'never logged in';
-        return `${row.account} (${last})`;
+        const last = !row.last_login
+          ? 'never logged in'
+          : row.last_login > at
+            ? `last login ${row.last_login.toISOString()} is after the check`
+            : `last login ${wholeDays(at.getTime() - row.last_login.getTime())} days ago`;
+        return `${shortName(row.account)} (${last})`;
       });
       reasons.push(
         `${dormant} enabled accounts have had no successful login for ${params.dormantAfter}: ${names.join(', ')}${dormant > 5 ? ', ...' : ''}`,
@@ -231,7 +247,7 @@ async function run(params: AccessReviewParams, context: ControlContext): Promise
     if (afterRemoval > 0) {
       const names = removedRows
         .slice(0, 5)
-        .map((row) => `${row.account} (removed ${row.removed_at?.toISOString().slice(0, 10)})`);
+        .map((row) => `${shortName(row.account)} (removed ${row.removed_at?.toISOString().slice(0, 10)})`);
       reasons.push(
         `${afterRemoval} accounts are still active after their recorded removal date: ${names.join(', ')}${afterRemoval > 5 ? ', ...' : ''}`,
       );
@@ -256,6 +272,7 @@ async function run(params: AccessReviewParams, context: ControlContext): Promise
       details: {
         asOf: at.toISOString(),
         dormancyCutoff: cutoff.toISOString(),
+        unnamedAccounts: unnamed,
         lastLoginSource: loginEvents
           ? `${loginEvents.schema}.${loginEvents.table} (${loginEvents.action}, successful)`
           : `${relation}.${columns.lastLogin}`,

@@ -52,25 +52,31 @@ async function run(params: ManualAttestationParams, context: ControlContext): Pr
   const empty = candidates.filter((object) => object.size === 0);
   const accepted = candidates.filter((object) => object.size > 0);
 
+  // Enough objects are fingerprinted to prove the minimum: a copy of the same document under
+  // another key is not a second piece of evidence, so objects count by content.
   const fingerprinted: { key: string; size: number; lastModified: string; sha256: string }[] = [];
-  for (const object of accepted.slice(0, params.maxObjects)) {
+  for (const object of accepted.slice(0, Math.max(params.maxObjects, params.minObjects))) {
     const { sha256, size } = await objects.fingerprint(object, context.evidence);
     fingerprinted.push({ key: object.key, size, lastModified: object.lastModified.toISOString(), sha256 });
   }
 
   const reasons: string[] = [];
   const warnings: string[] = [];
-  if (accepted.length < params.minObjects) {
+  const distinct = new Set(fingerprinted.map((object) => object.sha256)).size;
+  const duplicates = fingerprinted.length - distinct;
+  if (distinct < params.minObjects) {
     const window = periodFolder ? `for ${period.key}` : `during ${period.key}`;
     reasons.push(
       `evidence not provided: expected ${params.expects} uploaded under ${location} ${window}` +
-        (params.minObjects > 1 ? ` (${accepted.length} of ${params.minObjects} objects)` : ''),
+        (params.minObjects > 1
+          ? ` (${distinct} of ${params.minObjects} distinct objects${duplicates > 0 ? `; ${duplicates} duplicate` : ''})`
+          : ''),
     );
   }
   if (empty.length > 0)
     warnings.push(`${empty.length} empty objects under ${location} were not counted as evidence`);
   const outside = listed.length - candidates.length;
-  if (outside > 0 && accepted.length < params.minObjects) {
+  if (outside > 0 && distinct < params.minObjects) {
     warnings.push(
       `${outside} objects under ${location} were uploaded outside ${period.key} and do not count for it`,
     );

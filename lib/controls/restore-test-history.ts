@@ -54,7 +54,9 @@ export type RestoreTestJudgement =
   | 'not-validated'
   | 'validation-failed'
   | 'over-rto'
-  | 'undated';
+  | 'undated'
+  | 'inconsistent'
+  | 'completed-late';
 
 export interface JudgedRestoreTest {
   readonly restoreJobId: string;
@@ -67,8 +69,15 @@ export interface JudgedRestoreTest {
   readonly judgement: RestoreTestJudgement;
 }
 
-/** Pure: whether one restore job is a successful, validated restore test within the RTO. */
-export function judgeRestoreTest(job: RestoreJobSummary, rtoMs: number): JudgedRestoreTest {
+/**
+ * Pure: whether one restore job is a successful, validated restore test within the RTO, as of `at`
+ * (a job that completed after it had not completed then).
+ */
+export function judgeRestoreTest(
+  job: RestoreJobSummary,
+  rtoMs: number,
+  at: Date = new Date(8.64e15),
+): JudgedRestoreTest {
   const durationMs =
     job.creationDate && job.completionDate ? job.completionDate.getTime() - job.creationDate.getTime() : null;
   let judgement: RestoreTestJudgement;
@@ -77,6 +86,8 @@ export function judgeRestoreTest(job: RestoreJobSummary, rtoMs: number): JudgedR
     judgement = 'not-validated';
   else if (job.validationStatus !== 'SUCCESSFUL') judgement = 'validation-failed';
   else if (durationMs === null) judgement = 'undated';
+  else if (durationMs < 0) judgement = 'inconsistent';
+  else if ((job.completionDate as Date).getTime() > at.getTime()) judgement = 'completed-late';
   else if (durationMs > rtoMs) judgement = 'over-rto';
   else judgement = 'counts';
   return {
@@ -97,6 +108,8 @@ const EXPLAIN: Record<Exclude<RestoreTestJudgement, 'counts'>, string> = {
   'validation-failed': 'failed validation',
   'over-rto': 'took longer than the RTO',
   undated: 'has no start or end time',
+  inconsistent: 'ends before it starts',
+  'completed-late': 'completed after the check',
 };
 
 async function run(params: RestoreTestHistoryParams, context: ControlContext): Promise<ControlOutcome> {
@@ -108,9 +121,11 @@ async function run(params: RestoreTestHistoryParams, context: ControlContext): P
     { createdAfter: period.start, createdBefore: cutoff },
     context.evidence,
   );
-  const tests = jobs
+  // A job listed twice (across pages) is one restore test.
+  const unique = [...new Map(jobs.map((job) => [job.restoreJobId, job])).values()];
+  const tests = unique
     .filter((job) => planMatches(params, job.restoreTestingPlanArn))
-    .map((job) => judgeRestoreTest(job, rtoMs));
+    .map((job) => judgeRestoreTest(job, rtoMs, context.asOf));
   const successful = tests.filter((test) => test.judgement === 'counts');
 
   const reasons: string[] = [];
@@ -146,7 +161,7 @@ async function run(params: RestoreTestHistoryParams, context: ControlContext): P
       rto: params.rto,
       restoreTestingPlans: params.restoreTestingPlans ?? 'all',
       tests,
-      otherRestoreJobs: jobs.length - tests.length,
+      otherRestoreJobs: unique.length - tests.length,
     },
   });
 }

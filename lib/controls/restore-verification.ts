@@ -108,9 +108,9 @@ async function readRestoreLog(
     params.restoredTarget,
     context.evidence,
     async (session) => {
-      const columns = await session.query<{ column_name: string }>(
+      const columns = await session.query<{ column_name: string; data_type: string }>(
         'restore log columns',
-        'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+        'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
         [log.schema, log.table],
       );
       const relation = `${log.schema}.${log.table}`;
@@ -120,8 +120,13 @@ async function readRestoreLog(
         );
       }
       for (const column of [c.recoveryPoint, c.startedAt, c.completedAt]) {
-        if (!columns.some((row) => row.column_name === column))
-          throw new ControlCheckError(`column ${relation}.${column} does not exist`);
+        const found = columns.find((row) => row.column_name === column);
+        if (!found) throw new ControlCheckError(`column ${relation}.${column} does not exist`);
+        // Text instants would be compared as text ("completed by as-of" decided by spelling).
+        if (!/^timestamp/.test(found.data_type))
+          throw new ControlCheckError(
+            `column ${relation}.${column} is ${found.data_type}, expected a timestamp`,
+          );
       }
       // The newest restore that completed by the as-of instant and says what it restored; rows
       // without a completion time (still running, crashed) or a recovery point prove nothing.
@@ -192,6 +197,16 @@ async function run(params: RestoreVerificationParams, context: ControlContext): 
   if (point < context.period.start.getTime() || point >= context.period.end.getTime()) {
     periodReasons.push(
       `the recovery point ${restore.recoveryPoint.toISOString()} is not in ${context.period.key}: the restore does not show the period's backups can be restored`,
+    );
+  }
+  if (params.restoreLog && restore.completedAt && restore.recoveryPoint > restore.completedAt) {
+    periodReasons.push(
+      `the recovery point ${restore.recoveryPoint.toISOString()} is after the restore completed (${restore.completedAt.toISOString()}): the restore log is wrong`,
+    );
+  }
+  if (params.restoreLog && !restore.startedAt) {
+    periodReasons.push(
+      `the newest restore in ${restore.source} has no ${params.restoreLog.columns.startedAt}: the RTO cannot be measured`,
     );
   }
   reasons.unshift(...periodReasons);

@@ -29,6 +29,13 @@ export type ScheduleHealthParams = z.output<typeof scheduleHealthParamsSchema>;
 
 export type PeriodProblem =
   | { readonly kind: 'missing'; readonly periodKey: string; readonly periodEnd: string }
+  /** A stored verdict that is not pass, fail or error (a broken writer, a manual edit). */
+  | {
+      readonly kind: 'unreal';
+      readonly periodKey: string;
+      readonly periodEnd: string;
+      readonly stored: string | null;
+    }
   | {
       readonly kind: 'stuck';
       readonly periodKey: string;
@@ -65,7 +72,15 @@ export function judgeControlSchedule(
     const verdict = byKey.get(`${period.cadence}#${period.key}`);
     const periodEnd = period.end.toISOString();
     if (!verdict) problems.push({ kind: 'missing', periodKey: period.key, periodEnd });
-    else if (verdict.verdict === 'error') {
+    else if (verdict.verdict !== 'pass' && verdict.verdict !== 'fail' && verdict.verdict !== 'error') {
+      const stored: unknown = verdict.verdict;
+      problems.push({
+        kind: 'unreal',
+        periodKey: period.key,
+        periodEnd,
+        stored: stored === undefined || stored === null ? null : String(stored),
+      });
+    } else if (verdict.verdict === 'error') {
       problems.push({
         kind: 'stuck',
         periodKey: period.key,
@@ -86,6 +101,10 @@ function describe(controlId: string, problems: readonly PeriodProblem[]): string
   const missing = problems.filter((p) => p.kind === 'missing').map((p) => p.periodKey);
   if (missing.length > 0) lines.push(`${controlId}: no verdict for ${list(missing)}`);
   for (const problem of problems) {
+    if (problem.kind === 'unreal')
+      lines.push(
+        `${controlId}: ${problem.periodKey} has no real verdict (stored verdict: ${problem.stored ?? 'none'})`,
+      );
     if (problem.kind === 'stuck') {
       lines.push(
         `${controlId}: ${problem.periodKey} is stuck: ${problem.allErrors ? `all ${problem.attempts} attempts errored` : `the latest of ${problem.attempts} attempts errored`}`,
@@ -168,6 +187,9 @@ async function run(params: ScheduleHealthParams, context: ControlContext): Promi
   const reasons = health.flatMap((h) => describe(h.controlId, h.problems));
   for (const id of unknown)
     reasons.push(`${id}: not a configured control, so its schedule cannot be checked`);
+  // Checking zero controls proves nothing about the schedule.
+  if (health.length === 0 && unknown.length === 0)
+    reasons.push('no controls to check: the verdict history lists no configured controls');
   const warnings = health
     .filter((h) => h.since === null)
     .map((h) => `${h.controlId} has no addedOn date: only its last complete period was checked`);

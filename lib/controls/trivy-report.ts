@@ -56,6 +56,8 @@ export interface ScanReport {
   /** The artifact without its tag or digest: per-commit tags of one image share it. */
   readonly repository: string;
   readonly scannedAt: Date;
+  /** The classes of targets scanned (`os-pkgs`, `lang-pkgs`, ...), sorted: what the report covers. */
+  readonly classes?: readonly string[];
   /** Only findings of the severities the control watches. */
   readonly findings: readonly Finding[];
 }
@@ -119,7 +121,8 @@ export function parseTrivyReport(
   }
   const directory = meta.key.includes('/') ? meta.key.slice(0, meta.key.lastIndexOf('/')) : meta.key;
   const artifact = report.ArtifactName ?? directory;
-  return { key: meta.key, artifact, repository: repositoryOf(artifact), scannedAt, findings };
+  const classes = [...new Set(report.Results.map((result) => result.Class))].sort();
+  return { key: meta.key, artifact, repository: repositoryOf(artifact), scannedAt, classes, findings };
 }
 
 /** The parts that may identify "the same finding" across reports. */
@@ -194,7 +197,10 @@ export interface ArtifactHistory {
 }
 
 /** Which reports form one history: per artifact when the key names it, else per repository. */
-function historyOf(report: ScanReport, identity: readonly FindingIdentityPart[]): string {
+export function historyOf(
+  report: Pick<ScanReport, 'artifact' | 'repository'>,
+  identity: readonly FindingIdentityPart[],
+): string {
   if (identity.includes('artifact')) return report.artifact;
   if (identity.includes('repository')) return report.repository;
   return '(all reports)';

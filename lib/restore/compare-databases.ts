@@ -49,6 +49,10 @@ export function planComparison(sourceShapes: readonly TableShape[], options: Pla
       excluded.push(name);
       continue;
     }
+    if (shape.readable === false) {
+      configErrors.push(`table ${name} is not readable by the checking role (no SELECT privilege)`);
+      continue;
+    }
     const configured = lookup(options.timestampColumns, shape);
     let timestampColumn: string | null = null;
     if (configured !== undefined && configured !== null) {
@@ -86,6 +90,7 @@ export function planComparison(sourceShapes: readonly TableShape[], options: Pla
 /** Pure: why the restored copy of a table cannot be measured like the source's, or null. */
 export function restoredShapeProblem(measure: TableMeasure, restored: TableShape | undefined): string | null {
   if (!restored) return 'missing from the restored database';
+  if (restored.readable === false) return 'not readable by the checking role (no SELECT privilege)';
   const needed = [
     ...(measure.primaryKey ?? []),
     ...(measure.timestampColumn ? [measure.timestampColumn] : []),
@@ -198,8 +203,11 @@ export function compareRestore(input: ComparisonInput): RestoreComparison {
       differences: input.differences?.get(qualifiedName(measure)) ?? null,
     };
     if (restoredProblem || !restored) {
+      // A shape problem (lost key, lost column) is named as such; only an absent table is "missing".
       const status: TableStatus =
-        restoredProblem === 'missing from the restored database' || !restored ? 'missing' : 'schema-differs';
+        restoredProblem === null || restoredProblem === 'missing from the restored database'
+          ? 'missing'
+          : 'schema-differs';
       return { ...base, status, restored: null, problem: restoredProblem ?? 'not measured' };
     }
     const status: TableStatus =

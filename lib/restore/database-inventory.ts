@@ -10,6 +10,8 @@ export interface TableShape {
   readonly primaryKey: readonly string[] | null;
   /** Heap size in bytes (`pg_relation_size`), which decides whether whole rows are checksummed. */
   readonly bytes?: number;
+  /** False when the checking role has no SELECT on the table (its columns are then unknown). */
+  readonly readable?: boolean;
 }
 
 /** What is counted for one table; the same definition is applied on both databases. */
@@ -53,12 +55,14 @@ export async function readTableShapes(
   session: ReadOnlySession,
   schemas: readonly string[],
 ): Promise<TableShape[]> {
-  const tables = await session.query<{ schema: string; table: string; bytes: string }>(
+  // From the catalog, not information_schema.tables: that view leaves out the tables the role
+  // cannot read, so a table hidden by a missing grant would not be compared at all.
+  const tables = await session.query<{ schema: string; table: string; bytes: string; readable: boolean }>(
     'tables',
-    `SELECT table_schema AS schema, table_name AS table,
-            pg_relation_size(format('%I.%I', table_schema, table_name)::regclass) AS bytes
-       FROM information_schema.tables
-      WHERE table_type = 'BASE TABLE' AND table_schema = ANY($1::text[]) ORDER BY 1, 2`,
+    `SELECT n.nspname::text AS schema, c.relname::text AS table, pg_relation_size(c.oid) AS bytes,
+            has_table_privilege(c.oid, 'SELECT') AS readable
+       FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY($1::text[]) ORDER BY n.nspname, c.relname`,
     [schemas],
   );
   const columns = await session.query<{ schema: string; table: string; column: string; type: string }>(
@@ -93,6 +97,7 @@ export async function readTableShapes(
     columns: byTable.get(qualifiedName(table)) ?? new Map(),
     primaryKey: keyByTable.get(qualifiedName(table)) ?? null,
     bytes: Number(table.bytes),
+    ...(table.readable ? {} : { readable: false }),
   }));
 }
 

@@ -34,6 +34,10 @@ function describePgError(error: unknown, target: string): string {
       return `on "${target}": ${message}`;
     case '42703':
       return `on "${target}": ${message}`;
+    case '42501':
+      return message.includes('row-level security')
+        ? `on "${target}": ${message}: the checking role sees only some rows (it needs BYPASSRLS, or to own the table)`
+        : `on "${target}": ${message}`;
     case '28P01':
     case '28000':
       return `database "${target}" rejected the credentials`;
@@ -83,6 +87,9 @@ export function makePostgresPort(
         await client.query('BEGIN TRANSACTION READ ONLY');
         await client.query(`SET LOCAL statement_timeout = ${Number(target.statementTimeoutMs)}`);
         await client.query(`SET LOCAL TimeZone = 'UTC'`);
+        // A row-level security policy would silently hide rows from the check (a table that looks
+        // complete while it is not): with row_security off, such a query fails instead, naming it.
+        await client.query('SET LOCAL row_security = off');
         const session: ReadOnlySession = {
           async query(label, text, params = []) {
             const startedAt = new Date();

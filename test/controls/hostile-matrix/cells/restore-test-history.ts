@@ -1,0 +1,136 @@
+import { defineMatrix } from '../matrix.ts';
+
+export const restoreTestHistoryMatrix = defineMatrix({
+  source: 'AWS Backup ListRestoreJobs through the SDK client and aws-sdk-client-mock (no emulator exists)',
+  cells: {
+    'control-one-validated-test': {
+      case: 'control',
+      plants: 'one completed, validated restore test of the plan that took 40 minutes',
+      verdict: 'pass',
+    },
+    'empty-listing': {
+      case: 'empty',
+      plants: 'ListRestoreJobs returns no jobs',
+      verdict: 'fail',
+      reason: /^no AWS Backup restore test of plan monthly_rds ran in 2026-11$/,
+    },
+    'only-other-plans': {
+      case: 'nothing',
+      plants: 'the listing holds only jobs of another restore testing plan',
+      verdict: 'fail',
+      reason: /^no AWS Backup restore test of plan monthly_rds ran in 2026-11$/,
+    },
+    'null-validation-status': {
+      case: 'nulls',
+      plants: 'a completed job without ValidationStatus',
+      verdict: 'fail',
+      reason: /restore job j1 .* was never validated/,
+    },
+    'null-completion-date': {
+      case: 'nulls',
+      plants: 'a validated job without CompletionDate',
+      verdict: 'fail',
+      reason: /restore job j1 .* has no start or end time/,
+    },
+    'null-status': {
+      case: 'nulls',
+      plants: 'a validated job without Status',
+      verdict: 'fail',
+      reason: /restore job j1 .* did not complete/,
+    },
+    'null-plan': {
+      case: 'nulls',
+      plants: 'a validated job without CreatedBy (no restore testing plan)',
+      verdict: 'fail',
+      reason: /^no AWS Backup restore test of plan monthly_rds ran/,
+    },
+    'completed-before-created': {
+      case: 'types',
+      plants: 'a validated job whose CompletionDate is before its CreationDate',
+      verdict: 'fail',
+      reason: /restore job j1 .* ends before it starts/,
+      before: 'pass',
+      fix: 'a negative restore duration is not within the RTO: the job is judged inconsistent',
+    },
+    'on-rto': {
+      case: 'boundary',
+      plants: 'a restore that took exactly the 60-minute RTO',
+      verdict: 'pass',
+    },
+    'just-over-rto': {
+      case: 'boundary',
+      plants: 'a restore that took 60 minutes and 1 ms',
+      verdict: 'fail',
+      reason: /restore job j1 .* took longer than the RTO \(60 min\)/,
+    },
+    'on-period-start': {
+      case: 'boundary',
+      plants: 'a job created exactly at the period start (counts)',
+      verdict: 'pass',
+    },
+    'just-before-period-start': {
+      case: 'boundary',
+      plants: 'a job created 1 ms before the period, returned by the API anyway',
+      verdict: 'fail',
+      reason: /^no AWS Backup restore test of plan monthly_rds ran in 2026-11$/,
+    },
+    'on-cutoff': {
+      case: 'boundary',
+      plants: 'a job created exactly at the period end, returned by the API anyway',
+      verdict: 'fail',
+      reason: /^no AWS Backup restore test of plan monthly_rds ran in 2026-11$/,
+    },
+    'completed-after-check': {
+      case: 'future',
+      plants: 'a job created in the period whose CompletionDate is after the check instant',
+      verdict: 'fail',
+      reason: /restore job j1 .* completed after the check/,
+      before: 'pass',
+      fix: 'a job completed after as-of had not completed at as-of',
+    },
+    'outlier-old-job': {
+      case: 'outlier',
+      plants: 'one validated job from 2023, returned by the API anyway',
+      verdict: 'fail',
+      reason: /^no AWS Backup restore test of plan monthly_rds ran in 2026-11$/,
+    },
+    'duplicate-job': {
+      case: 'duplicates',
+      plants: 'one validated job listed twice (two pages), with minSuccessful 2',
+      verdict: 'fail',
+      reason: /^1 of 1 restore tests .* 2 required$/,
+      before: 'pass',
+      fix: 'jobs are counted once per RestoreJobId',
+    },
+    'control-character-status': {
+      case: 'strings',
+      plants: "Status 'COMPLETED\\n' and a 100 kB StatusMessage",
+      verdict: 'fail',
+      reason: /restore job j1 .* did not complete/,
+    },
+    'backup-denied': {
+      case: 'privileges',
+      plants: 'ListRestoreJobs is denied',
+      verdict: 'error',
+      reason: /^listing AWS Backup restore jobs: access denied \(backup:ListRestoreJobs\)$/,
+    },
+    'no-backup-reader': {
+      case: 'privileges',
+      plants: 'the deployment provides no AWS Backup reader',
+      verdict: 'error',
+      reason: /no AWS Backup reader/,
+    },
+    'stale-running-job': {
+      case: 'stale',
+      plants: 'the only job is still RUNNING',
+      verdict: 'fail',
+      reason: /restore job j1 .* did not complete/,
+    },
+    'stale-still-validating': {
+      case: 'stale',
+      plants: 'the only job is completed and still VALIDATING',
+      verdict: 'fail',
+      reason: /restore job j1 .* was never validated/,
+    },
+  },
+});

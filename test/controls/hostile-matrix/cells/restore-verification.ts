@@ -1,0 +1,188 @@
+import { defineMatrix } from '../matrix.ts';
+
+export const restoreVerificationMatrix = defineMatrix({
+  source: 'real PostgreSQL (source database, restored copies made with CREATE DATABASE ... TEMPLATE)',
+  cells: {
+    'control-faithful-copy': {
+      case: 'control',
+      plants: 'a restored copy of the source at the recovery point, restore logged 13:00-13:35',
+      verdict: 'pass',
+    },
+    'empty-restore-log': {
+      case: 'empty',
+      plants: 'a restore log with no rows',
+      verdict: 'fail',
+      reason: /records no restore completed by .* \(0 unfinished\)/,
+    },
+    'no-tables-to-compare': {
+      case: 'nothing',
+      plants: 'the compared schema exists on both sides and holds no tables',
+      verdict: 'fail',
+      reason: /^no tables to compare/,
+    },
+    'null-completed-at': {
+      case: 'nulls',
+      plants: 'the only restore-log row has completed_at NULL',
+      verdict: 'fail',
+      reason: /records no restore completed by .* \(1 unfinished\)/,
+    },
+    'null-recovery-point': {
+      case: 'nulls',
+      plants: 'the only restore-log row has recovery_point NULL',
+      verdict: 'fail',
+      reason: /records no restore completed by .* \(1 unfinished\)/,
+    },
+    'null-started-at': {
+      case: 'nulls',
+      plants: 'the only restore-log row has started_at NULL (the RTO cannot be measured)',
+      verdict: 'fail',
+      reason: /has no started_at: the RTO cannot be measured/,
+      before: 'pass',
+      fix: 'a logged restore without a start time fails the RTO instead of only warning',
+    },
+    'null-versus-empty-string': {
+      case: 'nulls',
+      plants: "checksum: rows, one customer NULL in the source and '' in the copy",
+      verdict: 'fail',
+      reason:
+        /^table public\.orders: same 500 rows counted but the whole row \(checksum: rows\) checksum differs/,
+    },
+    'restore-log-text-columns': {
+      case: 'types',
+      plants: 'the restore log keeps its instants in text columns',
+      verdict: 'error',
+      reason: /column \w+\.soc2_restore_log\.recovery_point is text, expected a timestamp/,
+      before: 'pass',
+      fix: 'the restore log columns must be timestamps (text compared as text decided "completed by as-of")',
+    },
+    'timestamp-column-text': {
+      case: 'types',
+      plants: 'timestampColumns names a text column',
+      verdict: 'error',
+      reason: /column public\.orders\.customer is text, expected a timestamp/,
+    },
+    'recovery-point-on-period-start': {
+      case: 'boundary',
+      plants: 'the recovery point is exactly the period start',
+      verdict: 'pass',
+    },
+    'recovery-point-just-before-period': {
+      case: 'boundary',
+      plants: 'the recovery point is 1 ms before the period start',
+      verdict: 'fail',
+      reason: /the recovery point 2026-10-31T23:59:59.999Z is not in 2026-11/,
+    },
+    'recovery-point-on-period-end': {
+      case: 'boundary',
+      plants: 'the recovery point is exactly the period end',
+      verdict: 'fail',
+      reason: /the recovery point 2026-12-01T00:00:00.000Z is not in 2026-11/,
+    },
+    'completed-on-check-instant': {
+      case: 'boundary',
+      plants: 'the restore completed exactly at the check instant (RTO 60 min exactly)',
+      verdict: 'pass',
+    },
+    'row-on-cutoff-missing': {
+      case: 'boundary',
+      plants: 'the copy lacks a source row dated exactly at the cut-off (in flight: not compared)',
+      verdict: 'pass',
+    },
+    'row-just-before-cutoff-missing': {
+      case: 'boundary',
+      plants: 'the copy lacks a source row dated 1 ms before the cut-off',
+      verdict: 'fail',
+      reason: /^table public\.orders: 499 rows restored, 500 in the source/,
+    },
+    'just-over-rto': {
+      case: 'boundary',
+      plants: 'the restore took 60 minutes and 1 ms',
+      verdict: 'fail',
+      reason: /^RTO: the restore took 60 min, over the PT60M limit/,
+    },
+    'completed-after-check': {
+      case: 'future',
+      plants: 'the only restore completed 1 ms after the check instant',
+      verdict: 'fail',
+      reason: /records no restore completed by/,
+    },
+    'recovery-point-after-completion': {
+      case: 'future',
+      plants: 'the recovery point is later than the restore completed',
+      verdict: 'fail',
+      reason: /is after the restore completed/,
+      before: 'pass',
+      fix: 'a recovery point after the restore completed is impossible: the log is wrong',
+    },
+    'outlier-oldest-row-missing': {
+      case: 'outlier',
+      plants: 'the copy lacks only the oldest row of the source',
+      verdict: 'fail',
+      reason: /^table public\.orders: 499 rows restored, 500 in the source/,
+    },
+    'outlier-far-future-row': {
+      case: 'outlier',
+      plants: 'the copy lacks the last 2 hours but holds one row dated 2030',
+      verdict: 'fail',
+      reason: /^table public\.orders: \d+ rows restored, 500 in the source/,
+    },
+    'duplicate-row-hides-missing-one': {
+      case: 'duplicates',
+      plants: 'a keyless table whose copy duplicates one row and lacks another (same count)',
+      verdict: 'fail',
+      reason:
+        /^table public\.events: same 39 rows counted but the whole row \(no primary key\) checksum differs/,
+    },
+    'control-character-table-name': {
+      case: 'strings',
+      plants: 'a table named we"ird<newline>table whose copy lacks a row',
+      verdict: 'fail',
+      reason: /^table public\.we"ird\ntable: 9 rows restored, 10 in the source/,
+    },
+    'huge-value-changed': {
+      case: 'strings',
+      plants: 'checksum: rows, one row whose 1 MB value differs in its last byte',
+      verdict: 'fail',
+      reason:
+        /^table public\.orders: same 500 rows counted but the whole row \(checksum: rows\) checksum differs/,
+    },
+    'source-table-unreadable': {
+      case: 'privileges',
+      plants: 'the checking role has no SELECT on one source table',
+      verdict: 'error',
+      reason: /table public\.settings is not readable by the checking role/,
+      before: 'pass',
+      fix: 'tables are listed from pg_class, so a table the role cannot read is an error, not left out',
+    },
+    'restored-table-unreadable': {
+      case: 'privileges',
+      plants: 'the checking role has no SELECT on one restored table',
+      verdict: 'fail',
+      reason: /table public\.settings: not readable by the checking role/,
+      before: 'fail',
+      fix: 'the reason names the missing privilege; it said the table was missing (same verdict)',
+    },
+    'row-level-security-on-source': {
+      case: 'privileges',
+      plants: 'a row-level security policy hides the rows the copy lacks from the checking role',
+      verdict: 'error',
+      reason: /row-level security/,
+      before: 'pass',
+      fix: 'sessions run with row_security = off, so a policy that would hide rows is an error (postgres adapter)',
+    },
+    'stale-restore-before-period': {
+      case: 'stale',
+      plants: 'the newest logged restore completed in October',
+      verdict: 'fail',
+      reason: /before 2026-11 began: no restore was tested in the period/,
+    },
+    'stale-copy-without-primary-key': {
+      case: 'stale',
+      plants: "the copy's orders table lost its primary key",
+      verdict: 'fail',
+      reason: /^table public\.orders: primary key differs \(source id, restored none\)/,
+      before: 'fail',
+      fix: 'the reason names the lost primary key; it said the table was missing (same verdict)',
+    },
+  },
+});
