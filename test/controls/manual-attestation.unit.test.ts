@@ -102,6 +102,14 @@ describe('manual attestation verdicts', () => {
     expect((await check(two, { minObjects: 2 }).run).outcome.verdict).toBe('pass');
   });
 
+  it('does not warn about uploads outside the period when every listed object is inside it', async () => {
+    expect((await check([]).run).outcome).toMatchObject({ verdict: 'fail', warnings: [] });
+    const onlyEmpty = await check([file('empty.pdf', '2026-11-10T00:00:00Z', 0)]).run;
+    expect(onlyEmpty.outcome.warnings).toEqual([
+      '1 empty objects under s3://evidence-bucket/attestations/ir/ were not counted as evidence',
+    ]);
+  });
+
   it('does not warn about uploads outside the period once the period has its evidence', async () => {
     const { outcome } = await check([
       file('a.pdf', '2026-11-10T00:00:00Z'),
