@@ -211,6 +211,45 @@ describe('schedule health verdicts', () => {
     expect(outcome.reasons).toEqual(['daily-check: no verdict for 2026-11-29, 2026-11-30']);
   });
 
+  it('owes its own earlier periods, skipping only the current one', async () => {
+    const port = history([control(SELF, 'daily', '2026-11-29')], []);
+    const { outcome } = await check(port);
+    expect(outcome.reasons).toEqual(['schedule-health: no verdict for 2026-11-29']);
+  });
+
+  it('owes a period that ends exactly at the lookback limit, and reports an empty owed list in full', async () => {
+    // asOf 2026-12-01T12:00 minus 36 hours is 2026-11-30T00:00: the end of 2026-11-29 and of 2026-W48.
+    const port = history(
+      [control('daily-check', 'daily', '2026-11-28'), control('weekly-check', 'weekly')],
+      [],
+    );
+    const { outcome } = await check(port, { lookback: 'PT36H' });
+    expect(outcome.reasons).toEqual([
+      'daily-check: no verdict for 2026-11-29, 2026-11-30',
+      'weekly-check: no verdict for 2026-W48',
+    ]);
+    // Six hours back, no period has ended since: nothing is owed.
+    const recent = await check(port, { lookback: 'PT6H' });
+    expect((recent.outcome.details as { controls: unknown[] }).controls[1]).toEqual({
+      controlId: 'weekly-check',
+      cadence: 'weekly',
+      since: null,
+      periodsOwed: 0,
+      verdictsFound: 0,
+      problems: [],
+    });
+  });
+
+  it('keeps a missing period as it is, even when attempts were recorded for it', async () => {
+    const port = history([control('audit-log', 'monthly', '2026-11-01')], [], {
+      'audit-log#2026-11': ['error'],
+    });
+    const { outcome } = await check(port);
+    expect((outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems).toEqual([
+      { kind: 'missing', periodKey: '2026-11', periodEnd: '2026-12-01T00:00:00.000Z' },
+    ]);
+  });
+
   it('errors without the verdict history port', async () => {
     const { outcome } = await runTest({
       test: { type: 'schedule-health' },
