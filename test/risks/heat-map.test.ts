@@ -122,3 +122,49 @@ describe('soc2-evidence risks --matrix', () => {
     expect(text.match(/R\d/g)).toBeNull();
   });
 });
+
+describe('heat map text, exactly', () => {
+  // Ids sort numerically within a cell (R2 before R10), a label wider than the 10-character column
+  // widens every column, rows run from likelihood 5 down, and trailing blanks are trimmed.
+  const maps = buildHeatMaps(
+    register({
+      risks: [
+        riskInput({ id: 'R10', likelihood: 5, impact: 5, residual: { likelihood: 1, impact: 1 } }),
+        riskInput({ id: 'R2', likelihood: 5, impact: 5 }),
+        riskInput({ id: 'R100', likelihood: 5, impact: 5 }),
+        riskInput({ id: 'R1', likelihood: 1, impact: 2 }),
+      ],
+    }),
+  );
+
+  it('prints the inherent grid with ids sorted and brackets at or above the threshold', () => {
+    const pad = (text: string) => text.padEnd(13);
+    const row = (likelihood: number, cells: string[]) =>
+      `likelihood ${likelihood}  ${cells.map(pad).join(' ')}`.trimEnd();
+    const empty = (n: number) => Array.from({ length: n }, () => ' . ');
+    expect(renderHeatMapText(maps.inherent)).toBe(
+      [
+        `Inherent risk: 4 risks, likelihood x impact; [bracketed] cells score at or above the threshold of ${maps.threshold}`,
+        `              ${[1, 2, 3, 4, 5].map((i) => pad(`impact ${i}`)).join(' ')}`.trimEnd(),
+        row(5, [' . ', ' . ', '[.]', '[.]', '[R2,R10,R100]']),
+        row(4, [' . ', ' . ', '[.]', '[.]', '[.]']),
+        row(3, [' . ', ' . ', ' . ', '[.]', '[.]']),
+        row(2, [' . ', ' . ', ' . ', ' . ', ' . ']),
+        row(1, [' . ', ' R1 ', ...empty(3)]),
+      ].join('\n'),
+    );
+    expect(maps.threshold).toBe(12);
+  });
+
+  it('says "risk" for one placed risk on the residual map, and lists the risks without a stated residual in id order', () => {
+    const one = buildHeatMaps(register({ risks: [riskInput({ id: 'R7' })] }));
+    expect(renderHeatMapText(one.residual).split('\n')[0]).toBe(
+      'Residual risk: 1 risk, likelihood x impact; [bracketed] cells score at or above the threshold of 12',
+    );
+    expect(renderHeatMapText(one.residual).split('\n')[1]).toBe(
+      `              ${[1, 2, 3, 4, 5].map((i) => `impact ${i}`.padEnd(10)).join(' ')}`.trimEnd(),
+    );
+    expect(maps.residualNotStated).toEqual(['R1', 'R2', 'R100']);
+    expect(cellAt(maps.residual, 1, 1)?.riskIds).toEqual(['R10']);
+  });
+});

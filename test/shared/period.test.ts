@@ -208,16 +208,32 @@ describe('periods in a time zone', () => {
     expect(() => lastCompletePeriod('monthly', at('2026-12-01T00:00:00Z'), 'Mars/Olympus_Mons')).toThrow(
       /unknown time zone "Mars\/Olympus_Mons"/,
     );
-    expect(() => periodFromKey('monthly', '2026-11', 'Nowhere/City')).toThrow(InvalidPeriodError);
+    expect(() => periodFromKey('monthly', '2026-11', 'Nowhere/City')).toThrow(
+      /^unknown time zone "Nowhere\/City"$/,
+    );
     expect(isValidTimeZone('Pacific/Auckland')).toBe(true);
     expect(isValidTimeZone('Pacific/Atlantis')).toBe(false);
   });
 
   it('rejects an invalid instant instead of naming a period "Invalid DateTime"', () => {
-    expect(() => periodContaining('monthly', new Date('not a date'), 'UTC')).toThrow(InvalidPeriodError);
+    expect(() => periodContaining('monthly', new Date('not a date'), 'UTC')).toThrow(
+      'cannot place an invalid date in a period',
+    );
     expect(() =>
       completePeriodsSince('monthly', at('2026-01-01T00:00:00Z'), new Date(Number.NaN), 'UTC'),
-    ).toThrow(InvalidPeriodError);
+    ).toThrow('asOf is not a valid date');
+  });
+
+  it('throws errors named InvalidPeriodError, so callers and logs can tell them apart', () => {
+    const thrown = (() => {
+      try {
+        periodFromKey('monthly', '2026-13', 'UTC');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(thrown).toBeInstanceOf(InvalidPeriodError);
+    expect((thrown as Error).name).toBe('InvalidPeriodError');
   });
 });
 
@@ -274,9 +290,24 @@ describe('periodFromKey', () => {
     ['annual', ' 2026'],
     ['monthly', ''],
   ];
+  // Keys of the right shape that name no calendar period, and keys of the wrong shape, are told apart.
+  const impossible = new Set([
+    '2026-02-30',
+    '2026-13-01',
+    '2027-W53',
+    '2026-W00',
+    '2026-W54',
+    '2026-13',
+    '2026-00',
+  ]);
   for (const [cadence, key] of bad) {
     it(`rejects the ${cadence} key "${key}"`, () => {
       expect(() => periodFromKey(cadence, key, 'UTC')).toThrow(InvalidPeriodError);
+      expect(() => periodFromKey(cadence, key, 'UTC')).toThrow(
+        impossible.has(key)
+          ? `"${key}" is not a valid ${cadence} period`
+          : `"${key}" is not a ${cadence} period key`,
+      );
     });
   }
 });

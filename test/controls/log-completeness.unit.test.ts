@@ -1,0 +1,482 @@
+import { describe, expect, it } from 'vitest';
+import { logCompletenessParamsSchema, MAX_GAP_PROBES } from '../../lib/controls/log-completeness.ts';
+import { runTest } from './control-harness.ts';
+import { type ScriptedAnswer, scriptedPostgres } from './scripted-postgres.ts';
+
+/**
+ * The decisions log completeness draws from what PostgreSQL answered: table-shape errors, which gap
+ * search runs with which parameters, and every reason, figure and warning. The SQL itself runs in
+ * log-completeness.test.ts and the differential suite on real PostgreSQL.
+ */
+const NOW = '2026-12-01T06:00:00.000Z';
+
+const shape = (
+  overrides: Partial<Record<'timestamp' | 'user_id' | 'action' | 'success', Record<string, unknown>>> = {},
+  table: Record<string, unknown> = {},
+) =>
+  (['timestamp', 'user_id', 'action', 'success'] as const).map((column) => ({
+    relkind: 'r',
+    readable: true,
+    column_name: column,
+    type_name: { timestamp: 'timestamptz', user_id: 'text', action: 'text', success: 'bool' }[column],
+    type_kind: 'b',
+    leads_index: column === 'timestamp',
+    ...table,
+    ...overrides[column],
+  }));
+
+const summary = (extra: Record<string, unknown> = {}) => ({
+  total: '4320',
+  succeeded: '4100',
+  failed: '200',
+  unknown_outcome: '20',
+  distinct_users: '7',
+  ...extra,
+});
+
+const edges = (extra: Record<string, unknown> = {}) => ({
+  first_event: new Date('2026-11-01T00:05:00Z'),
+  last_event: new Date('2026-11-30T23:55:00Z'),
+  oldest_event: new Date('2025-11-01T00:00:00Z'),
+  future_events: '0',
+  ...extra,
+});
+
+const gap = (start: string, end: string, violations: number, limit = 'maxSilence', longest?: number) => {
+  const seconds = (Date.parse(end) - Date.parse(start)) / 1000;
+  return {
+    gap_start: new Date(start),
+    gap_end: new Date(end),
+    seconds,
+    broken_limit: limit,
+    violations: String(violations),
+    longest_seconds: longest ?? seconds,
+  };
+};
+
+function check(
+  script: Partial<Record<string, ScriptedAnswer>>,
+  test: Record<string, unknown> = {},
+  options: { cadence?: 'monthly' | 'annual' | 'daily'; periodKey?: string; now?: string } = {},
+) {
+  const postgres = scriptedPostgres({
+    'table shape': shape(),
+    'period summary': [summary()],
+    'period edges, retention and future events': [edges()],
+    'gaps (probe)': [],
+    'gaps (scan)': [],
+    ...script,
+  } as Record<string, ScriptedAnswer>);
+  const run = runTest({
+    test: { type: 'log-completeness', target: 'app', ...test },
+    cadence: options.cadence ?? 'monthly',
+    periodKey: options.periodKey ?? '2026-11',
+    asOf: options.now ?? NOW,
+    ports: { postgres: postgres.port },
+  });
+  return { run, queries: postgres.queries };
+}
+
+const paramsOf = (queries: { label: string; params: readonly unknown[] }[], label: string) =>
+  queries.find((query) => query.label === label)?.params;
+
+describe('log completeness verdicts', () => {
+  it('passes a period with events, no gaps, retention held and nothing in the future, with exact figures', async () => {
+    const { run, queries } = check({});
+    const { outcome } = await run;
+    expect(outcome).toMatchObject({ verdict: 'pass', reasons: [], warnings: [] });
+    expect(outcome.figures).toEqual({
+      events: 4320,
+      succeeded: 4100,
+      failed: 200,
+      distinctUsers: 7,
+      gaps: 0,
+      longestGapHours: 0,
+      futureEvents: 0,
+      oldestEvent: '2025-11-01T00:00:00.000Z',
+    });
+    expect(outcome.details).toMatchObject({
+      period: {
+        key: '2026-11',
+        start: '2026-11-01T00:00:00.000Z',
+        end: '2026-12-01T00:00:00.000Z',
+        timeZone: 'UTC',
+      },
+      limits: { maxSilence: 'PT1H', offHours: null, retention: 'P365D' },
+      counts: {
+        total: 4320,
+        succeeded: 4100,
+        failed: 200,
+        unknownOutcome: 20,
+        distinctUsers: 7,
+        firstEvent: '2026-11-01T00:05:00.000Z',
+        lastEvent: '2026-11-30T23:55:00.000Z',
+      },
+      requiredActions: [],
+      gaps: [],
+      gapCount: 0,
+      gapsTruncated: false,
+      gapSearch: 'probe',
+      retention: { oldestEvent: '2025-11-01T00:00:00.000Z', retainedDays: 395 },
+      futureEvents: 0,
+    });
+    expect(queries.map((query) => query.target)).toEqual(['app', 'app', 'app', 'app']);
+    expect(paramsOf(queries, 'table shape')).toEqual(['public', 'audit_log']);
+    expect(paramsOf(queries, 'period summary')).toEqual([
+      '2026-11-01T00:00:00.000Z',
+      '2026-12-01T00:00:00.000Z',
+    ]);
+    expect(paramsOf(queries, 'period edges, retention and future events')).toEqual([
+      '2026-11-01T00:00:00.000Z',
+      '2026-12-01T00:00:00.000Z',
+      NOW,
+    ]);
+  });
+
+  it('probes the index in slots of half the limit, passing the check instant and the limits', async () => {
+    const { run, queries } = check({}, { maxSilence: 'PT2H', maxGapsReported: 7 });
+    await run;
+    expect(paramsOf(queries, 'gaps (probe)')).toEqual([
+      '2026-11-01T00:00:00.000Z',
+      '2026-12-01T00:00:00.000Z',
+      3600,
+      NOW,
+      7200,
+      7,
+    ]);
+  });
+
+  it('scans in slots of the whole limit when no index leads with the timestamp, and warns about it', async () => {
+    const { run, queries } = check({ 'table shape': shape({ timestamp: { leads_index: null } }) });
+    const { outcome } = await run;
+    expect(outcome.verdict).toBe('pass');
+    expect(outcome.warnings).toEqual([
+      'no btree index leads with public.audit_log.timestamp: the check scanned the table; add one to keep it fast',
+    ]);
+    expect(paramsOf(queries, 'gaps (scan)')?.slice(2, 5)).toEqual([3600, NOW, 3600]);
+    expect(outcome.details).toMatchObject({ gapSearch: 'scan' });
+  });
+
+  it('scans instead of probing when the probes would exceed MAX_GAP_PROBES', async () => {
+    // 2025 in slots of half a 253-second limit is 249,296 probes; of half 252 seconds, 250,286.
+    expect(MAX_GAP_PROBES).toBe(250_000);
+    const annual = { cadence: 'annual' as const, periodKey: '2025', now: '2026-01-01T06:00:00Z' };
+    const probing = check({}, { maxSilence: 'PT253S' }, annual);
+    await probing.run;
+    expect(probing.queries.map((query) => query.label)).toContain('gaps (probe)');
+    const scanning = check({}, { maxSilence: 'PT252S' }, annual);
+    await scanning.run;
+    expect(scanning.queries.map((query) => query.label)).toContain('gaps (scan)');
+    expect(paramsOf(scanning.queries, 'gaps (scan)')?.[2]).toBe(252);
+  });
+
+  it('passes the off-hours limit, zone, business hours and days to the gap query', async () => {
+    const { run, queries } = check(
+      {},
+      {
+        offHours: { maxSilence: 'PT8H', businessStart: '09:00', businessEnd: '17:30', businessDays: [1, 3] },
+      },
+    );
+    const { outcome } = await run;
+    expect(paramsOf(queries, 'gaps (probe)')?.slice(6)).toEqual([28_800, 'UTC', '09:00', '17:30', [1, 3]]);
+    expect(outcome.details).toMatchObject({
+      limits: {
+        offHours: { maxSilence: 'PT8H', businessStart: '09:00', businessEnd: '17:30', businessDays: [1, 3] },
+      },
+    });
+  });
+
+  it('fails a silent period with one reason, not a list of gaps', async () => {
+    const { outcome } = await check({
+      'period summary': [
+        summary({ total: '0', succeeded: '0', failed: '0', unknown_outcome: '0', distinct_users: '0' }),
+      ],
+      'gaps (probe)': [gap('2026-11-01T00:00:00Z', '2026-12-01T00:00:00Z', 1)],
+    }).run;
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual(['no events in 2026-11: the audit log was silent for the whole period']);
+    expect(outcome.figures).toMatchObject({ events: 0, gaps: 1, longestGapHours: 720 });
+  });
+
+  it('fails on gaps, naming the first five with their hours and limit, and counting the rest', async () => {
+    const rows = Array.from({ length: 6 }, (_, day) =>
+      gap(`2026-11-0${day + 1}T02:00:00Z`, `2026-11-0${day + 1}T03:30:00Z`, 9, 'maxSilence', 12_345),
+    );
+    rows[1] = { ...gap('2026-11-02T02:00:00Z', '2026-11-02T14:00:00Z', 9, 'offHours.maxSilence', 12_345) };
+    const { outcome } = await check({ 'gaps (probe)': rows }, { maxGapsReported: 6 }).run;
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'audit log silent 2026-11-01T02:00:00.000Z to 2026-11-01T03:30:00.000Z (1.5 h), over maxSilence',
+      'audit log silent 2026-11-02T02:00:00.000Z to 2026-11-02T14:00:00.000Z (12.0 h), over offHours.maxSilence',
+      'audit log silent 2026-11-03T02:00:00.000Z to 2026-11-03T03:30:00.000Z (1.5 h), over maxSilence',
+      'audit log silent 2026-11-04T02:00:00.000Z to 2026-11-04T03:30:00.000Z (1.5 h), over maxSilence',
+      'audit log silent 2026-11-05T02:00:00.000Z to 2026-11-05T03:30:00.000Z (1.5 h), over maxSilence',
+      '4 more gaps over the limit (see evidence)',
+    ]);
+    // 12,345 s is 3.429 h, kept to two decimals.
+    expect(outcome.figures).toMatchObject({ gaps: 9, longestGapHours: 3.43 });
+    expect(outcome.details).toMatchObject({ gapCount: 9, gapsTruncated: true });
+    expect((outcome.details as { gaps: unknown[] }).gaps[0]).toEqual({
+      start: '2026-11-01T02:00:00.000Z',
+      end: '2026-11-01T03:30:00.000Z',
+      seconds: 5400,
+      limit: 'maxSilence',
+    });
+  });
+
+  it('lists exactly five gaps without a "more" line, and rounds gap seconds', async () => {
+    const rows = Array.from({ length: 5 }, (_, day) => ({
+      ...gap(`2026-11-1${day}T02:00:00Z`, `2026-11-1${day}T04:00:00Z`, 5),
+      seconds: 7200.4,
+    }));
+    const { outcome } = await check({ 'gaps (probe)': rows }).run;
+    expect(outcome.reasons).toHaveLength(5);
+    expect(outcome.details).toMatchObject({ gapCount: 5, gapsTruncated: false });
+    expect((outcome.details as { gaps: { seconds: number }[] }).gaps[0]?.seconds).toBe(7200);
+  });
+
+  it('fails when a required action never occurred, counting each action from its own parameter', async () => {
+    const { run, queries } = check(
+      { 'period summary': [summary({ action_0: '12', action_1: '0', action_2: '0' })] },
+      { requiredActions: ['login', 'secrets_rotation', 'admin_export'] },
+    );
+    const { outcome } = await run;
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual(['no secrets_rotation, admin_export events in 2026-11']);
+    expect(outcome.details).toMatchObject({
+      requiredActions: [
+        { action: 'login', events: 12 },
+        { action: 'secrets_rotation', events: 0 },
+        { action: 'admin_export', events: 0 },
+      ],
+    });
+    expect(paramsOf(queries, 'period summary')?.slice(2)).toEqual([
+      'login',
+      'secrets_rotation',
+      'admin_export',
+    ]);
+  });
+
+  it('fails when the oldest event is younger than the retention, by days, and passes at exactly the retention', async () => {
+    const young = await check({
+      'period edges, retention and future events': [
+        edges({ oldest_event: new Date('2026-06-01T06:00:00Z') }),
+      ],
+    }).run;
+    expect(young.outcome.verdict).toBe('fail');
+    expect(young.outcome.reasons).toEqual([
+      'oldest retained event is 183 days old (2026-06-01T06:00:00.000Z), less than the P365D retention: the log may have been truncated',
+    ]);
+    expect(young.outcome.details).toMatchObject({ retention: { retainedDays: 183 } });
+
+    const exact = await check({
+      'period edges, retention and future events': [
+        edges({ oldest_event: new Date('2025-12-01T06:00:00Z') }),
+      ],
+    }).run;
+    expect(exact.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    const oneMsShort = await check({
+      'period edges, retention and future events': [
+        edges({ oldest_event: new Date('2025-12-01T06:00:00.001Z') }),
+      ],
+    }).run;
+    expect(oneMsShort.outcome.reasons).toEqual([
+      'oldest retained event is 364 days old (2025-12-01T06:00:00.001Z), less than the P365D retention: the log may have been truncated',
+    ]);
+  });
+
+  it('fails an empty log for retention too, saying it holds no events at all', async () => {
+    const { outcome } = await check({
+      'period summary': [
+        summary({ total: '0', succeeded: '0', failed: '0', unknown_outcome: '0', distinct_users: '0' }),
+      ],
+      'period edges, retention and future events': [
+        edges({ first_event: null, last_event: null, oldest_event: null }),
+      ],
+    }).run;
+    expect(outcome.reasons).toEqual([
+      'no events in 2026-11: the audit log was silent for the whole period',
+      'the audit log holds no events at all',
+    ]);
+    expect(outcome.figures).toMatchObject({ oldestEvent: null });
+    expect(outcome.details).toMatchObject({
+      counts: { firstEvent: null, lastEvent: null },
+      retention: { oldestEvent: null, retainedDays: 0 },
+    });
+  });
+
+  it('passes a zero retention even with no event at all before the period', async () => {
+    const { outcome } = await check(
+      {
+        'period edges, retention and future events': [edges({ oldest_event: new Date(NOW) })],
+      },
+      { retention: 'P0D' },
+    ).run;
+    expect(outcome.reasons).toEqual([]);
+  });
+
+  it('fails on events dated after the check, as clock skew or tampering', async () => {
+    const { outcome } = await check({
+      'period edges, retention and future events': [edges({ future_events: '3' })],
+    }).run;
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      `3 events are dated after ${NOW}, the time of the check (clock skew or tampering)`,
+    ]);
+    expect(outcome.figures).toMatchObject({ futureEvents: 3 });
+  });
+
+  it.each([
+    [[], 'table public.audit_log does not exist'],
+    [shape({}, { readable: false }), 'table public.audit_log is not readable (no SELECT privilege)'],
+    [
+      shape().filter((row) => row.column_name !== 'success'),
+      'column public.audit_log.success does not exist',
+    ],
+    [shape({ action: { type_name: null } }), 'column public.audit_log.action does not exist'],
+    [
+      shape({ timestamp: { type_name: 'date' } }),
+      'column public.audit_log.timestamp is date, expected timestamptz or timestamp',
+    ],
+    [
+      shape({ action: { type_name: 'int4' } }),
+      'column public.audit_log.action is int4, expected text or an enum',
+    ],
+    [shape({ success: { type_name: 'text' } }), 'column public.audit_log.success is text, expected boolean'],
+    [
+      shape().filter((row) => row.column_name !== 'user_id'),
+      'column public.audit_log.user_id does not exist',
+    ],
+  ])('errors before reading data when the table shape is wrong (%#)', async (rows, reason) => {
+    const { run, queries } = check({ 'table shape': rows });
+    const { outcome } = await run;
+    expect(outcome).toMatchObject({ verdict: 'error', reasons: [reason] });
+    expect(queries.map((query) => query.label)).toEqual(['table shape']);
+  });
+
+  it.each([['varchar'], ['bpchar'], ['name'], ['citext']])('accepts a %s action column', async (type) => {
+    const { outcome } = await check({ 'table shape': shape({ action: { type_name: type } }) }).run;
+    expect(outcome.verdict).toBe('pass');
+  });
+
+  it('accepts an enum action column and a naive timestamp column', async () => {
+    const { outcome } = await check({
+      'table shape': shape({
+        action: { type_name: 'audit_action', type_kind: 'e' },
+        timestamp: { type_name: 'timestamp' },
+      }),
+    }).run;
+    expect(outcome.verdict).toBe('pass');
+  });
+
+  it('reads the configured schema, table and columns', async () => {
+    const renamed = (['timestamp', 'user_id', 'action', 'success'] as const).map((role, index) => ({
+      ...shape()[index],
+      column_name: { timestamp: 'at', user_id: 'who', action: 'what', success: 'ok' }[role],
+    }));
+    const { run, queries } = check(
+      { 'table shape': renamed },
+      {
+        schema: 'audit',
+        table: 'events',
+        columns: { timestamp: 'at', userId: 'who', action: 'what', success: 'ok' },
+      },
+    );
+    const { outcome } = await run;
+    expect(outcome.verdict).toBe('pass');
+    expect(paramsOf(queries, 'table shape')).toEqual(['audit', 'events']);
+  });
+
+  it('errors when the summary or edges query returns no row', async () => {
+    expect((await check({ 'period summary': [] }).run).outcome).toMatchObject({
+      verdict: 'error',
+      reasons: ['the summary query returned no row'],
+    });
+    expect((await check({ 'period edges, retention and future events': [] }).run).outcome).toMatchObject({
+      verdict: 'error',
+      reasons: ['the edges query returned no row'],
+    });
+  });
+});
+
+describe('log completeness parameters', () => {
+  const parse = (extra: Record<string, unknown>) =>
+    logCompletenessParamsSchema.safeParse({ type: 'log-completeness', target: 'app', ...extra });
+
+  it('documents its defaults', () => {
+    const parsed = parse({ offHours: { maxSilence: 'PT8H' } });
+    expect(parsed.data).toEqual({
+      type: 'log-completeness',
+      target: 'app',
+      schema: 'public',
+      table: 'audit_log',
+      columns: {
+        timestamp: 'timestamp',
+        userId: 'user_id',
+        action: 'action',
+        resourceId: 'resource_id',
+        success: 'success',
+      },
+      maxSilence: 'PT1H',
+      offHours: {
+        maxSilence: 'PT8H',
+        businessStart: '08:00',
+        businessEnd: '18:00',
+        businessDays: [1, 2, 3, 4, 5],
+      },
+      requiredActions: [],
+      retention: 'P365D',
+      maxGapsReported: 1000,
+    });
+    expect(parse({ columns: { timestamp: 'at' } }).data?.columns).toEqual({
+      timestamp: 'at',
+      userId: 'user_id',
+      action: 'action',
+      resourceId: 'resource_id',
+      success: 'success',
+    });
+  });
+
+  it.each(['00:00', '23:59', '19:05'])('accepts the time of day %s', (time) => {
+    expect(
+      parse({ offHours: { maxSilence: 'PT8H', businessStart: time, businessEnd: '23:59' } }).success,
+    ).toBe(time !== '23:59');
+  });
+
+  it.each(['24:00', '7:00', '07:60', 'x07:00', '07:00x'])('rejects the time of day %s', (time) => {
+    const result = parse({ offHours: { maxSilence: 'PT8H', businessStart: time } });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.message).toBe('expected a time of day as HH:MM');
+  });
+
+  it('rejects business hours that end before or when they start', () => {
+    const result = parse({ offHours: { maxSilence: 'PT8H', businessStart: '18:00', businessEnd: '18:00' } });
+    expect(result.error?.issues).toMatchObject([
+      { message: 'expected businessEnd after businessStart', path: ['offHours', 'businessEnd'] },
+    ]);
+  });
+
+  it('rejects an off-hours limit tighter than maxSilence, and accepts an equal one', () => {
+    const result = parse({ maxSilence: 'PT2H', offHours: { maxSilence: 'PT1H' } });
+    expect(result.error?.issues).toMatchObject([
+      {
+        message: 'expected offHours.maxSilence to be at least maxSilence (it is the looser limit)',
+        path: ['offHours', 'maxSilence'],
+      },
+    ]);
+    expect(parse({ maxSilence: 'PT2H', offHours: { maxSilence: 'PT2H' } }).success).toBe(true);
+  });
+
+  it('bounds business days, required actions and the gap list', () => {
+    expect(parse({ offHours: { maxSilence: 'PT8H', businessDays: [0] } }).success).toBe(false);
+    expect(parse({ offHours: { maxSilence: 'PT8H', businessDays: [8] } }).success).toBe(false);
+    expect(parse({ offHours: { maxSilence: 'PT8H', businessDays: [] } }).success).toBe(false);
+    expect(parse({ offHours: { maxSilence: 'PT8H', businessDays: [1, 7] } }).success).toBe(true);
+    expect(parse({ requiredActions: [''] }).success).toBe(false);
+    expect(parse({ requiredActions: ['x'.repeat(201)] }).success).toBe(false);
+    expect(parse({ requiredActions: ['x'.repeat(200)] }).success).toBe(true);
+    expect(parse({ maxGapsReported: 0 }).success).toBe(false);
+    expect(parse({ maxGapsReported: 100_001 }).success).toBe(false);
+    expect(parse({ maxGapsReported: 100_000 }).success).toBe(true);
+  });
+});

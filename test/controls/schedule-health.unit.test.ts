@@ -1,0 +1,287 @@
+import { describe, expect, it } from 'vitest';
+import type { ControlDefinition } from '../../lib/controls/control-definition.ts';
+import type { Verdict } from '../../lib/controls/outcome.ts';
+import type { VerdictHistoryPort } from '../../lib/controls/ports.ts';
+import { judgeControlSchedule, scheduleHealthParamsSchema } from '../../lib/controls/schedule-health.ts';
+import type { AttemptRecord, VerdictRecord } from '../../lib/runs/run-record.ts';
+import type { Cadence } from '../../lib/shared/period.ts';
+import { periodFromKey } from '../../lib/shared/period.ts';
+import { runTest } from './control-harness.ts';
+
+/**
+ * Schedule health's decisions on the stored verdict history (an in-memory port; the DynamoDB
+ * adapter runs against dynalite in schedule-health.test.ts).
+ */
+const SELF = 'schedule-health';
+const control = (id: string, cadence: Cadence, addedOn?: string): ControlDefinition => ({
+  id,
+  title: id,
+  cadence,
+  owner: 'security',
+  criteria: ['CC4.1'],
+  ...(addedOn ? { addedOn } : {}),
+});
+
+const verdict = (
+  controlId: string,
+  cadence: Cadence,
+  periodKey: string,
+  value: Verdict,
+  attempts = 1,
+): VerdictRecord => ({
+  controlId,
+  cadence,
+  periodKey,
+  periodStart: '',
+  periodEnd: '',
+  verdict: value,
+  reasons: [],
+  warnings: [],
+  figures: {},
+  runId: 'run',
+  attempts,
+  lastAttemptAt: '2026-12-01T00:10:00.000Z',
+  evidenceKey: '',
+  evidenceSha256: '',
+  manifestKey: '',
+  manifestSha256: '',
+});
+
+function history(
+  controls: ControlDefinition[],
+  verdicts: VerdictRecord[],
+  attempts: Record<string, Verdict[]> = {},
+): VerdictHistoryPort & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    controls,
+    asked,
+    async verdictsOf(controlId) {
+      asked.push(controlId);
+      return verdicts.filter((v) => v.controlId === controlId);
+    },
+    async attemptsFor(controlId, cadence, periodKey) {
+      return (attempts[`${controlId}#${periodKey}`] ?? []).map(
+        (value) =>
+          ({
+            ...verdict(controlId, cadence, periodKey, value),
+            startedAt: '',
+            finishedAt: '',
+          }) as AttemptRecord,
+      );
+    },
+  };
+}
+
+function check(
+  port: VerdictHistoryPort,
+  test: Record<string, unknown> = {},
+  asOf = '2026-12-01T12:00:00.000Z',
+) {
+  return runTest({
+    test: { type: 'schedule-health', ...test },
+    cadence: 'daily',
+    periodKey: '2026-11-30',
+    asOf,
+    controlId: SELF,
+    ports: { verdictHistory: port },
+  });
+}
+
+describe('schedule health verdicts', () => {
+  it('passes when every owed period has a real verdict, with figures', async () => {
+    const port = history(
+      [control('audit-log', 'monthly', '2026-10-15'), control('backups', 'weekly')],
+      [
+        verdict('audit-log', 'monthly', '2026-10', 'pass'),
+        verdict('audit-log', 'monthly', '2026-11', 'fail'),
+        verdict('audit-log', 'weekly', '2026-W40', 'pass'),
+        verdict('backups', 'weekly', '2026-W48', 'pass'),
+      ],
+    );
+    const { outcome } = await check(port);
+    expect(outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect(outcome.warnings).toEqual([
+      'backups has no addedOn date: only its last complete period was checked',
+    ]);
+    expect(outcome.figures).toEqual({ controls: 2, periodsOwed: 3, missing: 0, stuck: 0 });
+    expect(outcome.details).toMatchObject({
+      asOf: '2026-12-01T12:00:00.000Z',
+      dueBy: '2026-12-01T06:00:00.000Z',
+      grace: 'PT6H',
+      controls: [
+        {
+          controlId: 'audit-log',
+          cadence: 'monthly',
+          since: '2026-10-15',
+          periodsOwed: 2,
+          verdictsFound: 2,
+          problems: [],
+        },
+        {
+          controlId: 'backups',
+          cadence: 'weekly',
+          since: null,
+          periodsOwed: 1,
+          verdictsFound: 1,
+          problems: [],
+        },
+      ],
+    });
+  });
+
+  it('fails on missing periods, listing eight and counting the rest', async () => {
+    const port = history([control('daily-check', 'daily', '2026-11-01')], []);
+    const { outcome } = await check(port);
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'daily-check: no verdict for 2026-11-01, 2026-11-02, 2026-11-03, 2026-11-04, 2026-11-05, 2026-11-06, 2026-11-07, 2026-11-08 and 22 more',
+    ]);
+    expect(outcome.figures).toMatchObject({ periodsOwed: 30, missing: 30, stuck: 0 });
+  });
+
+  it('lists up to eight missing periods in full', async () => {
+    const port = history([control('daily-check', 'daily', '2026-11-23')], []);
+    const { outcome } = await check(port);
+    expect(outcome.reasons).toEqual([
+      'daily-check: no verdict for 2026-11-23, 2026-11-24, 2026-11-25, 2026-11-26, 2026-11-27, 2026-11-28, 2026-11-29, 2026-11-30',
+    ]);
+  });
+
+  it('does not owe a period that ended within the grace', async () => {
+    const port = history([control('daily-check', 'daily', '2026-11-30')], []);
+    const early = await check(port, {}, '2026-12-01T05:59:59.999Z');
+    expect(early.outcome.figures).toMatchObject({ periodsOwed: 0 });
+    const due = await check(port, {}, '2026-12-01T06:00:00.000Z');
+    expect(due.outcome.reasons).toEqual(['daily-check: no verdict for 2026-11-30']);
+    expect(port.asked).toEqual(['daily-check']);
+  });
+
+  it('reports a period whose verdict is error as stuck, all errors or the latest after real ones', async () => {
+    const port = history(
+      [control('audit-log', 'monthly', '2026-10-01')],
+      [
+        verdict('audit-log', 'monthly', '2026-10', 'error', 3),
+        verdict('audit-log', 'monthly', '2026-11', 'error', 2),
+      ],
+      { 'audit-log#2026-11': ['pass', 'error'] },
+    );
+    const { outcome } = await check(port);
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'audit-log: 2026-10 is stuck: all 3 attempts errored',
+      'audit-log: 2026-11 is stuck: the latest of 2 attempts errored',
+    ]);
+    expect(outcome.figures).toMatchObject({ missing: 0, stuck: 2 });
+  });
+
+  it('counts attempts from the attempt history when it has them', async () => {
+    const port = history(
+      [control('audit-log', 'monthly', '2026-11-01')],
+      [verdict('audit-log', 'monthly', '2026-11', 'error', 1)],
+      { 'audit-log#2026-11': ['error', 'error', 'error', 'error'] },
+    );
+    expect((await check(port)).outcome.reasons).toEqual([
+      'audit-log: 2026-11 is stuck: all 4 attempts errored',
+    ]);
+  });
+
+  it('checks only the listed controls, naming unknown ones, and skips its own current period', async () => {
+    const port = history(
+      [
+        control('audit-log', 'monthly', '2026-11-01'),
+        control(SELF, 'daily', '2026-11-30'),
+        control('other', 'daily'),
+      ],
+      [],
+    );
+    const { outcome } = await check(port, { controls: ['audit-log', SELF, 'ghost'] });
+    expect(outcome.reasons).toEqual([
+      'audit-log: no verdict for 2026-11',
+      'ghost: not a configured control, so its schedule cannot be checked',
+    ]);
+    expect(outcome.figures).toMatchObject({ controls: 2, periodsOwed: 1 });
+    expect(port.asked).toEqual(['audit-log']);
+  });
+
+  it('ignores periods that ended before the lookback', async () => {
+    const port = history([control('daily-check', 'daily', '2026-11-01')], []);
+    const { outcome } = await check(port, { lookback: 'P2D' });
+    // asOf 2026-12-01T12:00 minus two days: periods ending at or after 2026-11-29T12:00 are owed.
+    expect(outcome.reasons).toEqual(['daily-check: no verdict for 2026-11-29, 2026-11-30']);
+  });
+
+  it('owes its own earlier periods, skipping only the current one', async () => {
+    const port = history([control(SELF, 'daily', '2026-11-29')], []);
+    const { outcome } = await check(port);
+    expect(outcome.reasons).toEqual(['schedule-health: no verdict for 2026-11-29']);
+  });
+
+  it('owes a period that ends exactly at the lookback limit, and reports an empty owed list in full', async () => {
+    // asOf 2026-12-01T12:00 minus 36 hours is 2026-11-30T00:00: the end of 2026-11-29 and of 2026-W48.
+    const port = history(
+      [control('daily-check', 'daily', '2026-11-28'), control('weekly-check', 'weekly')],
+      [],
+    );
+    const { outcome } = await check(port, { lookback: 'PT36H' });
+    expect(outcome.reasons).toEqual([
+      'daily-check: no verdict for 2026-11-29, 2026-11-30',
+      'weekly-check: no verdict for 2026-W48',
+    ]);
+    // Six hours back, no period has ended since: nothing is owed.
+    const recent = await check(port, { lookback: 'PT6H' });
+    expect((recent.outcome.details as { controls: unknown[] }).controls[1]).toEqual({
+      controlId: 'weekly-check',
+      cadence: 'weekly',
+      since: null,
+      periodsOwed: 0,
+      verdictsFound: 0,
+      problems: [],
+    });
+  });
+
+  it('keeps a missing period as it is, even when attempts were recorded for it', async () => {
+    const port = history([control('audit-log', 'monthly', '2026-11-01')], [], {
+      'audit-log#2026-11': ['error'],
+    });
+    const { outcome } = await check(port);
+    expect((outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems).toEqual([
+      { kind: 'missing', periodKey: '2026-11', periodEnd: '2026-12-01T00:00:00.000Z' },
+    ]);
+  });
+
+  it('errors without the verdict history port', async () => {
+    const { outcome } = await runTest({
+      test: { type: 'schedule-health' },
+      cadence: 'daily',
+      periodKey: '2026-11-30',
+      asOf: '2026-12-01T12:00:00Z',
+      ports: {},
+    });
+    expect(outcome.reasons).toEqual([
+      'this deployment provides no verdict history (verdictHistory port), so the control cannot be checked',
+    ]);
+  });
+});
+
+describe('judgeControlSchedule', () => {
+  it('matches verdicts by cadence and key, and passes fail verdicts as real ones', () => {
+    const owed = [periodFromKey('monthly', '2026-10', 'UTC'), periodFromKey('monthly', '2026-11', 'UTC')];
+    expect(
+      judgeControlSchedule(owed, [
+        verdict('c', 'weekly', '2026-10', 'pass'),
+        verdict('c', 'monthly', '2026-11', 'fail'),
+      ]),
+    ).toEqual([{ kind: 'missing', periodKey: '2026-10', periodEnd: '2026-11-01T00:00:00.000Z' }]);
+  });
+
+  it('defaults the grace to six hours', () => {
+    expect(scheduleHealthParamsSchema.parse({ type: 'schedule-health' })).toEqual({
+      type: 'schedule-health',
+      grace: 'PT6H',
+    });
+    expect(scheduleHealthParamsSchema.safeParse({ type: 'schedule-health', controls: [] }).success).toBe(
+      false,
+    );
+  });
+});
