@@ -6,7 +6,7 @@ import { checkRange, InvalidRangeError } from '../evidence/coverage.ts';
 import { EXPORTS_PREFIX } from '../evidence/evidence-layout.ts';
 import { type ExportResult, exportArchive } from '../export/export-archive.ts';
 import type { PresignedExport } from '../export/presigned-export.ts';
-import { poamForConfig } from '../risks/poam-for-config.ts';
+import type { ReportConfig } from '../export/report-inputs.ts';
 import { slugSchema } from '../shared/identifiers.ts';
 import { makeProgressBar, type ProgressSink, silentProgress } from '../shared/progress-bar.ts';
 import { ENV } from '../shared/runtime-env.ts';
@@ -28,8 +28,8 @@ Options:
   --control ID         only this control
   --out FILE.zip       where to write the archive
   --bucket NAME        evidence bucket (default: $${ENV.evidenceBucket})
-  --config PATH        add oscal/poam.json (OSCAL POA&M) from this config's risk register
-                       (default: ${DEFAULT_CONFIG_PATH} when it exists)
+  --config PATH        compute criteria coverage, readiness, the risk heat map and oscal/poam.json
+                       from this config (default: ${DEFAULT_CONFIG_PATH} when it exists)
   --presign            also upload the archive to s3://<bucket>/${EXPORTS_PREFIX} and print a download URL
   --expires-in SECS    lifetime of the presigned URL (default 86400, at most 604800)
   --json               print the result as JSON; no progress bar
@@ -97,10 +97,8 @@ async function runExport(
     if (expiresIn !== undefined && (!Number.isInteger(expiresIn) || expiresIn < 60 || expiresIn > 604_800)) {
       throw new UsageError('--expires-in: expected whole seconds between 60 and 604800');
     }
-    const extraFiles = {
-      ...(await riskRegisterFiles(values.config, deps.clock?.() ?? new Date())),
-      ...deps.extraFiles,
-    };
+    const config = await reportConfig(values.config);
+    const extraFiles = { ...deps.extraFiles };
     const bucketAccess = makeExportDeps(bucket, io.env, deps.clients);
     const sink = values.json ? undefined : progressSink(io);
     const progress = sink ? makeProgressBar(sink, 'export', 'objects') : silentProgress;
@@ -113,6 +111,7 @@ async function runExport(
         ...(values.control ? { controlId: values.control } : {}),
         output: createWriteStream(out),
         extraFiles,
+        ...(config ? { config } : {}),
         ...(deps.clock ? { clock: deps.clock } : {}),
         onProgress: (p) => progress.update(p.objects, p.totalObjects, p.bytes),
       });
@@ -148,15 +147,11 @@ async function runExport(
   }
 }
 
-/** `oscal/poam.json` from the config's risk register; nothing when no config or register exists. */
-async function riskRegisterFiles(
-  configPath: string | undefined,
-  asOf: Date,
-): Promise<Record<string, unknown>> {
+/** The config the audit views (and the POA&M) are computed from; none when no config exists. */
+async function reportConfig(configPath: string | undefined): Promise<ReportConfig | undefined> {
   const path = configPath ?? DEFAULT_CONFIG_PATH;
-  if (configPath === undefined && !existsSync(path)) return {};
-  const poam = poamForConfig(await loadConfig(path), asOf);
-  return poam ? { 'oscal/poam.json': poam } : {};
+  if (configPath === undefined && !existsSync(path)) return undefined;
+  return loadConfig(path);
 }
 
 function parseExportArgs(argv: readonly string[]) {
