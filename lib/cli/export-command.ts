@@ -18,8 +18,10 @@ import { progressSink } from './verify-command.ts';
 export const EXPORT_HELP = `Usage: soc2-evidence export --from DATE --to DATE --out FILE.zip [options]
 
 Streams one zip with every artifact, manifest, signature and public key of the periods ending
-between --from and --to (inclusive), plus index.html (control x period overview), 
-oscal/assessment-results.json (OSCAL 1.0.4), VERIFY.md and export.json. Reads the bucket named by
+between --from and --to (inclusive), plus index.html (control x period overview, criteria coverage,
+readiness, risk heat map, sign-offs), oscal/assessment-results.json (OSCAL 1.0.4), sign-offs.json,
+VERIFY.md and export.json; with a config also report-inputs.json, coverage.json, readiness.json,
+risk-heat-map.json and oscal/poam.json (OSCAL POA&M). verify regenerates and compares them all. Reads the bucket named by
 --bucket or ${ENV.evidenceBucket}, with the standard AWS environment (AWS_ENDPOINT_URL* for emulators).
 
 Options:

@@ -260,8 +260,9 @@ function reportEntry(
 
 /**
  * Streams one zip of all evidence for a date range: each run's manifest, signature and artifacts,
- * the public keys, then `index.html`, `oscal/assessment-results.json`, `VERIFY.md`, any extra
- * files, and `export.json`. Object bodies flow from S3 into the zip a few at a time and the runs'
+ * the public keys, then `report-inputs.json` (with a config), the generated reports (`index.html`,
+ * `oscal/assessment-results.json`, `VERIFY.md`, `sign-offs.json`, and with a config `coverage.json`,
+ * `readiness.json`, `risk-heat-map.json`, `oscal/poam.json`), any extra files, and `export.json`. Object bodies flow from S3 into the zip a few at a time and the runs'
  * summaries wait on disk for the reports, so memory stays flat whatever the number of objects.
  */
 export async function exportArchive(request: ExportRequest): Promise<ExportResult> {
