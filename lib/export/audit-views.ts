@@ -89,7 +89,12 @@ function registerSignOffs(
   return signOffs
     .flatMap((evidence, index): PoamSignOff[] => {
       if (!views[index]?.documentVerified) return [];
-      const record = signOffFromEvidence(JSON.parse(evidence.document));
+      let record: ReturnType<typeof signOffFromEvidence>;
+      try {
+        record = signOffFromEvidence(JSON.parse(evidence.document));
+      } catch {
+        return []; // a sealed document that is not JSON is shown, unread, in the sign-offs view
+      }
       return record?.kind === SIGN_OFF_KIND ? [{ record, evidenceKey: evidence.evidenceKey }] : [];
     })
     .sort((a, b) =>
