@@ -19,7 +19,7 @@ import {
 import { ArchivedObjectReadError } from '../export/evidence-reader.ts';
 import { type ExportResult, exportArchive } from '../export/export-archive.ts';
 import { MAX_PRESIGN_SECONDS, type PresignedExport } from '../export/presigned-export.ts';
-import { poamForConfig } from '../risks/poam-for-config.ts';
+import type { ReportConfig } from '../export/report-inputs.ts';
 import { slugSchema } from '../shared/identifiers.ts';
 import { makeProgressBar, type ProgressSink, silentProgress } from '../shared/progress-bar.ts';
 import { ENV } from '../shared/runtime-env.ts';
@@ -45,8 +45,10 @@ function tierTable(): string {
 export const EXPORT_HELP = `Usage: soc2-evidence export --from DATE --to DATE --out FILE.zip [options]
 
 Streams one zip with every artifact, manifest, signature and public key of the periods ending
-between --from and --to (inclusive), plus index.html (control x period overview), 
-oscal/assessment-results.json (OSCAL 1.0.4), VERIFY.md and export.json. Reads the bucket named by
+between --from and --to (inclusive), plus index.html (control x period overview, criteria coverage,
+readiness, risk heat map, sign-offs), oscal/assessment-results.json (OSCAL 1.0.4), sign-offs.json,
+VERIFY.md and export.json; with a config also report-inputs.json, coverage.json, readiness.json,
+risk-heat-map.json and oscal/poam.json (OSCAL POA&M). verify regenerates and compares them all. Reads the bucket named by
 --bucket or ${ENV.evidenceBucket}, with the standard AWS environment (AWS_ENDPOINT_URL* for emulators).
 
 Options:
@@ -55,8 +57,8 @@ Options:
   --control ID         only this control
   --out FILE.zip       where to write the archive
   --bucket NAME        evidence bucket (default: $${ENV.evidenceBucket})
-  --config PATH        add oscal/poam.json (OSCAL POA&M) from this config's risk register
-                       (default: ${DEFAULT_CONFIG_PATH} when it exists)
+  --config PATH        compute criteria coverage, readiness, the risk heat map and oscal/poam.json
+                       from this config (default: ${DEFAULT_CONFIG_PATH} when it exists)
   --presign            also upload the archive to s3://<bucket>/${EXPORTS_PREFIX} and print a download URL
   --expires-in SECS    lifetime of the presigned URL (default 86400, at most ${MAX_PRESIGN_SECONDS}); the link
                        dies earlier when the session credentials that sign it expire first (printed)
@@ -225,10 +227,8 @@ async function runExport(
       throw new UsageError(`--expires-in: expected whole seconds between 60 and ${MAX_PRESIGN_SECONDS}`);
     }
     const tier = restoreTier(values);
-    const extraFiles = {
-      ...(await riskRegisterFiles(values.config, deps.clock?.() ?? new Date())),
-      ...deps.extraFiles,
-    };
+    const config = await reportConfig(values.config);
+    const extraFiles = { ...deps.extraFiles };
     const bucketAccess = makeExportDeps(bucket, io.env, deps.clients);
     const sink = values.json ? undefined : progressSink(io);
     const progress = sink ? makeProgressBar(sink, 'export', 'objects') : silentProgress;
@@ -246,6 +246,7 @@ async function runExport(
         ...(values.control ? { controlId: values.control } : {}),
         output: createWriteStream(partial),
         extraFiles,
+        ...(config ? { config } : {}),
         ...(deps.clock ? { clock: deps.clock } : {}),
         onProgress: (p) => progress.update(p.objects, p.totalObjects, p.bytes),
       });
@@ -301,15 +302,11 @@ async function runExport(
   }
 }
 
-/** `oscal/poam.json` from the config's risk register; nothing when no config or register exists. */
-async function riskRegisterFiles(
-  configPath: string | undefined,
-  asOf: Date,
-): Promise<Record<string, unknown>> {
+/** The config the audit views (and the POA&M) are computed from; none when no config exists. */
+async function reportConfig(configPath: string | undefined): Promise<ReportConfig | undefined> {
   const path = configPath ?? DEFAULT_CONFIG_PATH;
-  if (configPath === undefined && !existsSync(path)) return {};
-  const poam = poamForConfig(await loadConfig(path), asOf);
-  return poam ? { 'oscal/poam.json': poam } : {};
+  if (configPath === undefined && !existsSync(path)) return undefined;
+  return loadConfig(path);
 }
 
 function parseExportArgs(argv: readonly string[]) {

@@ -21,7 +21,14 @@ import type { EvidenceReader, StoredObject } from './evidence-reader.ts';
 import { EXPORT_INFO_FILE, EXPORT_INFO_KIND, type ExportInfo } from './export-info.ts';
 import { type CellStatus, type ReportSource, reportSource, summarizeRun } from './export-model.ts';
 import { generatedReports } from './generated-reports.ts';
+import {
+  REPORT_INPUTS_FILE,
+  type ReportConfig,
+  reportInputsFromConfig,
+  serializeReportInputs,
+} from './report-inputs.ts';
 import { RunSpill } from './run-spill.ts';
+import { isSignOffRun, type SignOffEvidence, signOffArtifact } from './sign-offs.ts';
 import { type PreparedData, prepareData, type ZipEntry, zipStream } from './zip-writer.ts';
 
 export interface ExportProgress {
@@ -44,6 +51,12 @@ export interface ExportRequest {
    * `oscal/poam.json`. Listed with their hashes in export.json like the other reports.
    */
   readonly extraFiles?: Readonly<Record<string, unknown>>;
+  /**
+   * The configuration the audit views are computed from (criteria coverage, readiness, the risk
+   * heat map and the OSCAL POA&M); written as `report-inputs.json` so `verify` recomputes them.
+   * Without it the archive has the control matrix, the OSCAL results and the sign-offs only.
+   */
+  readonly config?: ReportConfig;
   /** Objects fetched ahead of the zip writer. @default 16 */
   readonly concurrency?: number;
   /** Deflate level 1-9 (evidence JSON shrinks ~10x); 0 stores entries uncompressed. @default 6 */
@@ -281,8 +294,9 @@ function reportEntry(
 
 /**
  * Streams one zip of all evidence for a date range: each run's manifest, signature and artifacts,
- * the public keys, then `index.html`, `oscal/assessment-results.json`, `VERIFY.md`, any extra
- * files, and `export.json`. Object bodies flow from S3 into the zip a few at a time and the runs'
+ * the public keys, then `report-inputs.json` (with a config), the generated reports (`index.html`,
+ * `oscal/assessment-results.json`, `VERIFY.md`, `sign-offs.json`, and with a config `coverage.json`,
+ * `readiness.json`, `risk-heat-map.json`, `oscal/poam.json`), any extra files, and `export.json`. Object bodies flow from S3 into the zip a few at a time and the runs'
  * summaries wait on disk for the reports, so memory stays flat whatever the number of objects.
  */
 export async function exportArchive(request: ExportRequest): Promise<ExportResult> {
@@ -341,6 +355,7 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
   let written = 0;
   let writtenBytes = 0;
 
+  const signOffs: SignOffEvidence[] = [];
   async function* evidence(): AsyncGenerator<PlannedEntry> {
     for (const key of fixedObjects) yield objectEntry(reader, key, exportedAt, level);
     // Manifests are read a window ahead, in order; each decides whether its run is in range.
@@ -383,10 +398,31 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
       }
       const manifestKey = `${folder.prefix}${MANIFEST_FILE}`;
       const mtime = manifest ? new Date(manifest.collectedAt) : exportedAt;
-      if (manifest) spill.append(summarizeRun(manifestKey, sha256Hex(bytes), manifest));
+      const manifestSha256 = sha256Hex(bytes);
+      if (manifest) spill.append(summarizeRun(manifestKey, manifestSha256, manifest));
+      // A sign-off's document is read here (it is small) so the views can say who signed what.
+      const signOff = manifest && isSignOffRun(manifest) ? signOffArtifact(manifest) : undefined;
+      const signOffFile = signOff && folder.files.find((file) => file.key === signOff.key);
+      const signOffBytes = signOffFile ? await reader.getBytes(signOffFile.key) : undefined;
+      if (manifest && signOff) {
+        signOffs.push({
+          chainId: manifest.control.id,
+          periodKey: manifest.period.key,
+          runId: manifest.runId,
+          manifestKey,
+          manifestSha256,
+          evidenceKey: signOff.key,
+          evidenceSha256: signOff.sha256,
+          document: signOffBytes ? signOffBytes.toString('utf8') : '',
+        });
+      }
       yield bytesEntry(manifestKey, bytes, mtime, level);
-      for (const file of folder.files)
-        if (file.key !== manifestKey) yield objectEntry(reader, file, mtime, level);
+      for (const file of folder.files) {
+        if (file.key === manifestKey) continue;
+        yield signOffBytes && file.key === signOffFile?.key
+          ? bytesEntry(file.key, signOffBytes, mtime, level)
+          : objectEntry(reader, file, mtime, level);
+      }
     }
   }
 
@@ -400,26 +436,43 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
     }
     const built = await reportSource(() => spill.read(), { range, exportedAt, bucket: request.bucket });
     source = built;
-    const generated: [string, () => AsyncIterable<string> | Iterable<string>][] = [
-      ...generatedReports(built, {
+    const inputs = request.config ? reportInputsFromConfig(request.config) : undefined;
+    const reportsOfArchive = await generatedReports(
+      built,
+      {
         range,
         exportedAt: exportedAt.toISOString(),
         bucket: request.bucket,
         tool: { version: TOOL_VERSION },
-      }),
-      ...Object.entries(request.extraFiles ?? {}).map(([path, value]): [string, () => Iterable<string>] => [
-        path,
-        () => [reportText(value)],
-      ]),
+      },
+      {
+        ...(inputs ? { inputs } : {}),
+        signOffs: signOffs.sort((a, b) => byKey(a.manifestKey, b.manifestKey)),
+      },
+    );
+    const reserved = new Set([
+      EXPORT_INFO_FILE,
+      REPORT_INPUTS_FILE,
+      ...reportsOfArchive.map(([path]) => path),
+    ]);
+    const extras = Object.entries(request.extraFiles ?? {}).map(
+      ([path, value]): [string, () => Iterable<string>] => {
+        if (path.startsWith(EVIDENCE_PREFIX) || path.startsWith(CHECKPOINTS_PREFIX) || reserved.has(path)) {
+          throw new ExportError(
+            `extra file ${path} would collide with the evidence, export.json or a generated report`,
+          );
+        }
+        return [path, () => [reportText(value)]];
+      },
+    );
+    const generated: [string, () => AsyncIterable<string> | Iterable<string>][] = [
+      ...(inputs
+        ? [[REPORT_INPUTS_FILE, () => [serializeReportInputs(inputs)]] as [string, () => string[]]]
+        : []),
+      ...reportsOfArchive,
+      ...extras,
     ];
     for (const [path, chunks] of generated) {
-      if (
-        path.startsWith(EVIDENCE_PREFIX) ||
-        path.startsWith(CHECKPOINTS_PREFIX) ||
-        path === EXPORT_INFO_FILE
-      ) {
-        throw new ExportError(`extra file ${path} would collide with the evidence or export.json`);
-      }
       yield reportEntry(path, exportedAt, chunks, (size, sha256) => reports.push({ path, size, sha256 }));
     }
     // Last, once every report above is written and hashed.
@@ -467,6 +520,8 @@ export async function exportArchive(request: ExportRequest): Promise<ExportResul
     counts: source.counts,
   };
 }
+
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 function controlCount(source: ReportSource): number {
   return new Set(source.overview.map((row) => row.controlId)).size;

@@ -2,6 +2,12 @@ import * as z from 'zod';
 
 export const EXPORT_INFO_FILE = 'export.json';
 export const EXPORT_INFO_KIND = 'soc2-evidence/export';
+/** The configuration part the audit views are computed from (see report-inputs.ts). */
+export const REPORT_INPUTS_FILE = 'report-inputs.json';
+/** Every sign-off of the range with its sealed document (see sign-offs.ts). */
+export const SIGN_OFFS_FILE = 'sign-offs.json';
+/** Top-level files `verify` reads (not only hashes) to regenerate the reports. */
+export const REPORT_INPUT_FILES: readonly string[] = [REPORT_INPUTS_FILE, SIGN_OFFS_FILE];
 
 /**
  * `export.json`, written last into every archive: what was asked for and which generated reports

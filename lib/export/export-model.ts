@@ -76,6 +76,8 @@ export interface MatrixRow {
 export interface RowOverview {
   readonly controlId: string;
   readonly cadence: Cadence;
+  /** The criteria the control's newest manifest names. */
+  readonly criteria: readonly string[];
   readonly columns: readonly { readonly key: string; readonly start: string }[];
   readonly counts: Readonly<Record<CellStatus, number>>;
   readonly start?: string;
@@ -185,6 +187,7 @@ export function overviewOf(row: MatrixRow): RowOverview {
   return {
     controlId: row.controlId,
     cadence: row.cadence,
+    criteria: row.criteria,
     columns: row.cells.map((cell) => ({ key: cell.periodKey, start: cell.start })),
     counts,
     ...(first ? { start: first.start } : {}),

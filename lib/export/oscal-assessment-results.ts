@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { CriteriaCoverage, CriterionCoverage } from '../audit/criteria-coverage.ts';
 import { TOOL_VERSION } from '../shared/version.ts';
 import type { ExportedRun, MatrixCell, MatrixRow, ReportSource } from './export-model.ts';
 
@@ -90,6 +91,38 @@ function finding(row: MatrixRow, cell: MatrixCell, observationUuids: readonly st
   };
 }
 
+/** A criterion's conclusion from the criteria coverage: satisfied only when every control evidencing it passed. */
+function criterionFinding(criterion: CriterionCoverage) {
+  const satisfied = criterion.state === 'passing';
+  const controls = criterion.controls.map(
+    (c) =>
+      `${c.controlId} (${c.method}${c.latest ? `, latest ${c.latest.verdict} ${c.latest.periodKey}` : ', no verdict in the window'})`,
+  );
+  return {
+    uuid: stableUuid('criterion-finding', criterion.id),
+    title: `${criterion.id} ${criterion.title}: ${criterion.state}`,
+    description:
+      controls.length > 0
+        ? `SOC 2 criterion ${criterion.id} is evidenced by ${controls.join(', ')}: ${criterion.state}.`
+        : `SOC 2 criterion ${criterion.id}: no control evidences it (${criterion.state}).`,
+    props: [
+      prop('criterion-state', criterion.state),
+      prop('criterion-scope', criterion.scope),
+      ...criterion.controls.map((c) => prop('evidenced-by', c.controlId)),
+      ...criterion.risks.map((r) => prop('risk', r.riskId)),
+    ],
+    target: {
+      type: 'objective-id',
+      'target-id': oscalToken(criterion.id),
+      title: `${criterion.id} ${criterion.title}`,
+      status: {
+        state: satisfied ? 'satisfied' : 'not-satisfied',
+        ...(satisfied ? {} : { reason: criterion.state === 'failing' ? 'fail' : 'other' }),
+      },
+    },
+  };
+}
+
 const OBSERVATIONS = '@@soc2-evidence:observations@@';
 const FINDINGS = '@@soc2-evidence:findings@@';
 
@@ -102,13 +135,25 @@ async function* observationsOf(source: ReportSource) {
     for (const cell of row.cells) for (const run of cell.runs) yield observation(row, run);
 }
 
-async function* findingsOf(source: ReportSource) {
+async function* findingsOf(source: ReportSource, coverage?: CriteriaCoverage) {
   for await (const row of source.rows())
     for (const cell of row.cells) yield finding(row, cell, cell.runs.map(observationUuid));
+  for (const criterion of reviewedCriteria(coverage)) yield criterionFinding(criterion);
+}
+
+/** The in-scope criteria of the coverage: each gets a conclusion, evidenced or not. */
+function reviewedCriteria(coverage: CriteriaCoverage | undefined): readonly CriterionCoverage[] {
+  return coverage?.criteria.filter((c) => c.scope === 'in-scope') ?? [];
+}
+
+/** Every criterion reviewed: the coverage's in-scope criteria, else those the manifests' controls name. */
+function criteriaIds(model: ReportSource, coverage: CriteriaCoverage | undefined): string[] {
+  if (coverage) return reviewedCriteria(coverage).map((c) => c.id);
+  return [...new Set(model.overview.flatMap((row) => row.criteria))].sort();
 }
 
 /** The document with placeholders where the (possibly long) observation and finding lists go. */
-function skeleton(model: ReportSource): Record<string, unknown> {
+function skeleton(model: ReportSource, coverage?: CriteriaCoverage): Record<string, unknown> {
   let start: string | undefined;
   let end: string | undefined;
   for (const row of model.overview) {
@@ -119,6 +164,7 @@ function skeleton(model: ReportSource): Record<string, unknown> {
   const anyRun = counts.pass + counts.fail + counts.error > 0;
   const anyCell = anyRun || counts.missing > 0;
   const controlIds = [...new Set(model.overview.map((row) => row.controlId))];
+  const criteria = criteriaIds(model, coverage);
   const planUuid = stableUuid('assessment-plan', model.bucket);
   const rangeText = `${model.range.from ?? '(start)'} to ${model.range.to ?? '(export)'}`;
   const result: Record<string, unknown> = {
@@ -128,13 +174,27 @@ function skeleton(model: ReportSource): Record<string, unknown> {
     start: start ?? model.exportedAt,
     ...(end ? { end } : {}),
     'reviewed-controls': {
-      'control-selections':
+      'control-selections': [
+        ...(criteria.length > 0
+          ? [
+              {
+                description: `SOC 2 Trust Services Criteria reviewed${coverage ? ' (the in-scope criteria of the criteria catalogue, each with a finding)' : ' (named by the exported controls)'}.`,
+                props: [prop('selection', 'soc2-criteria')],
+                'include-controls': criteria.map((id) => ({ 'control-id': oscalToken(id) })),
+              },
+            ]
+          : []),
         controlIds.length > 0
-          ? [{ 'include-controls': controlIds.map((id) => ({ 'control-id': oscalToken(id) })) }]
-          : [{ 'include-all': {} }],
+          ? {
+              description: 'The soc2-evidence controls whose runs are in this archive.',
+              props: [prop('selection', 'soc2-evidence-controls')],
+              'include-controls': controlIds.map((id) => ({ 'control-id': oscalToken(id) })),
+            }
+          : { 'include-all': {} },
+      ],
     },
     ...(anyRun ? { observations: OBSERVATIONS } : {}),
-    ...(anyCell ? { findings: FINDINGS } : {}),
+    ...(anyCell || reviewedCriteria(coverage).length > 0 ? { findings: FINDINGS } : {}),
   };
   return {
     'assessment-results': {
@@ -167,13 +227,18 @@ function skeleton(model: ReportSource): Record<string, unknown> {
  * OSCAL 1.0.4 Assessment Results for an export, as JSON text in chunks (one observation or finding
  * at a time, so a long range never sits in memory as one document): one result covering the range,
  * an observation per run (linked to its evidence files and manifest by relative path, with
- * SHA-256) and a finding per control and period (satisfied only when the period's latest run passed).
+ * SHA-256), a finding per control and period (satisfied only when the period's latest run passed)
+ * and, given the criteria coverage, a finding per in-scope SOC 2 criterion. `reviewed-controls`
+ * names every criterion reviewed as well as the controls.
  */
-export async function* assessmentResultsChunks(source: ReportSource): AsyncGenerator<string> {
-  const text = JSON.stringify(skeleton(source), null, 2);
+export async function* assessmentResultsChunks(
+  source: ReportSource,
+  coverage?: CriteriaCoverage,
+): AsyncGenerator<string> {
+  const text = JSON.stringify(skeleton(source, coverage), null, 2);
   const lists: [string, () => AsyncGenerator<unknown>][] = [
     [JSON.stringify(OBSERVATIONS), () => observationsOf(source)],
-    [JSON.stringify(FINDINGS), () => findingsOf(source)],
+    [JSON.stringify(FINDINGS), () => findingsOf(source, coverage)],
   ];
   let rest = text;
   for (const [marker, items] of lists) {
@@ -192,8 +257,11 @@ export async function* assessmentResultsChunks(source: ReportSource): AsyncGener
 }
 
 /** The same document as an object (tests, small exports). */
-export async function buildAssessmentResults(source: ReportSource): Promise<Record<string, unknown>> {
+export async function buildAssessmentResults(
+  source: ReportSource,
+  coverage?: CriteriaCoverage,
+): Promise<Record<string, unknown>> {
   const chunks: string[] = [];
-  for await (const chunk of assessmentResultsChunks(source)) chunks.push(chunk);
+  for await (const chunk of assessmentResultsChunks(source, coverage)) chunks.push(chunk);
   return JSON.parse(chunks.join('')) as Record<string, unknown>;
 }

@@ -100,13 +100,22 @@ newest checkpoint is later than the last run you rely on.
 
 ## What the other files are
 
-- \`index.html\`: an overview (control x period matrix, coloured by verdict). **Unsigned convenience
-  view**: \`verify\` regenerates it from the archive's manifests and fails if it differs.
-- \`oscal/assessment-results.json\`: the same results as OSCAL 1.0.4 Assessment Results; observations
-  link to the evidence files by relative path and SHA-256. Unsigned view, regenerated and compared.
+- \`index.html\`: an overview (control x period matrix, coloured by verdict, then criteria coverage,
+  pre-audit readiness, the risk heat map and the sign-offs). **Unsigned convenience view**: \`verify\`
+  regenerates it from the archive's own files and fails if it differs.
+- \`oscal/assessment-results.json\`: the same results as OSCAL 1.0.4 Assessment Results, naming every
+  criterion reviewed; observations link to the evidence files by relative path and SHA-256.
+  Unsigned view, regenerated and compared.
 - this \`VERIFY.md\`: regenerated and compared the same way.
-- \`oscal/poam.json\` (when present): a copy of the risk register's plan of action; not evidence and
-  not derivable from it, so it is checked only against \`export.json\`.
+- \`sign-offs.json\`: every sign-off (review) in the range with its sealed evidence document; each
+  document must hash to what its signed manifest lists. Regenerated and compared.
+- \`report-inputs.json\` (when the export had a config): the configuration part the audit views are
+  computed from. It cannot be signed by the exporter, so it is checked only against \`export.json\`;
+  compare it with the reviewed configuration.
+- \`coverage.json\`, \`readiness.json\`, \`risk-heat-map.json\`, \`oscal/poam.json\` (with a config):
+  criteria coverage, the pre-audit checklist, the heat map and the OSCAL POA&M (sign-offs as risk-log
+  entries), computed from the manifests, the sign-offs and \`report-inputs.json\`; regenerated and
+  compared, so editing one fails verification.
 - \`export.json\`: the requested range, the export time and the hashes of the generated files. Unsigned.
 
 ## Crashes, races and orphans

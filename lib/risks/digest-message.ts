@@ -21,6 +21,7 @@ const RULE_LABEL: Record<RiskFinding['rule'], string> = {
   'acceptance-above-threshold': 'accepted above the threshold',
   'review-not-evidenced': 'review claimed, not evidenced',
   'incident-rescore': 're-score after an incident',
+  'readiness-not-ready': 'pre-audit checklist item not ready',
 };
 
 export function ruleLabel(finding: RiskFinding): string {
@@ -198,7 +199,11 @@ export function digestNotification(
         ? 'What to do: make sure the owners above update the risk register, or reassign the items. ' +
             'You will hear about an item again while it stays open.'
         : 'What to do: update the risk register in a pull request (re-score and set lastReviewed, record ' +
-            'the mitigation, or mark the remediation done). Items stay in this digest until the register says so.',
+            'the mitigation, or mark the remediation done). Items stay in this digest until the register says so.' +
+            (digest.due.some((item) => item.finding.subjectKind === 'readiness')
+              ? ' For pre-audit checklist items: provide the evidence named (upload the document, or get the ' +
+                'control passing); an item leaves the digest once `soc2-evidence readiness` shows it ready.'
+              : ''),
       '',
     ),
     '',

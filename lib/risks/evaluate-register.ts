@@ -38,6 +38,7 @@ export const FINDING_RULES = [
   'acceptance-above-threshold',
   'review-not-evidenced',
   'incident-rescore',
+  'readiness-not-ready',
 ] as const;
 export type FindingRule = (typeof FINDING_RULES)[number];
 
@@ -55,9 +56,11 @@ export const RULE_CATEGORY: Record<FindingRule, FindingCategory> = {
   'acceptance-above-threshold': 'violation',
   'review-not-evidenced': 'flagged',
   'incident-rescore': 'overdue',
+  'readiness-not-ready': 'flagged',
 };
 
-export type FindingSubjectKind = 'risk' | 'remediation' | 'asset';
+/** `readiness`: an item of the pre-audit checklist (lib/audit/readiness.ts), reminded like the register's. */
+export type FindingSubjectKind = 'risk' | 'remediation' | 'asset' | 'readiness';
 
 export interface RiskFinding {
   /**

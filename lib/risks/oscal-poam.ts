@@ -3,6 +3,7 @@ import { DateTime } from 'luxon';
 import type { RiskFinding } from './evaluate-register.ts';
 import type { RemediationItem, Risk, RiskRegister } from './register-schema.ts';
 import { assetOf, classificationOf, residualScore, riskScore } from './register-schema.ts';
+import type { SignOffRecord } from './sign-off.ts';
 
 /** Namespace of this tool's OSCAL props and facets (a URN: no domain is implied). */
 export const OSCAL_NS = 'urn:soc2-evidence:ns:oscal';
@@ -34,6 +35,23 @@ export interface PoamOptions {
   readonly title?: string;
   /** `metadata.version`. @default the generation date */
   readonly version?: string;
+  /**
+   * Recorded sign-offs of the register, oldest first, each with the evidence document that seals it:
+   * every risk on the POA&M gets one risk-log entry per sign-off that reviewed it. @default []
+   */
+  readonly signOffs?: readonly PoamSignOff[];
+}
+
+/** A register sign-off and where its signed evidence is. */
+export interface PoamSignOff {
+  readonly record: SignOffRecord;
+  /** Relative path of the sealed evidence document, e.g. in an export. */
+  readonly evidenceKey?: string;
+}
+
+function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return 'none';
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : JSON.stringify(value);
 }
 
 /** The JSON object of an OSCAL 1.0.4 POA&M document (`{ "plan-of-action-and-milestones": ... }`). */
@@ -128,6 +146,42 @@ export function buildPoam(
       .map((f) => f.message)
       .join('\n\n');
 
+  const reviewerParty = (by: string) => id('party', `reviewer/${by}`);
+  const reviewers = [...new Set((options.signOffs ?? []).map((s) => s.record.by))].sort();
+  /** One entry per sign-off that froze this risk: who, when, in which role, the register hash, what changed. */
+  const riskLog = (riskId: string) => {
+    const entries = (options.signOffs ?? [])
+      .filter(({ record }) => record.risks.some((r) => r.id === riskId))
+      .map(({ record, evidenceKey }) => {
+        const changes = record.changes.filter((c) => c.riskId === riskId);
+        const what =
+          changes.length === 0
+            ? 'no change to this risk since the previous sign-off'
+            : changes
+                .map((c) =>
+                  c.field === 'added' || c.field === 'removed'
+                    ? `risk ${c.field}`
+                    : `${c.field} ${formatValue(c.from)} -> ${formatValue(c.to)}`,
+                )
+                .join('; ');
+        return {
+          uuid: id('risk-log-entry', `${riskId}/${record.signedAt}/${record.registerSha256}`),
+          title: `Reviewed by ${record.by} (${record.role})`,
+          description: `Register sign-off by ${record.by}, ${record.role}, on ${record.date}: ${what}. Register SHA-256 ${record.registerSha256}.${record.note ? ` Note: ${record.note}` : ''}`,
+          start: instant(new Date(record.signedAt)),
+          props: [
+            prop('reviewer', record.by),
+            prop('reviewer-role', record.role),
+            prop('register-sha256', record.registerSha256),
+            prop('changes', changes.length),
+            ...(evidenceKey ? [prop('evidence', evidenceKey)] : []),
+          ].filter((p) => p.value.trim() !== ''),
+          'logged-by': [{ 'party-uuid': reviewerParty(record.by), 'role-id': 'reviewer' }],
+        };
+      });
+    return entries.length > 0 ? { 'risk-log': { entries } } : {};
+  };
+
   const characterization = (ownerId: string, facets: [string, string | number][]) => ({
     origin: { actors: [{ type: 'party', 'actor-uuid': partyOf(ownerId), 'role-id': 'risk-owner' }] },
     facets: facets.map(([name, value]) => ({ name, system: OSCAL_NS, value: String(value) })),
@@ -191,6 +245,7 @@ export function buildPoam(
           }
         : {}),
       ...(related.length > 0 ? { 'related-observations': related } : {}),
+      ...riskLog(risk.id),
     });
     const remarks = remarksOf(risk.id);
     items.push({
@@ -299,8 +354,18 @@ export function buildPoam(
         'last-modified': generatedAt,
         version: options.version ?? date,
         'oscal-version': OSCAL_VERSION,
-        roles: [{ id: 'risk-owner', title: 'Risk owner' }],
-        ...(parties.length > 0 ? { parties } : {}),
+        roles: [
+          { id: 'risk-owner', title: 'Risk owner' },
+          ...(reviewers.length > 0 ? [{ id: 'reviewer', title: 'Risk register reviewer (sign-off)' }] : []),
+        ],
+        ...(parties.length + reviewers.length > 0
+          ? {
+              parties: [
+                ...parties,
+                ...reviewers.map((by) => ({ uuid: reviewerParty(by), type: 'person', name: by })),
+              ],
+            }
+          : {}),
         ...(ownersInUse.length > 0
           ? { 'responsible-parties': [{ 'role-id': 'risk-owner', 'party-uuids': ownersInUse.map(partyOf) }] }
           : {}),

@@ -1,3 +1,5 @@
+import type { AuditVerdict } from '../audit/audit-verdicts.ts';
+import { computeReadiness, type Readiness } from '../audit/readiness.ts';
 import type { Config } from '../config/schema.ts';
 import type { Notification, Notifier } from '../notify/notification.ts';
 import {
@@ -12,6 +14,7 @@ import type { Logger } from '../shared/logger.ts';
 import { digestNotification } from './digest-message.ts';
 import { evaluateRegister, type LatestVerdict, type RegisterEvaluation } from './evaluate-register.ts';
 import type { EvaluationSummary, ReminderLedger, RiskStore, SentDigestRecord } from './ports.ts';
+import { readinessFindings, readinessWindow } from './readiness-findings.ts';
 import {
   claimWindow,
   type DigestItem,
@@ -29,6 +32,14 @@ export interface RiskEvaluationDeps {
   readonly notifier: Notifier;
   /** Latest verdict of each given control; omit to evaluate without control evidence. */
   readonly latestVerdicts?: (controlIds: readonly string[]) => Promise<LatestVerdict[]>;
+  /**
+   * The verdicts of the last year for the given controls: the pre-audit checklist (`readiness`) is
+   * then computed too, and owners of items that are not ready get them in their digest, reminded
+   * and escalated like the register's findings. Omit to remind of the register alone.
+   */
+  readonly readinessVerdicts?: (
+    controls: readonly { readonly id: string; readonly cadence: Config['controls'][number]['cadence'] }[],
+  ) => Promise<AuditVerdict[]>;
   readonly log: Logger;
   /** @default 15 minutes (see DEFAULT_CLAIM_TIMEOUT_MS) */
   readonly claimTimeoutMs?: number;
@@ -61,7 +72,10 @@ export interface DigestFailure {
 
 export interface RiskEvaluationReport {
   readonly runId: string;
+  /** The register's evaluation, with the not-ready readiness items among its findings. */
   readonly evaluation: RegisterEvaluation;
+  /** The pre-audit checklist as of the run, when `readinessVerdicts` was given. */
+  readonly readiness?: Readiness;
   readonly summary: EvaluationSummary;
   readonly digests: readonly DeliveredDigest[];
   /** Items another run had already sent within the interval or was sending (lost claims). */
@@ -113,7 +127,17 @@ export async function runRiskEvaluation(asOf: Date, deps: RiskEvaluationDeps): P
   const controlIds = linkedControlIds(config);
   const latestVerdicts =
     deps.latestVerdicts && controlIds.length > 0 ? await deps.latestVerdicts(controlIds) : [];
-  const evaluation = evaluateRegister(register, { asOf, timeZone: config.timeZone, latestVerdicts });
+  const registerEvaluation = evaluateRegister(register, { asOf, timeZone: config.timeZone, latestVerdicts });
+  const readiness = deps.readinessVerdicts
+    ? computeReadiness({
+        config,
+        window: readinessWindow(asOf, config.timeZone),
+        verdicts: await deps.readinessVerdicts(config.controls),
+      })
+    : undefined;
+  const evaluation: RegisterEvaluation = readiness
+    ? { ...registerEvaluation, findings: [...registerEvaluation.findings, ...readinessFindings(readiness)] }
+    : registerEvaluation;
   const summary = await store.saveEvaluation(evaluation, runId);
 
   const timing = reminderTiming(register.settings, deps.claimTimeoutMs);
@@ -197,12 +221,22 @@ export async function runRiskEvaluation(asOf: Date, deps: RiskEvaluationDeps): P
     runId,
     date: evaluation.date,
     findings: evaluation.findings.length,
+    ...(readiness ? { readiness: readiness.summary } : {}),
     digests: digests.map((d) => `${d.kind}:${d.recipient}:${d.itemKeys.length}`),
     skippedItems,
     failures: failures.length,
     redelivered: redelivered.length,
   });
-  return { runId, evaluation, summary, digests, skippedItems, failures, redelivered };
+  return {
+    runId,
+    evaluation,
+    ...(readiness ? { readiness } : {}),
+    summary,
+    digests,
+    skippedItems,
+    failures,
+    redelivered,
+  };
 }
 
 type Delivery = { readonly messageId: string } | { readonly error: string };

@@ -1,3 +1,5 @@
+import { EXPORT_INFO_FILE, REPORT_INPUT_FILES } from '../export/export-info.ts';
+
 /** One file of an archive or synced folder, hashed while read. */
 export interface ArchiveFile {
   /** Normalised path: evidence under `evidence/...` (as in the bucket), reports at the top level. */
@@ -31,7 +33,8 @@ export function keepsContent(path: string): boolean {
     path.endsWith('/manifest.sig') ||
     path.endsWith('.pem') ||
     path.startsWith('checkpoints/') ||
-    path === 'export.json'
+    path === EXPORT_INFO_FILE ||
+    REPORT_INPUT_FILES.includes(path)
   );
 }
 

@@ -5,6 +5,7 @@ import { makeDynamoRiskStore } from '../adapters/dynamodb/dynamodb-risks.ts';
 import { makeSnsNotifier } from '../adapters/sns/sns-notifier.ts';
 import type { Config } from '../config/schema.ts';
 import { latestVerdictsFrom } from '../risks/latest-verdicts.ts';
+import { readinessVerdictsFrom } from '../risks/readiness-findings.ts';
 import type { RiskEvaluationDeps } from '../risks/run-risk-evaluation.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { RuntimeResources } from '../shared/runtime-env.ts';
@@ -20,13 +21,15 @@ export interface RiskDepsInput {
 /** Wires the risk evaluation to its adapters; shared by the evaluator Lambda and the demo. */
 export function makeRiskDeps(input: RiskDepsInput): RiskEvaluationDeps {
   const { clients, resources } = input;
+  const results = makeDynamoResultsStore(clients.dynamodb, resources.resultsTable);
   return {
     config: input.config,
     store: makeDynamoRiskStore(clients.dynamodb, resources.resultsTable),
     ledger: makeDynamoReminderLedger(clients.dynamodb, resources.resultsTable),
     notifier: makeSnsNotifier(clients.sns, resources.notificationsTopicArn),
     outbox: makeDynamoOutbox(clients.dynamodb, resources.resultsTable),
-    latestVerdicts: latestVerdictsFrom(makeDynamoResultsStore(clients.dynamodb, resources.resultsTable)),
+    latestVerdicts: latestVerdictsFrom(results),
+    readinessVerdicts: readinessVerdictsFrom(results),
     log: input.log,
   };
 }

@@ -81,6 +81,7 @@ describe('export by date range', () => {
       'index.html',
       'oscal/assessment-results.json',
       'VERIFY.md',
+      'sign-offs.json',
       'oscal/poam.json',
     ]);
     expect(entries.get('VERIFY.md')?.toString()).toContain(

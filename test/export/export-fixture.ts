@@ -1,8 +1,13 @@
 import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import yauzl from 'yauzl';
+import { ZipFile } from 'yazl';
 import { makeS3EvidenceReader } from '../../lib/adapters/s3/s3-evidence-reader.ts';
+import type { Config } from '../../lib/config/schema.ts';
 import { type ExportRequest, type ExportResult, exportArchive } from '../../lib/export/export-archive.ts';
+import { buildSignOff, type SignOffRecord, signOffRun } from '../../lib/risks/sign-off.ts';
+import { sha256Hex } from '../../lib/shared/canonical-json.ts';
 import type { TestEnvironment } from '../support/test-environment.ts';
 import { evidenceFixture, runResult } from '../verify/evidence-fixture.ts';
 
@@ -87,4 +92,64 @@ export async function zipEntries(path: string): Promise<Map<string, Buffer>> {
     zip.readEntry();
   });
   return entries;
+}
+
+/** Writes `entries` as a zip (the shape of an archive someone edited and zipped again). */
+export async function writeZip(path: string, entries: ReadonlyMap<string, Buffer>): Promise<void> {
+  const zip = new ZipFile();
+  for (const [name, bytes] of entries) zip.addBuffer(bytes, name);
+  zip.end();
+  await pipeline(zip.outputStream, createWriteStream(path));
+}
+
+/** Replaces a report and, like a careful forger, its size and hash in the unsigned export.json. */
+export function replaceReport(entries: Map<string, Buffer>, path: string, bytes: Buffer | undefined): void {
+  const info = JSON.parse(entries.get('export.json')?.toString() ?? '{}') as {
+    reports: { path: string; size: number; sha256: string }[];
+  };
+  if (bytes) {
+    entries.set(path, bytes);
+    for (const report of info.reports)
+      if (report.path === path) Object.assign(report, { size: bytes.length, sha256: sha256Hex(bytes) });
+  } else {
+    entries.delete(path);
+    info.reports = info.reports.filter((report) => report.path !== path);
+  }
+  entries.set('export.json', Buffer.from(`${JSON.stringify(info, null, 2)}\n`));
+}
+
+/** The example register as the reviewer froze it on 2026-08-14 (R2 then scored 3 x 4), and as it is on 2026-11-20. */
+export const SIGN_OFF_DATES = ['2026-08-14T10:00:00Z', '2026-11-20T15:30:00Z'] as const;
+
+/**
+ * Two signed sign-offs of the config's register in its own chain, as `risks sign-off` records them:
+ * the first over an earlier version (R2 likelihood 3), the second over the register as configured,
+ * so the second records "R2 likelihood 3 -> 4".
+ */
+export async function seedSignOffs(env: TestEnvironment, config: Config): Promise<SignOffRecord[]> {
+  const register = config.riskRegister;
+  if (!register) throw new Error('the config has no risk register');
+  const evidence = evidenceFixture(env);
+  const earlier = {
+    ...register,
+    risks: register.risks.map((risk) => (risk.id === 'R2' ? { ...risk, likelihood: 3 } : risk)),
+  };
+  const records: SignOffRecord[] = [];
+  for (const [index, at] of SIGN_OFF_DATES.entries()) {
+    const previous = records.at(-1);
+    const record = buildSignOff({
+      register: index === 0 ? earlier : register,
+      timeZone: config.timeZone,
+      by: index === 0 ? 'Dana Lee' : 'Sam Ortiz',
+      role: 'Security Officer',
+      ...(index === 1 ? { note: 'Quarterly full re-score' } : {}),
+      at: new Date(at),
+      ...(previous ? { previous } : {}),
+    });
+    await evidence.record(
+      signOffRun(record, { timeZone: config.timeZone, owner: 'security', runId: `sign-off-${index + 1}` }),
+    );
+    records.push(record);
+  }
+  return records;
 }

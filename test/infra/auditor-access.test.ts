@@ -158,6 +158,7 @@ describe('the auditor role can do what it is told to do', () => {
       range: { from: '2026-01-01', to: '2026-12-31' },
       exportedAt: '2027-01-05T00:00:00Z',
       bucket: 'evidence-bucket',
+      toolVersion: '0.1.0',
       keyFingerprints: ['a'.repeat(64)],
     });
     const commands = [...guide.matchAll(/\baws (kms [a-z-]+|s3 [a-z]+ s3:\/\/[^\s`)]+)/g)].map(

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { makeS3EvidenceReader } from '../../adapters/s3/s3-evidence-reader.ts';
 import { type ExportResult, exportArchive } from '../../export/export-archive.ts';
+import type { ReportConfig } from '../../export/report-inputs.ts';
 import type { RuntimeResources } from '../../shared/runtime-env.ts';
 import { formatReport } from '../../verify/format-report.ts';
 import type { VerificationReport } from '../../verify/verify-archive.ts';
@@ -17,8 +18,10 @@ export interface DemoExportInput {
   readonly outFile: string;
   /** The demo's "now": what periods must have been due by. @default now */
   readonly asOf?: Date;
-  /** Extra generated files for the archive (e.g. `oscal/poam.json`). */
+  /** Extra generated files for the archive. */
   readonly extraFiles?: Readonly<Record<string, unknown>>;
+  /** The config the audit views and the POA&M are computed from. */
+  readonly config?: ReportConfig;
 }
 
 export interface DemoExportResult {
@@ -44,6 +47,7 @@ export async function exportAndVerifyDemo(input: DemoExportInput): Promise<DemoE
     output: createWriteStream(input.outFile),
     clock: () => asOf,
     ...(input.extraFiles ? { extraFiles: input.extraFiles } : {}),
+    ...(input.config ? { config: input.config } : {}),
   });
   const archiveBytes = (await stat(input.outFile)).size;
   const report = await verifyPath(input.outFile);

@@ -8,7 +8,6 @@ import { makeSqsJobQueue } from '../../adapters/sqs/sqs-job-queue.ts';
 import { type ReportRow, renderRunReports } from '../../cli/format-reports.ts';
 import type { Config } from '../../config/schema.ts';
 import { writeCheckpoint } from '../../evidence/write-checkpoint.ts';
-import { poamForConfig } from '../../risks/poam-for-config.ts';
 import { dispatchDueControls } from '../../runs/dispatch-due-controls.ts';
 import type { ControlRunReport } from '../../runs/run-control.ts';
 import { sha256Hex } from '../../shared/canonical-json.ts';
@@ -229,15 +228,6 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       // The auditor's view: export the demo year from the bucket, then verify the archive offline.
       // The archive stays in the working directory so the overview can be opened afterwards.
       {
-        const poam = poamForConfig(
-          config,
-          asOf,
-          finalReports.map((report) => ({
-            ...report.job,
-            verdict: report.outcome.verdict,
-            reasons: report.outcome.reasons,
-          })),
-        );
         const exported = await exportAndVerifyDemo({
           clients,
           resources,
@@ -245,7 +235,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
           to: new Date(asOf.getTime() - 1).toISOString().slice(0, 10),
           outFile: join(process.cwd(), 'soc2-evidence-demo-export.zip'),
           asOf,
-          ...(poam ? { extraFiles: { 'oscal/poam.json': poam } } : {}),
+          config,
         });
         print('');
         print(exported.summary);

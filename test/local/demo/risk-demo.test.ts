@@ -46,7 +46,11 @@ describe('risk demo (npm start)', () => {
       finding: 'linked control failing (audit-log-completeness 2026-11)',
       category: 'flagged',
     });
-    expect(result.findings).toHaveLength(24);
+    // The same failing verdict makes a pre-audit checklist item not ready: its owner is reminded too.
+    expect(result.findings.filter((f) => f.finding.startsWith('pre-audit checklist item not ready'))).toEqual(
+      [expect.objectContaining({ owner: 'security', category: 'flagged' })],
+    );
+    expect(result.findings).toHaveLength(25);
     expect(result.digests.map((d) => d.recipient).sort()).toEqual([
       'data-governance',
       'devops',
@@ -55,7 +59,7 @@ describe('risk demo (npm start)', () => {
     ]);
     expect(result.repeatDigests).toBe(0);
     expect(result.text).toContain(
-      '24 findings (8 register violations, 15 overdue, 1 flagged by failing controls)',
+      '25 findings (8 register violations, 15 overdue, 2 flagged by failing controls)',
     );
     expect(result.text).toContain('A second evaluation a minute later sent 0 digest(s)');
   });
