@@ -6,12 +6,13 @@ import { checkRange, InvalidRangeError } from '../evidence/coverage.ts';
 import { EXPORTS_PREFIX } from '../evidence/evidence-layout.ts';
 import { type ExportResult, exportArchive } from '../export/export-archive.ts';
 import type { PresignedExport } from '../export/presigned-export.ts';
+import { stateBucketDir } from '../local/state-layout.ts';
 import { poamForConfig } from '../risks/poam-for-config.ts';
 import { slugSchema } from '../shared/identifiers.ts';
 import { makeProgressBar, type ProgressSink, silentProgress } from '../shared/progress-bar.ts';
 import { ENV } from '../shared/runtime-env.ts';
 import type { AwsClients } from '../wiring/aws-clients.ts';
-import { makeExportDeps } from '../wiring/make-export-deps.ts';
+import { makeExportDeps, makeLocalExportDeps } from '../wiring/make-export-deps.ts';
 import { type CliIo, cliCommand, EXIT, isUsageError, UsageError } from './io.ts';
 import { progressSink } from './verify-command.ts';
 
@@ -30,6 +31,8 @@ Options:
   --bucket NAME        evidence bucket (default: $${ENV.evidenceBucket})
   --config PATH        add oscal/poam.json (OSCAL POA&M) from this config's risk register
                        (default: ${DEFAULT_CONFIG_PATH} when it exists)
+  --local              read the evidence of \`run --local\` from its state folder instead of S3
+  --state DIR          that state folder (default: .soc2-evidence)
   --presign            also upload the archive to s3://<bucket>/${EXPORTS_PREFIX} and print a download URL
   --expires-in SECS    lifetime of the presigned URL (default 86400, at most 604800)
   --json               print the result as JSON; no progress bar
@@ -91,8 +94,14 @@ async function runExport(
     if (values.control !== undefined && !slugSchema.safeParse(values.control).success) {
       throw new UsageError(`--control: "${values.control}" is not a control id`);
     }
-    const bucket = values.bucket ?? io.env[ENV.evidenceBucket];
+    if (!values.local && values.state !== undefined) throw new UsageError('--state needs --local');
+    if (values.local && (values.presign || values.bucket !== undefined))
+      throw new UsageError('--local reads the state folder: --bucket and --presign do not apply');
+    const localDir = values.local ? stateBucketDir(values.state) : undefined;
+    const bucket = localDir ? `file://${localDir}` : (values.bucket ?? io.env[ENV.evidenceBucket]);
     if (!bucket) throw new UsageError(`no evidence bucket: pass --bucket or set ${ENV.evidenceBucket}`);
+    if (localDir && !existsSync(localDir))
+      throw new UsageError(`no local evidence in ${localDir}: run \`soc2-evidence run --local\` first`);
     const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in']);
     if (expiresIn !== undefined && (!Number.isInteger(expiresIn) || expiresIn < 60 || expiresIn > 604_800)) {
       throw new UsageError('--expires-in: expected whole seconds between 60 and 604800');
@@ -101,7 +110,9 @@ async function runExport(
       ...(await riskRegisterFiles(values.config, deps.clock?.() ?? new Date())),
       ...deps.extraFiles,
     };
-    const bucketAccess = makeExportDeps(bucket, io.env, deps.clients);
+    const bucketAccess = localDir
+      ? makeLocalExportDeps(localDir)
+      : makeExportDeps(bucket, io.env, deps.clients);
     const sink = values.json ? undefined : progressSink(io);
     const progress = sink ? makeProgressBar(sink, 'export', 'objects') : silentProgress;
     let result: ExportResult;
@@ -172,6 +183,8 @@ function parseExportArgs(argv: readonly string[]) {
       bucket: { type: 'string' },
       config: { type: 'string' },
       presign: { type: 'boolean', default: false },
+      local: { type: 'boolean', default: false },
+      state: { type: 'string' },
       'expires-in': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },

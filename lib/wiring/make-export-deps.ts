@@ -1,3 +1,4 @@
+import { makeFolderBucket } from '../adapters/filesystem/folder-bucket.ts';
 import { uploadAndPresign } from '../adapters/s3/presign-upload.ts';
 import { makeS3EvidenceReader } from '../adapters/s3/s3-evidence-reader.ts';
 import type { EvidenceReader } from '../export/evidence-reader.ts';
@@ -20,5 +21,15 @@ export function makeExportDeps(
     reader: makeS3EvidenceReader(s3, bucket),
     publish: (file, expiresInSeconds) =>
       uploadAndPresign({ s3, bucket, file, ...(expiresInSeconds ? { expiresInSeconds } : {}) }),
+  };
+}
+
+/** The evidence folder of `run --local` (read-only here): nothing to upload a link to. */
+export function makeLocalExportDeps(bucketDir: string): ExportDeps {
+  return {
+    reader: makeFolderBucket(bucketDir, bucketDir).reader,
+    publish: async () => {
+      throw new Error('a local export cannot be presigned: there is no bucket to upload it to');
+    },
   };
 }
