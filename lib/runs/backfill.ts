@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import { CADENCES, type Cadence, completePeriodsSince, type Period } from '../shared/period.ts';
 import type { ControlJob } from './control-job.ts';
-import { UnknownControlError } from './dispatch-due-controls.ts';
+import { assertKnownControls } from './dispatch-due-controls.ts';
 
 /** Periods per control a backfill runs at most: a year of daily periods and some room. */
 export const DEFAULT_BACKFILL_CAP = 400;
@@ -65,14 +65,7 @@ export function backfillJobs(config: Config, request: BackfillRequest): Backfill
   if (!Number.isInteger(cap) || cap < 1)
     throw new InvalidBackfillError(`the cap must be a whole number of periods >= 1, got ${cap}`);
   const wanted = request.controlIds;
-  if (wanted) {
-    const unknown = wanted.filter((id) => !config.controls.some((control) => control.id === id));
-    if (unknown.length > 0) {
-      throw new UnknownControlError(
-        `unknown control ${unknown.join(', ')}; expected one of ${config.controls.map((c) => c.id).join(', ')}`,
-      );
-    }
-  }
+  assertKnownControls(config, wanted);
   const cadences = new Set<Cadence>(request.cadences ?? CADENCES);
   const periodsByCadence = new Map<Cadence, Period[]>();
   const periodsOf = (cadence: Cadence) => {

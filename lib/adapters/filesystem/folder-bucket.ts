@@ -33,7 +33,8 @@ function pathOf(root: string, key: string): string {
 
 const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
-async function filesUnder(dir: string): Promise<string[]> {
+/** Every file below `dir` as a `/`-separated path relative to it; none when `dir` does not exist. */
+export async function filesUnder(dir: string): Promise<string[]> {
   try {
     const entries = await readdir(dir, { recursive: true, withFileTypes: true });
     return entries

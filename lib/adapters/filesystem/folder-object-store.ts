@@ -1,15 +1,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, sep } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { s3Uri } from '../../controls/object-location.ts';
 import { ControlCheckError, type EvidenceLog } from '../../controls/outcome.ts';
 import type { ObjectStorePort, StoredObject } from '../../controls/ports.ts';
+import { filesUnder } from './folder-bucket.ts';
 
 /** Scanner reports above this size are refused rather than buffered, as in the S3 adapter. */
 const DEFAULT_MAX_TEXT_BYTES = 64 * 1024 * 1024;
-
-const isMissing = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
 /**
  * Customer inputs (scanner reports, attestation uploads) for local runs: bucket `B`, key `K` is the
@@ -39,17 +38,9 @@ export function makeFolderObjectStore(root: string, defaultBucket: string): Obje
       const bucketRoot = pathOf(bucket, '');
       let names: string[];
       try {
-        names = (await readdir(bucketRoot, { recursive: true, withFileTypes: true }))
-          .filter((entry) => entry.isFile())
-          .map((entry) =>
-            join(entry.parentPath, entry.name)
-              .slice(bucketRoot.length + 1)
-              .split(sep)
-              .join('/'),
-          );
+        names = await filesUnder(bucketRoot);
       } catch (error) {
-        if (!isMissing(error)) throw new ControlCheckError(`cannot list ${bucketRoot}`, { cause: error });
-        names = [];
+        throw new ControlCheckError(`cannot list ${bucketRoot}`, { cause: error });
       }
       const objects: StoredObject[] = [];
       for (const key of names.filter((name) => name.startsWith(prefix)).sort()) {
