@@ -173,6 +173,24 @@ describe('run --local as a user runs it', { timeout: 900_000 }, () => {
     expect(folder.code).toBe(0);
   });
 
+  it('risks --with-verdicts --local reads the verdicts of the state folder', async () => {
+    const config = join(ROOT, 'soc2-evidence.yaml');
+    const risks = await cli(
+      ['risks', '--with-verdicts', '--local', '--config', config, '--as-of', '2026-12-01'],
+      {},
+      dir,
+    );
+    expect(risks.stdout).toMatch(/Risk register as of 2026-12-01/);
+    expect(risks.code).toBe(0);
+    const none = await cli(
+      ['risks', '--with-verdicts', '--local', '--state', join(dir, 'never-run'), '--config', config],
+      {},
+      dir,
+    );
+    expect(none.stderr).toContain('run `soc2-evidence run --local` first');
+    expect(none.code).toBe(2);
+  });
+
   it('fails verify once a file of the state folder is altered', async () => {
     const copy = join(dir, 'tampered');
     const { cp, readdir } = await import('node:fs/promises');
