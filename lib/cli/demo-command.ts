@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
 import { runDemo } from '../local/demo/run-demo.ts';
+import { exitOnStopRequest } from '../local/stop-signals.ts';
 import { type CliIo, cliCommand, EXIT, parseAsOf } from './io.ts';
 import { packageFile } from './package-files.ts';
 
@@ -39,6 +40,9 @@ export const demoCommand = cliCommand({
     }
     // The demo seeds data for the example config, so that is its default, wherever it runs from.
     const config = await loadConfig(values.config ?? packageFile(DEFAULT_CONFIG_PATH));
+    // Ctrl+C, SIGTERM (to us or only to npm) or the parent exiting stops PostgreSQL, the emulators
+    // and drops the demo databases, during the run as well as after it with --keep.
+    const stopHandling = exitOnStopRequest({ print: io.stderr });
     const result = await runDemo({
       config,
       asOf: parseAsOf(values['as-of'] ?? DEMO_AS_OF),
@@ -47,13 +51,10 @@ export const demoCommand = cliCommand({
       print: io.stdout,
     });
     if (result.services) {
-      const services = result.services;
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      await services.stop();
+      // Stays until a stop request: its handler stops everything and exits the process.
+      await new Promise<never>(() => {});
     }
+    stopHandling.dispose();
     // The demo data fails on purpose; the demo itself succeeded if every evidence hash held.
     return result.hashMismatches === 0 ? EXIT.ok : EXIT.controlFailed;
   },

@@ -20,11 +20,12 @@ import { ArchivedObjectReadError } from '../export/evidence-reader.ts';
 import { type ExportResult, exportArchive } from '../export/export-archive.ts';
 import { MAX_PRESIGN_SECONDS, type PresignedExport } from '../export/presigned-export.ts';
 import type { ReportConfig } from '../export/report-inputs.ts';
+import { stateBucketDir } from '../local/state-layout.ts';
 import { slugSchema } from '../shared/identifiers.ts';
 import { makeProgressBar, type ProgressSink, silentProgress } from '../shared/progress-bar.ts';
 import { ENV } from '../shared/runtime-env.ts';
 import type { AwsClients } from '../wiring/aws-clients.ts';
-import { makeExportDeps } from '../wiring/make-export-deps.ts';
+import { makeExportDeps, makeLocalExportDeps } from '../wiring/make-export-deps.ts';
 import { type CliIo, cliCommand, EXIT, isUsageError, UsageError } from './io.ts';
 import { progressSink } from './verify-command.ts';
 
@@ -59,6 +60,8 @@ Options:
   --bucket NAME        evidence bucket (default: $${ENV.evidenceBucket})
   --config PATH        compute criteria coverage, readiness, the risk heat map and oscal/poam.json
                        from this config (default: ${DEFAULT_CONFIG_PATH} when it exists)
+  --local              read the evidence of \`run --local\` from its state folder instead of S3
+  --state DIR          that state folder (default: .soc2-evidence)
   --presign            also upload the archive to s3://<bucket>/${EXPORTS_PREFIX} and print a download URL
   --expires-in SECS    lifetime of the presigned URL (default 86400, at most ${MAX_PRESIGN_SECONDS}); the link
                        dies earlier when the session credentials that sign it expire first (printed)
@@ -217,8 +220,14 @@ async function runExport(
     if (values.control !== undefined && !slugSchema.safeParse(values.control).success) {
       throw new UsageError(`--control: "${values.control}" is not a control id`);
     }
-    const bucket = values.bucket ?? io.env[ENV.evidenceBucket];
+    if (!values.local && values.state !== undefined) throw new UsageError('--state needs --local');
+    if (values.local && (values.presign || values.bucket !== undefined))
+      throw new UsageError('--local reads the state folder: --bucket and --presign do not apply');
+    const localDir = values.local ? stateBucketDir(values.state) : undefined;
+    const bucket = localDir ? `file://${localDir}` : (values.bucket ?? io.env[ENV.evidenceBucket]);
     if (!bucket) throw new UsageError(`no evidence bucket: pass --bucket or set ${ENV.evidenceBucket}`);
+    if (localDir && !existsSync(localDir))
+      throw new UsageError(`no local evidence in ${localDir}: run \`soc2-evidence run --local\` first`);
     const expiresIn = values['expires-in'] === undefined ? undefined : Number(values['expires-in']);
     if (
       expiresIn !== undefined &&
@@ -229,7 +238,9 @@ async function runExport(
     const tier = restoreTier(values);
     const config = await reportConfig(values.config);
     const extraFiles = { ...deps.extraFiles };
-    const bucketAccess = makeExportDeps(bucket, io.env, deps.clients);
+    const bucketAccess = localDir
+      ? makeLocalExportDeps(localDir)
+      : makeExportDeps(bucket, io.env, deps.clients);
     const sink = values.json ? undefined : progressSink(io);
     const progress = sink ? makeProgressBar(sink, 'export', 'objects') : silentProgress;
     // The archive grows beside its name and takes it only when complete: a failure never leaves half
@@ -324,6 +335,8 @@ function parseExportArgs(argv: readonly string[]) {
       presign: { type: 'boolean', default: false },
       'restore-archived': { type: 'boolean', default: false },
       'restore-tier': { type: 'string' },
+      local: { type: 'boolean', default: false },
+      state: { type: 'string' },
       'expires-in': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },

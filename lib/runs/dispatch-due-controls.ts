@@ -18,17 +18,20 @@ export class UnknownControlError extends Error {
   override name = 'UnknownControlError';
 }
 
+/** Throws {@link UnknownControlError} naming every id the config does not define. */
+export function assertKnownControls(config: Config, ids: readonly string[] | undefined): void {
+  const unknown = (ids ?? []).filter((id) => !config.controls.some((control) => control.id === id));
+  if (unknown.length > 0) {
+    throw new UnknownControlError(
+      `unknown control ${unknown.join(', ')}; expected one of ${config.controls.map((c) => c.id).join(', ')}`,
+    );
+  }
+}
+
 /** The controls of a cadence that are due, each for the last complete period as of `asOf`. */
 export function dueJobs(config: Config, request: DispatchRequest): ControlJob[] {
   const wanted = request.controlIds;
-  if (wanted) {
-    const unknown = wanted.filter((id) => !config.controls.some((control) => control.id === id));
-    if (unknown.length > 0) {
-      throw new UnknownControlError(
-        `unknown control ${unknown.join(', ')}; expected one of ${config.controls.map((c) => c.id).join(', ')}`,
-      );
-    }
-  }
+  assertKnownControls(config, wanted);
   const period = lastCompletePeriod(request.cadence, request.asOf, config.timeZone);
   return config.controls
     .filter((control: ControlConfig) => control.cadence === request.cadence)

@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, SqsFifoPartialProcessorAsync } from '@aws-la
 import type { Context, SQSRecord } from 'aws-lambda';
 import * as z from 'zod';
 import type { Logger } from '../shared/logger.ts';
+import { redactConnectionStrings } from '../shared/redact.ts';
 import { InvalidJobError, parseControlJob } from './control-job.ts';
 import {
   type ControlRunReport,
@@ -29,6 +30,8 @@ export interface BatchOutcome {
   readonly reports: readonly ControlRunReport[];
   /** Lambda's partial batch response: only these messages return to the queue (and, in time, the DLQ). */
   readonly batchItemFailures: readonly { readonly itemIdentifier: string }[];
+  /** Each failed message with why it failed (the error's message, connection strings redacted). */
+  readonly failures: readonly { readonly messageId: string; readonly cause: string }[];
 }
 
 /**
@@ -60,7 +63,7 @@ export async function processJobBatch(
   deps: RunControlDeps,
   options: { fifo?: boolean; context?: Context } = {},
 ): Promise<BatchOutcome> {
-  if (messages.length === 0) return { reports: [], batchItemFailures: [] };
+  if (messages.length === 0) return { reports: [], batchItemFailures: [], failures: [] };
   const processor = options.fifo ? new SqsFifoPartialProcessorAsync() : new BatchProcessor(EventType.SQS);
   // The processor reads only messageId (and, for FIFO group skipping, which is off, attributes).
   const records = messages.map((message) => ({ ...message }) as unknown as SQSRecord);
@@ -86,7 +89,12 @@ export async function processJobBatch(
   const reports = results.flatMap(([status, result]) =>
     status === 'success' ? [result as ControlRunReport] : [],
   );
-  return { reports, batchItemFailures: processor.response().batchItemFailures };
+  const failures = results.flatMap(([status, result, record]) =>
+    status === 'fail'
+      ? [{ messageId: (record as SQSRecord).messageId, cause: redactConnectionStrings(String(result)) }]
+      : [],
+  );
+  return { reports, batchItemFailures: processor.response().batchItemFailures, failures };
 }
 
 function logJobFailure(log: Logger, message: JobMessage, error: unknown): void {

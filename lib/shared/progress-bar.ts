@@ -23,6 +23,8 @@ export function makeProgressBar(
   label: string,
   unit: string,
   clock: () => number = Date.now,
+  /** Show sizes and throughput in MB; off for counts of things that have no size (jobs). @default true */
+  showBytes = true,
 ): ProgressBar {
   const started = clock();
   let lastDraw = 0;
@@ -33,9 +35,10 @@ export function makeProgressBar(
     const filled = Math.round(fraction * WIDTH);
     const bar = total ? `[${'#'.repeat(filled)}${'.'.repeat(WIDTH - filled)}] ` : '';
     const count = total ? `${done}/${total}` : String(done);
-    sink.write(
-      `\r${label} ${bar}${count} ${unit}, ${megabytes(bytes)}, ${megabytes(bytes / elapsed)}/s\u001b[K`,
-    );
+    const rate = showBytes
+      ? `, ${megabytes(bytes)}, ${megabytes(bytes / elapsed)}/s`
+      : `, ${(done / elapsed).toFixed(1)} ${unit}/s`;
+    sink.write(`\r${label} ${bar}${count} ${unit}${rate}\u001b[K`);
     drawn = true;
   };
   let last: [number, number | undefined, number] = [0, undefined, 0];

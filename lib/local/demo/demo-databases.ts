@@ -3,6 +3,8 @@ import pg from 'pg';
 export interface DemoDatabases {
   readonly appUrl: string;
   readonly restoredUrl: string;
+  /** The databases' names, to say what was created and removed. */
+  readonly names: readonly string[];
   drop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function createDemoDatabases(serverUrl: string): Promise<DemoDataba
   return {
     appUrl: withDatabase(serverUrl, names.app),
     restoredUrl: withDatabase(serverUrl, names.restored),
+    names: Object.values(names),
     async drop() {
       const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();

@@ -16,9 +16,11 @@ import { CADENCES, periodFromKey } from '../../shared/period.ts';
 import { type AwsClients, makeAwsClients } from '../../wiring/aws-clients.ts';
 import { makeCheckpointDeps } from '../../wiring/make-checkpoint-deps.ts';
 import { makeRunDeps } from '../../wiring/make-run-deps.ts';
+import { renderKeptServicesBlock } from '../kept-services-env.ts';
 import { drainJobQueue } from '../local-job-runner.ts';
 import { type LocalServices, startLocalServices } from '../local-services.ts';
 import { type LocalResources, provisionLocalResources } from '../provision.ts';
+import { registerCleanup } from '../stop-signals.ts';
 import { createDemoDatabases } from './demo-databases.ts';
 import { exportAndVerifyDemo } from './export-and-verify-demo.ts';
 import { runRiskDemo } from './risk-demo.ts';
@@ -123,6 +125,23 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     const serverUrl = services.postgresUrl;
     if (!serverUrl) throw new Error('no PostgreSQL server for the demo');
     const databases = await createDemoDatabases(serverUrl);
+    // On a server of the user's (DATABASE_URL) the demo's databases are removed however it ends;
+    // with the embedded server they go with its data directory.
+    const dropDatabases = async () => {
+      unregisterDrop();
+      if (services.ownsPostgres) return;
+      await databases.drop();
+      print(`Removed the demo's databases ${databases.names.join(' and ')} from the DATABASE_URL server.`);
+    };
+    const unregisterDrop = services.ownsPostgres
+      ? () => {}
+      : registerCleanup("drop the demo's databases", dropDatabases);
+    if (!services.ownsPostgres) {
+      print(
+        `Created the demo's own databases ${databases.names.join(' and ')} on the DATABASE_URL server ` +
+          '(seeded demo data, not yours; removed on exit). To test your own database: soc2-evidence run --local.',
+      );
+    }
     try {
       const app = new pg.Client({ connectionString: databases.appUrl });
       await app.connect();
@@ -250,25 +269,35 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
       if (options.keep) {
         keepRunning = true;
         print('');
-        print('Services left running (--keep). Browse them with any AWS client, e.g.:');
-        for (const [name, value] of Object.entries(services.awsEnv)) print(`  export ${name}=${value}`);
-        print(`  export DATABASE_URL=${databases.appUrl}`);
-        print(`  aws s3 ls s3://${resources.evidenceBucket}/evidence/ --recursive`);
+        print('Services left running (--keep).');
         print(
-          `  aws dynamodb query --table-name ${resources.resultsTable} --key-condition-expression "pk = :pk" --expression-attribute-values '{":pk":{"S":"CONTROL#${finalReports[0]?.job.controlId ?? ''}"}}'`,
+          renderKeptServicesBlock({
+            awsEnv: services.awsEnv,
+            resources,
+            databases: { DATABASE_URL: databases.appUrl, RESTORE_DATABASE_URL: databases.restoredUrl },
+          }),
         );
-        print('Press Ctrl+C to stop them.');
+        print(
+          `# e.g.  aws dynamodb query --table-name ${resources.resultsTable} --key-condition-expression "pk = :pk" --expression-attribute-values '{":pk":{"S":"CONTROL#${finalReports[0]?.job.controlId ?? ''}"}}'`,
+        );
+        print('Press Ctrl+C (or send SIGTERM) to stop them and remove what the demo created.');
         return {
           reports: finalReports,
           notificationsByControl: delivered,
           hashMismatches,
-          services,
+          services: {
+            ...services,
+            async stop() {
+              await dropDatabases();
+              await services.stop();
+            },
+          },
           resources,
         };
       }
       return { reports: finalReports, notificationsByControl: delivered, hashMismatches, resources };
     } finally {
-      if (!keepRunning && !services.ownsPostgres) await databases.drop();
+      if (!keepRunning) await dropDatabases();
     }
   } finally {
     if (!keepRunning) await services.stop();
