@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { completePeriodsSince, lastCompletePeriod, type Period } from '../shared/period.ts';
+import { type Cadence, completePeriodsSince, lastCompletePeriod, type Period } from '../shared/period.ts';
 import type { ControlDefinition } from './control-definition.ts';
 
 /**
@@ -10,6 +10,26 @@ import type { ControlDefinition } from './control-definition.ts';
 export const REVIEW_CHAIN_SUFFIX = '.review';
 /** A document's review chain: `document.<id>.review` (two dots, so never a control's review chain). */
 export const DOCUMENT_CHAIN_PREFIX = 'document.';
+
+/** The risk register's sign-off chain (lib/risks/sign-off.ts), quarterly. */
+export const RISK_REGISTER_REVIEW_CHAIN_ID = 'risk-register-review';
+
+/**
+ * Every sign-off chain a config can have, with its cadence: what the checkpoint writer lists (each
+ * once it has a head). Every control's review chain, not only `review: required` ones: a sign-off
+ * recorded for any control must not be deletable unnoticed either.
+ */
+export function signOffChainsOf(config: {
+  readonly controls: readonly Pick<ControlDefinition, 'id' | 'cadence'>[];
+  readonly riskRegister?: unknown;
+  readonly documents?: readonly { readonly id: string; readonly reviewCadence: Cadence }[] | undefined;
+}): { readonly id: string; readonly cadence: Cadence }[] {
+  return [
+    ...(config.riskRegister ? [{ id: RISK_REGISTER_REVIEW_CHAIN_ID, cadence: 'quarterly' as const }] : []),
+    ...config.controls.map((c) => ({ id: controlReviewChainId(c.id), cadence: c.cadence })),
+    ...(config.documents ?? []).map((d) => ({ id: documentReviewChainId(d.id), cadence: d.reviewCadence })),
+  ];
+}
 
 export function controlReviewChainId(controlId: string): string {
   return `${controlId}${REVIEW_CHAIN_SUFFIX}`;
@@ -34,7 +54,6 @@ export function reviewChainSubject(
 
 /** A configured control's review settings (the config's `review` and `reviewWithin`). */
 export interface ReviewedControl extends ControlDefinition {
-  readonly review?: 'required' | 'none' | undefined;
   /** How long after a period closes its review is due (ISO-8601 duration, in ms here). */
   readonly reviewWithinMs?: number | undefined;
 }
@@ -51,7 +70,7 @@ export interface ReviewVerdict {
 export interface ReviewedPeriodVerdict {
   readonly periodKey: string;
   readonly cadence: string;
-  readonly manifestSha256: string;
+  readonly manifestKey: string;
 }
 
 export type ReviewGap =
@@ -67,13 +86,17 @@ export type ReviewGap =
       readonly controlId: string;
       readonly periodKey: string;
       readonly dueAt: string;
-      /** The evidence the sign-off reviewed, and the period's evidence now (a re-run replaced it). */
-      readonly reviewedManifestSha256: string;
-      readonly currentManifestSha256: string;
+      /** The manifest the sign-off reviewed, and the period's manifest now (a re-run replaced it). */
+      readonly reviewedManifestKey: string;
+      readonly currentManifestKey: string;
     };
 
-/** The figure a control-review sign-off records: the SHA-256 of the manifest it reviewed. */
-export const REVIEWED_MANIFEST_FIGURE = 'reviewedManifestSha256';
+/**
+ * The figures a control-review sign-off records: the manifest it reviewed (its key, unique per run,
+ * is what a re-run changes) and that manifest's SHA-256.
+ */
+export const REVIEWED_MANIFEST_FIGURE = 'reviewedManifestKey';
+export const REVIEWED_MANIFEST_SHA_FIGURE = 'reviewedManifestSha256';
 export const DEFAULT_REVIEW_WITHIN_MS = 14 * 24 * 3_600_000;
 
 /**
@@ -113,14 +136,14 @@ export function reviewGaps(
     }
     const reviewed = review.figures[REVIEWED_MANIFEST_FIGURE];
     const current = verdicts.find((v) => v.cadence === period.cadence && v.periodKey === period.key);
-    if (current && typeof reviewed === 'string' && reviewed !== current.manifestSha256) {
+    if (current && typeof reviewed === 'string' && reviewed !== current.manifestKey) {
       gaps.push({
         kind: 'review-stale',
         controlId: control.id,
         periodKey: period.key,
         dueAt,
-        reviewedManifestSha256: reviewed,
-        currentManifestSha256: current.manifestSha256,
+        reviewedManifestKey: reviewed,
+        currentManifestKey: current.manifestKey,
       });
     }
   }
@@ -130,5 +153,5 @@ export function reviewGaps(
 export function describeReviewGap(gap: ReviewGap): string {
   return gap.kind === 'review-missing'
     ? `${gap.controlId}: ${gap.periodKey} has no review sign-off (due ${gap.dueAt.slice(0, 10)}; \`soc2-evidence sign-off --control ${gap.controlId} --period ${gap.periodKey}\`)`
-    : `${gap.controlId}: the sign-off of ${gap.periodKey} reviewed evidence ${gap.reviewedManifestSha256.slice(0, 12)}…, but the period was re-run since (now ${gap.currentManifestSha256.slice(0, 12)}…): review it again`;
+    : `${gap.controlId}: the sign-off of ${gap.periodKey} reviewed ${gap.reviewedManifestKey}, but the period was re-run since (now ${gap.currentManifestKey}): review it again`;
 }

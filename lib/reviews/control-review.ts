@@ -1,5 +1,9 @@
 import * as z from 'zod';
-import { controlReviewChainId, REVIEWED_MANIFEST_FIGURE } from '../controls/review-schedule.ts';
+import {
+  controlReviewChainId,
+  REVIEWED_MANIFEST_FIGURE,
+  REVIEWED_MANIFEST_SHA_FIGURE,
+} from '../controls/review-schedule.ts';
 import { RESULT_FILE, signatureKeyFor } from '../evidence/evidence-layout.ts';
 import { parseManifest } from '../evidence/manifest.ts';
 import { verifySignature } from '../evidence/verify-signature.ts';
@@ -329,7 +333,8 @@ export function controlReviewRun(
       flagged: record.summary.flagged,
       removed: record.summary.removed,
       kept: record.summary.kept,
-      [REVIEWED_MANIFEST_FIGURE]: record.evidence.manifestSha256,
+      [REVIEWED_MANIFEST_FIGURE]: record.evidence.manifestKey,
+      [REVIEWED_MANIFEST_SHA_FIGURE]: record.evidence.manifestSha256,
     },
   });
 }

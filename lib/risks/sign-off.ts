@@ -1,3 +1,4 @@
+import { RISK_REGISTER_REVIEW_CHAIN_ID } from '../controls/review-schedule.ts';
 import {
   recordSignOffRun,
   reviewerOf,
@@ -19,7 +20,7 @@ export { SignOffError };
  * Sign-offs form their own evidence chain, one quarterly period per full re-score (the reference's
  * "Quarterly: full re-score"): `verify` then reports a quarter without a sign-off as missing.
  */
-export const SIGN_OFF_CHAIN_ID = 'risk-register-review';
+export const SIGN_OFF_CHAIN_ID = RISK_REGISTER_REVIEW_CHAIN_ID;
 export const SIGN_OFF_CADENCE = 'quarterly' as const;
 /** The reference links its risk assessment to CC3.1 and CC9.2; CC3.2 is the analysis itself. */
 export const SIGN_OFF_CRITERIA = ['CC3.1', 'CC3.2', 'CC9.2'] as const;
