@@ -237,7 +237,7 @@ describe('the reviewer role (sign-offs from the CLI)', () => {
     expect(JSON.stringify(puts)).not.toContain('"/evidence/*"');
   });
 
-  it('writes results-table items only in the sign-off chains\' partitions', () => {
+  it("writes results-table items only in the sign-off chains' partitions", () => {
     const writes = roleStatements('ReviewerRole').filter((s) =>
       actions(s).some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:UpdateItem'),
     );
@@ -256,14 +256,15 @@ describe('the reviewer role (sign-offs from the CLI)', () => {
     expect(resourcesOf(plain, 'AWS::IAM::Role').map(([id]) => id)).not.toContainEqual(
       expect.stringMatching(/^ReviewerRole/),
     );
-    const key = plain.json.Resources[
-      resourcesOf(plain, 'AWS::KMS::Key')
-        .map(([id]) => id)
-        .find((id) => id.startsWith('KeysSigningKey')) ?? ''
-    ];
-    const deny = ((key?.Properties?.KeyPolicy as { Statement: Statement[] }).Statement ?? []).find(
-      (s) => s.Effect === 'Deny' && actions(s).includes('kms:Sign'),
-    );
+    const key =
+      plain.json.Resources[
+        resourcesOf(plain, 'AWS::KMS::Key')
+          .map(([id]) => id)
+          .find((id) => id.startsWith('KeysSigningKey')) ?? ''
+      ];
+    const deny = (
+      (key?.Properties?.KeyPolicy as { Statement?: Statement[] } | undefined)?.Statement ?? []
+    ).find((s) => s.Effect === 'Deny' && actions(s).includes('kms:Sign'));
     expect(deny?.Condition?.ArnNotEquals?.['aws:PrincipalArn']).toHaveLength(3);
   });
 });
