@@ -197,7 +197,11 @@ describe('review completeness', () => {
       1,
     );
     const rerun = [
-      { ...current[0], manifestKey: 'evidence/access-review/quarterly/2026-Q3/r2/manifest.json' },
+      {
+        cadence: 'quarterly',
+        periodKey: '2026-Q3',
+        manifestKey: 'evidence/access-review/quarterly/2026-Q3/r2/manifest.json',
+      },
     ];
     expect(reviewGaps(CONTROL, periods, [review('2026-Q3')], rerun)).toEqual([
       expect.objectContaining({ kind: 'review-stale', periodKey: '2026-Q3' }),
