@@ -21,6 +21,8 @@ const RULE_LABEL: Record<RiskFinding['rule'], string> = {
   'acceptance-above-threshold': 'accepted above the threshold',
   'review-not-evidenced': 'review claimed, not evidenced',
   'incident-rescore': 're-score after an incident',
+  'review-missing': 'review sign-off owed',
+  'document-review-overdue': 'document review overdue',
 };
 
 export function ruleLabel(finding: RiskFinding): string {

@@ -38,6 +38,8 @@ export const FINDING_RULES = [
   'acceptance-above-threshold',
   'review-not-evidenced',
   'incident-rescore',
+  'review-missing',
+  'document-review-overdue',
 ] as const;
 export type FindingRule = (typeof FINDING_RULES)[number];
 
@@ -55,9 +57,12 @@ export const RULE_CATEGORY: Record<FindingRule, FindingCategory> = {
   'acceptance-above-threshold': 'violation',
   'review-not-evidenced': 'flagged',
   'incident-rescore': 'overdue',
+  'review-missing': 'overdue',
+  'document-review-overdue': 'overdue',
 };
 
-export type FindingSubjectKind = 'risk' | 'remediation' | 'asset';
+/** `control` and `document`: a review sign-off owed (review-findings.ts), reminded like the rest. */
+export type FindingSubjectKind = 'risk' | 'remediation' | 'asset' | 'control' | 'document';
 
 export interface RiskFinding {
   /**

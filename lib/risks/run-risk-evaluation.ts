@@ -21,6 +21,7 @@ import {
   recipientsOf,
   reminderTiming,
 } from './reminders.ts';
+import { type ReviewVerdictRecord, reviewFindings, reviewVerdictIds } from './review-findings.ts';
 
 export interface RiskEvaluationDeps {
   readonly config: Config;
@@ -29,6 +30,11 @@ export interface RiskEvaluationDeps {
   readonly notifier: Notifier;
   /** Latest verdict of each given control; omit to evaluate without control evidence. */
   readonly latestVerdicts?: (controlIds: readonly string[]) => Promise<LatestVerdict[]>;
+  /**
+   * Stored verdicts of the given ids (review-required controls, their review chains, documents'
+   * chains): owed reviews then become findings for their owners. Omit to leave reviews out.
+   */
+  readonly reviewVerdicts?: (ids: readonly string[]) => Promise<ReviewVerdictRecord[]>;
   readonly log: Logger;
   /** @default 15 minutes (see DEFAULT_CLAIM_TIMEOUT_MS) */
   readonly claimTimeoutMs?: number;
@@ -113,8 +119,23 @@ export async function runRiskEvaluation(asOf: Date, deps: RiskEvaluationDeps): P
   const controlIds = linkedControlIds(config);
   const latestVerdicts =
     deps.latestVerdicts && controlIds.length > 0 ? await deps.latestVerdicts(controlIds) : [];
-  const evaluation = evaluateRegister(register, { asOf, timeZone: config.timeZone, latestVerdicts });
-  const summary = await store.saveEvaluation(evaluation, runId);
+  const registerEvaluation = evaluateRegister(register, {
+    asOf,
+    timeZone: config.timeZone,
+    latestVerdicts,
+  });
+  const summary = await store.saveEvaluation(registerEvaluation, runId);
+  // Owed reviews are reminded with the register's findings (same ledger, digest and escalation);
+  // the register's stored state stays the register's.
+  const reviewIds = reviewVerdictIds(config);
+  const owedReviews =
+    deps.reviewVerdicts && reviewIds.length > 0
+      ? reviewFindings(config, await deps.reviewVerdicts(reviewIds), asOf)
+      : [];
+  const evaluation: RegisterEvaluation = {
+    ...registerEvaluation,
+    findings: [...registerEvaluation.findings, ...owedReviews],
+  };
 
   const timing = reminderTiming(register.settings, deps.claimTimeoutMs);
   const entries = (

@@ -20,6 +20,7 @@ import {
 } from '../../lib/reviews/control-review.ts';
 import { documentStatus } from '../../lib/reviews/document-review.ts';
 import { SignOffError } from '../../lib/reviews/sign-off.ts';
+import { reviewFindings, reviewVerdictIds } from '../../lib/risks/review-findings.ts';
 import { periodFromKey } from '../../lib/shared/period.ts';
 
 const CONTROL = {
@@ -317,5 +318,64 @@ describe('document reviews', () => {
       verdicts: [verdict('document.policy.review', '2026-11-20T10:00:00Z')],
     });
     expect(item(early, 'security-policies')?.status).toBe('not-ready');
+  });
+});
+
+describe('owed reviews as findings for their owners', () => {
+  const config = parseConfig(
+    {
+      owners: [
+        { id: 'security', name: 'S', email: 's@example.com' },
+        { id: 'founder', name: 'F', email: 'f@example.com' },
+      ],
+      targets: [{ name: 'app', connection: { env: 'APP' } }],
+      controls: [{ ...CONTROL, test: { type: 'access-review', target: 'app' } }],
+      documents: [{ id: 'policy', title: 'Policy', url: 'https://example.com/p', owner: 'founder' }],
+    },
+    'test',
+  );
+  const controlVerdict = {
+    controlId: 'access-review',
+    cadence: 'quarterly' as const,
+    periodKey: '2026-Q3',
+    verdict: 'fail' as const,
+    figures: {},
+    lastAttemptAt: '2026-10-01T01:00:00.000Z',
+    manifestKey: EVIDENCE.manifestKey,
+  };
+
+  it('asks the control owner for the period review and the document owner for the document review', () => {
+    expect(reviewVerdictIds(config)).toEqual([
+      'access-review',
+      'access-review.review',
+      'document.policy.review',
+    ]);
+    const findings = reviewFindings(config, [controlVerdict], new Date('2026-11-24T00:00:00Z'));
+    expect(findings.map((f) => [f.key, f.owner, f.daysOverdue ?? null])).toEqual([
+      ['access-review/review-missing/quarterly/2026-Q3', 'security', 40],
+      ['policy/document-review-overdue/never', 'founder', null],
+    ]);
+    expect(findings[0]?.severity).toBe('high');
+  });
+
+  it('raises nothing once both are signed off', () => {
+    const signed = [
+      controlVerdict,
+      {
+        ...controlVerdict,
+        controlId: 'access-review.review',
+        verdict: 'pass' as const,
+        figures: { [REVIEWED_MANIFEST_FIGURE]: EVIDENCE.manifestKey },
+      },
+      {
+        ...controlVerdict,
+        controlId: 'document.policy.review',
+        cadence: 'annual' as const,
+        periodKey: '2026',
+        verdict: 'pass' as const,
+        lastAttemptAt: '2026-11-20T10:00:00.000Z',
+      },
+    ];
+    expect(reviewFindings(config, signed, new Date('2026-11-24T00:00:00Z'))).toEqual([]);
   });
 });
