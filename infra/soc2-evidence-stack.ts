@@ -10,6 +10,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { keys as tableKeys } from '../lib/adapters/dynamodb/results-table-design.ts';
 import type { Config } from '../lib/config/schema.ts';
+import { REVIEW_CHAIN_SUFFIX, RISK_REGISTER_REVIEW_CHAIN_ID } from '../lib/controls/review-schedule.ts';
 import { type FilterPolicy, slackForwarderFilterPolicy } from '../lib/notify/filter-policies.ts';
 import { assertRunsFitTimeout } from '../lib/runs/run-budget.ts';
 import { CADENCES } from '../lib/shared/period.ts';
@@ -27,6 +28,7 @@ import { acknowledge } from './constructs/nag.ts';
 import { Notifications, subscriptionFilters } from './constructs/notifications.ts';
 import { RestoreValidatorWiring } from './constructs/restore-validator-wiring.ts';
 import { ResultsTable } from './constructs/results-table.ts';
+import { ReviewerRole } from './constructs/reviewer-role.ts';
 import { RunnerAccess } from './constructs/runner-access.ts';
 import {
   bind,
@@ -80,6 +82,17 @@ export interface Soc2EvidenceStackProps extends StackProps {
    * @default - this account (principals whose own policy allows it)
    */
   readonly auditorPrincipalArns?: readonly string[];
+  /**
+   * Principals allowed to assume the reviewer role (sign-offs), created when the config has a risk
+   * register, a `review: required` control or documents.
+   * @default - this account (principals whose own policy allows it)
+   */
+  readonly reviewerPrincipalArns?: readonly string[];
+  /**
+   * Require MFA to assume the reviewer role.
+   * @default false
+   */
+  readonly reviewerRequiresMfa?: boolean;
   /**
    * Email addresses for operational alarms (dead letters, failed deliveries).
    * @default - none
@@ -155,6 +168,8 @@ export class Soc2EvidenceStack extends Stack {
   readonly notifications: Notifications;
   readonly jobs: JobsQueue;
   readonly auditor: AuditorRole;
+  /** The human role that signs sign-offs; absent when the config has nothing to sign off. */
+  readonly reviewer?: ReviewerRole;
   /** The functions this config needs, by folder name under `functions/`. */
   readonly functions: Partial<Record<FunctionName, Soc2Function>> = {};
 
@@ -244,7 +259,33 @@ export class Soc2EvidenceStack extends Stack {
       this.addSlackForwarder(config.notifications.slack.webhookSecretId, slackFilter);
     }
     this.addCheckpointWriter();
-    // Only the runners and the checkpoint writer sign; the auditor fetches the public key to pin it.
+    const signsOff =
+      config.riskRegister !== undefined ||
+      config.controls.some((control) => control.review === 'required') ||
+      (config.documents?.length ?? 0) > 0;
+    if (signsOff) {
+      this.reviewer = new ReviewerRole(this, 'Reviewer', {
+        bucket: this.evidence.bucket,
+        table: this.results.table,
+        dataKey,
+        signingKey: this.keys.signingKey,
+        writablePrefixes: [
+          `${EVIDENCE_BUCKET_PREFIXES.evidence}*${REVIEW_CHAIN_SUFFIX}/`,
+          `${EVIDENCE_BUCKET_PREFIXES.evidence}${RISK_REGISTER_REVIEW_CHAIN_ID}/`,
+          EVIDENCE_BUCKET_PREFIXES.publicKeys,
+        ],
+        writablePartitions: [
+          tableKeys.control(`*${REVIEW_CHAIN_SUFFIX}`),
+          tableKeys.control(RISK_REGISTER_REVIEW_CHAIN_ID),
+        ],
+        readablePrefix: EVIDENCE_BUCKET_PREFIXES.evidence,
+        requireMfa: props.reviewerRequiresMfa ?? false,
+        ...(props.reviewerPrincipalArns ? { trustedPrincipalArns: props.reviewerPrincipalArns } : {}),
+      });
+      // `soc2-evidence sign-off` runs as this role with the CLI: the only human role the key lets sign.
+      this.signers.push(this.reviewer.role);
+    }
+    // Only the runners, the checkpoint writer and the reviewer sign; the auditor fetches the public key.
     this.keys.restrictSigning({ signers: this.signers, readers: [this.auditor.role] });
 
     this.output('EvidenceBucketName', this.evidence.bucket.bucketName, 'WORM evidence bucket');
@@ -253,6 +294,8 @@ export class Soc2EvidenceStack extends Stack {
     this.output('AlarmTopicArn', this.notifications.alarmTopic.topicArn, 'Operational alarms');
     this.output('JobsQueueUrl', this.jobs.queue.queueUrl, 'Control jobs (FIFO)');
     this.output('AuditorRoleArn', this.auditor.role.roleArn, 'Role for auditors: read, verify, export');
+    if (this.reviewer)
+      this.output('ReviewerRoleArn', this.reviewer.role.roleArn, 'Role for sign-offs: signs reviews only');
     this.output('SigningKeyArn', this.keys.signingKey.keyArn, 'KMS key that signs evidence manifests');
   }
 

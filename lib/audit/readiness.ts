@@ -13,6 +13,7 @@ import {
 } from './audit-verdicts.ts';
 import { type VerdictRef, verdictRef } from './criteria-coverage.ts';
 import { type ReadinessItem, type ReadinessSection, readinessItems } from './readiness-schema.ts';
+import { controlReviewsItem, documentsItem, splitReviewVerdicts } from './review-readiness.ts';
 
 /** `unknown` whenever the evidence is missing or could not be checked: nothing is ready by default. */
 export type ReadinessStatus = 'ready' | 'not-ready' | 'unknown';
@@ -21,7 +22,8 @@ export interface ReadinessItemResult {
   readonly id: string;
   readonly title: string;
   readonly section: ReadinessSection;
-  readonly kind: ReadinessItem['kind'];
+  /** A configured item's kind, or one computed from sign-offs (review-readiness.ts). */
+  readonly kind: ReadinessItem['kind'] | 'review-sign-off' | 'document-review';
   readonly status: ReadinessStatus;
   /** One sentence each; the first says why the status is what it is. */
   readonly reasons: readonly string[];
@@ -50,10 +52,15 @@ export interface Readiness {
 }
 
 export interface ReadinessInput {
-  readonly config: Pick<Config, 'controls' | 'readiness' | 'timeZone'>;
+  readonly config: Pick<Config, 'controls' | 'readiness' | 'timeZone'> & Partial<Pick<Config, 'documents'>>;
   readonly window: AuditWindow;
-  /** Verdict records; `undefined` means they were not read (every derived item is then unknown). */
+  /**
+   * Verdict records, sign-offs' included (their chain ids tell them apart); `undefined` means they
+   * were not read (every derived item is then unknown).
+   */
   readonly verdicts?: readonly AuditVerdict[];
+  /** Each document's present SHA-256 (files in the repository): an edit since approval is not approved. */
+  readonly documentSha256?: ReadonlyMap<string, string>;
 }
 
 type ControlConfig = Config['controls'][number];
@@ -276,7 +283,8 @@ function judge(
  */
 export function computeReadiness(input: ReadinessInput): Readiness {
   const { config, window } = input;
-  const inWindow = input.verdicts ? verdictsInWindow(input.verdicts, config.controls, window) : undefined;
+  const split = input.verdicts ? splitReviewVerdicts(input.verdicts) : undefined;
+  const inWindow = split ? verdictsInWindow(split.controls, config.controls, window) : undefined;
   const verdicts: Verdicts | undefined = inWindow && { of: (id) => inWindow.byControl.get(id) ?? [] };
   const items = readinessItems(config.readiness).map((item): ReadinessItemResult => {
     const selected = selectControls(item, config.controls);
@@ -297,6 +305,16 @@ export function computeReadiness(input: ReadinessInput): Readiness {
       ...(judged.facts && Object.keys(judged.facts).length > 0 ? { facts: judged.facts } : {}),
     };
   });
+  // Computed from sign-offs: "policies current and approved" replaces the manual upload item when
+  // documents are configured; "control reviews" is added when a control requires a review.
+  const documents = documentsItem(config, window, split?.reviews, input.documentSha256);
+  if (documents) {
+    const at = items.findIndex((item) => item.id === documents.id);
+    if (at >= 0) items.splice(at, 1, documents);
+    else items.unshift(documents);
+  }
+  const reviews = controlReviewsItem(config, window, split);
+  if (reviews) items.push(reviews);
   const summary = { ready: 0, 'not-ready': 0, unknown: 0 };
   for (const item of items) summary[item.status] += 1;
   return {

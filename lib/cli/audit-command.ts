@@ -1,8 +1,12 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DateTime } from 'luxon';
 import type { AuditVerdict, AuditWindow } from '../audit/audit-verdicts.ts';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/schema.ts';
+import { controlReviewChainId, documentReviewChainId } from '../controls/review-schedule.ts';
+import { sha256Hex } from '../shared/canonical-json.ts';
 import { ENV } from '../shared/runtime-env.ts';
 import { withResultsStore } from '../wiring/make-results-store.ts';
 import { type CliIo, cliCommand, EXIT, UsageError } from './io.ts';
@@ -13,6 +17,8 @@ export interface AuditInput {
   readonly config: Config;
   readonly window: AuditWindow;
   readonly verdicts?: readonly AuditVerdict[];
+  /** Documents' present SHA-256 (read when the command asks for reviews). */
+  readonly documentSha256?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -24,6 +30,8 @@ export function auditCommand<Model>(spec: {
   readonly evaluate: (input: AuditInput) => Model;
   readonly render: (model: Model) => string;
   readonly exitCode: (model: Model) => number;
+  /** Also read the review sign-offs' verdicts and hash the configured documents (readiness). */
+  readonly reviews?: boolean;
 }) {
   return cliCommand({
     help: spec.help,
@@ -45,10 +53,17 @@ export function auditCommand<Model>(spec: {
         io.stdout(spec.help);
         return EXIT.ok;
       }
-      const config = await loadConfig(values.config ?? DEFAULT_CONFIG_PATH);
+      const configPath = values.config ?? DEFAULT_CONFIG_PATH;
+      const config = await loadConfig(configPath);
       const window = parseWindow(values, config.timeZone);
-      const verdicts = await readVerdicts(config, io.env);
-      const model = spec.evaluate({ config, window, ...(verdicts ? { verdicts } : {}) });
+      const verdicts = await readVerdicts(config, io.env, { reviews: spec.reviews === true });
+      const documentSha256 = spec.reviews ? await documentHashes(config, configPath) : undefined;
+      const model = spec.evaluate({
+        config,
+        window,
+        ...(verdicts ? { verdicts } : {}),
+        ...(documentSha256 ? { documentSha256 } : {}),
+      });
       io.stdout(values.json ? JSON.stringify(model, null, 2) : spec.render(model));
       return spec.exitCode(model);
     },
@@ -77,13 +92,40 @@ export function parseWindow(
   return { asOf, from, timeZone };
 }
 
-/** Every stored verdict of the config's controls (one Query per control), or undefined without a table. */
-export async function readVerdicts(config: Config, env: CliIo['env']): Promise<AuditVerdict[] | undefined> {
+/**
+ * Every stored verdict of the config's controls (one Query per control), with `reviews` also those of
+ * the review sign-off chains of `review: required` controls and of documents; undefined without a table.
+ */
+export async function readVerdicts(
+  config: Config,
+  env: CliIo['env'],
+  options: { readonly reviews?: boolean } = {},
+): Promise<AuditVerdict[] | undefined> {
   const table = env[ENV.resultsTable];
   if (!table) return undefined;
+  const ids = config.controls.map((control) => control.id);
+  if (options.reviews)
+    ids.push(
+      ...config.controls.filter((c) => c.review === 'required').map((c) => controlReviewChainId(c.id)),
+      ...(config.documents ?? []).map((d) => documentReviewChainId(d.id)),
+    );
   return withResultsStore(env, table, async (store) =>
-    (await Promise.all(config.controls.map((control) => store.verdictsOf(control.id)))).flat(),
+    (await Promise.all(ids.map((id) => store.verdictsOf(id)))).flat(),
   );
+}
+
+/** The SHA-256 of each document with a readable `path` (relative to the config file). */
+export async function documentHashes(config: Config, configPath: string): Promise<Map<string, string>> {
+  const hashes = new Map<string, string>();
+  for (const document of config.documents ?? []) {
+    if (!document.path) continue;
+    try {
+      hashes.set(document.id, sha256Hex(await readFile(resolve(dirname(configPath), document.path))));
+    } catch {
+      // An unreadable file is not compared; its review status still says when it was approved.
+    }
+  }
+  return hashes;
 }
 
 export function windowLine(model: { asOf: string; from: string; timeZone: string; mode: string }): string {

@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'print the risk register sorted by score, with every overdue reason',
     load: async () => (await import('./risks-command.ts')).risksCommand,
   },
+  'sign-off': {
+    summary: 'record a signed review: a control period (decisions per flagged account) or a document',
+    load: async () => (await import('./sign-off-command.ts')).signOffCommand,
+  },
   export: {
     summary: 'stream an auditor archive (evidence, manifests, index.html, OSCAL) for a date range',
     load: async () => (await import('./export-command.ts')).exportCommand,

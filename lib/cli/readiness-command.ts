@@ -71,4 +71,5 @@ export const readinessCommand = auditCommand({
   evaluate: computeReadiness,
   render: renderReadiness,
   exitCode: (model) => (model.ready ? EXIT.ok : EXIT.controlFailed),
+  reviews: true,
 });

@@ -1,16 +1,18 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
-import { makeLocalSigner } from '../evidence/local-signer.ts';
 import { SigningError } from '../evidence/signer.ts';
 import { recordSignOff, SignOffError, type SignOffRecord } from '../risks/sign-off.ts';
 import { ENV } from '../shared/runtime-env.ts';
-import { makeAwsClients } from '../wiring/aws-clients.ts';
 import { makeSignOffDeps } from '../wiring/make-sign-off-deps.ts';
 import { type CliIo, EXIT, UsageError } from './io.ts';
+import {
+  LOCAL_SIGNING_KEY_FILE_ENV,
+  SIGNING_ENVIRONMENT_HELP,
+  signOffEnvironment,
+  withSignOffClients,
+} from './sign-off-command.ts';
 
-/** Local (non-KMS) sign-offs: a PEM P-256 private key reused by every sign-off, so the chain keeps one key. */
-export const LOCAL_SIGNING_KEY_FILE_ENV = 'SOC2_LOCAL_SIGNING_KEY_FILE';
+export { LOCAL_SIGNING_KEY_FILE_ENV };
 
 export const RISKS_SIGN_OFF_HELP = `Usage: soc2-evidence risks sign-off --by NAME --role ROLE [--note TEXT] [--config PATH]
 
@@ -29,10 +31,7 @@ Options:
   --config PATH     configuration file (default: ${DEFAULT_CONFIG_PATH})
   -h, --help        show this help
 
-Environment: ${ENV.evidenceBucket} and ${ENV.resultsTable} (chain heads), and the signing key:
-${ENV.signingKeyId} to sign with the stack's KMS key (the caller's role needs kms:Sign on it), or,
-locally, ${LOCAL_SIGNING_KEY_FILE_ENV} naming a PEM P-256 private key. One of the two is required: every
-sign-off must extend its chain with the same key, or \`verify\` reports the chain as re-signed.
+${SIGNING_ENVIRONMENT_HELP}
 
 Exit codes: 0 recorded, 2 bad usage or configuration.`;
 
@@ -72,51 +71,23 @@ export async function risksSignOffCommand(argv: readonly string[], io: CliIo): P
       io.stdout(RISKS_SIGN_OFF_HELP);
       return EXIT.ok;
     }
-    if (!values.by?.trim()) throw new UsageError('--by: who reviewed the register is required');
-    if (!values.role?.trim()) throw new UsageError('--role: the reviewer role is required');
-    const bucket = io.env[ENV.evidenceBucket];
-    const table = io.env[ENV.resultsTable];
-    if (!bucket || !table)
-      throw new UsageError(
-        `set ${ENV.evidenceBucket} and ${ENV.resultsTable} (where the sign-off chain is kept)`,
-      );
+    const { by, role } = values;
+    if (!by?.trim()) throw new UsageError('--by: who reviewed the register is required');
+    if (!role?.trim()) throw new UsageError('--role: the reviewer role is required');
+    const where = await signOffEnvironment(io.env);
     const configPath = values.config ?? DEFAULT_CONFIG_PATH;
     const config = await loadConfig(configPath);
     const register = config.riskRegister;
     if (!register) throw new UsageError(`${configPath} has no riskRegister to sign off`);
 
-    const signingKeyId = io.env[ENV.signingKeyId];
-    const keyFile = io.env[LOCAL_SIGNING_KEY_FILE_ENV];
-    if (!signingKeyId && !keyFile)
-      throw new UsageError(
-        `set ${ENV.signingKeyId} (KMS) or ${LOCAL_SIGNING_KEY_FILE_ENV} (a PEM P-256 key): sign-offs must all be signed with the same key`,
-      );
-    let localSigner: ReturnType<typeof makeLocalSigner> | undefined;
-    if (!signingKeyId && keyFile) {
-      let pem: string;
-      try {
-        pem = await readFile(keyFile, 'utf8');
-      } catch (error) {
-        throw new UsageError(`${LOCAL_SIGNING_KEY_FILE_ENV}: cannot read ${keyFile}`, { cause: error });
-      }
-      localSigner = makeLocalSigner({ privateKeyPem: pem });
-    }
-    const clients = makeAwsClients(io.env);
-    try {
-      const deps = makeSignOffDeps({
-        clients,
-        bucket,
-        table,
-        timeZone: config.timeZone,
-        ...(signingKeyId ? { signingKeyId } : {}),
-        ...(localSigner ? { signer: localSigner } : {}),
-      });
+    return await withSignOffClients(io.env, async (clients) => {
+      const deps = makeSignOffDeps({ ...where, clients, timeZone: config.timeZone });
       const { record, stored } = await recordSignOff(
         {
           register,
           timeZone: config.timeZone,
-          by: values.by,
-          role: values.role,
+          by,
+          role,
           ...(values.note !== undefined ? { note: values.note } : {}),
           at: new Date(),
           owner: register.settings.escalationOwner ?? config.owners[0]?.id ?? 'risk-register',
@@ -124,15 +95,12 @@ export async function risksSignOffCommand(argv: readonly string[], io: CliIo): P
         deps,
       );
       io.stdout(describe(record, stored.manifestKey));
-      if (!signingKeyId)
+      if (where.local)
         io.stderr(
-          `note: signed with a key generated for this process; set ${ENV.signingKeyId} to sign with KMS`,
+          `note: signed with ${LOCAL_SIGNING_KEY_FILE_ENV}; set ${ENV.signingKeyId} to sign with KMS`,
         );
       return EXIT.ok;
-    } finally {
-      clients.dynamodb.destroy();
-      clients.s3.destroy();
-    }
+    });
   } catch (error) {
     if (
       error instanceof ConfigError ||

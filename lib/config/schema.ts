@@ -8,6 +8,7 @@ import {
   criterionSchema,
   envVarNameSchema,
   isoDateSchema,
+  positiveDurationSchema,
   secretIdSchema,
   slugSchema,
 } from '../shared/identifiers.ts';
@@ -62,7 +63,41 @@ export const controlSchema = z.strictObject({
     .optional()
     .describe('First day the control is in force; schedule health expects a verdict for every period since.'),
   test: controlTestParamsSchema,
+  /**
+   * `required`: a period is not complete until a person signs off its evidence (`soc2-evidence
+   * sign-off --control <id> --period <key>`; for an access review, a decision per flagged account).
+   * @default not required
+   */
+  review: z
+    .enum(['required'])
+    .optional()
+    .describe(
+      'required: each period needs a signed review (soc2-evidence sign-off --control ID --period KEY) before it counts as complete',
+    ),
+  /** How long after a period closes its review is due (ISO-8601). @default 'P14D' */
+  reviewWithin: positiveDurationSchema
+    .optional()
+    .describe('How long after a period closes its review sign-off is due (ISO-8601 duration). Default P14D.'),
 });
+
+export const documentSchema = z
+  .strictObject({
+    id: slugSchema,
+    title: z.string().trim().min(1).max(200),
+    /** The document in this repository, relative to the config file: its SHA-256 is signed with each review. */
+    path: z.string().min(1).optional(),
+    /** Where the document lives when it is not in this repository (no content hash is then recorded). */
+    url: z.url({ message: 'expected a URL' }).optional(),
+    owner: slugSchema,
+    /** How often it must be reviewed and approved. @default 'annual' */
+    reviewCadence: z.enum(CADENCES, { message: `expected one of ${CADENCES.join(', ')}` }).default('annual'),
+    /** SOC 2 criteria the document supports (CC1.x, CC2.x, CC5.3 for policies). @default [] */
+    criteria: z.array(criterionSchema).default([]),
+  })
+  .refine((d) => d.path !== undefined || d.url !== undefined, 'expected `path` or `url`')
+  .describe(
+    'A policy or other governed document (the compliance mapping, the risk assessment): reviewed and approved with `soc2-evidence sign-off --document ID` on its cadence.',
+  );
 
 export const evidenceSettingsSchema = z.strictObject({
   retentionYears: z.number().int().min(1).max(100).default(7).describe('"1 year active, 7 years archive".'),
@@ -102,6 +137,10 @@ export const configSchema = z
     readiness: readinessSettingsSchema
       .optional()
       .describe('The pre-audit checklist `readiness` computes. reference Pre-Audit Checklist'),
+    documents: z
+      .array(documentSchema)
+      .optional()
+      .describe('Governed documents and their review cadence ("security policies current and approved").'),
   })
   .superRefine((config, ctx) => {
     const ownerIds = new Set(config.owners.map((o) => o.id));
@@ -124,6 +163,20 @@ export const configSchema = z
       'id',
       ctx,
     );
+    reportDuplicates(
+      (config.documents ?? []).map((d) => d.id),
+      ['documents'],
+      'id',
+      ctx,
+    );
+    (config.documents ?? []).forEach((document, index) => {
+      if (!ownerIds.has(document.owner))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['documents', index, 'owner'],
+          message: `unknown owner "${document.owner}"; expected one of ${[...ownerIds].join(', ')}`,
+        });
+    });
     if (config.riskRegister) {
       const controlIds = new Set(config.controls.map((c) => c.id));
       checkRegisterReferences(config.riskRegister, { ownerIds, controlIds }, ctx);
@@ -173,3 +226,4 @@ export type ConfigInput = z.input<typeof configSchema>;
 export type ControlConfig = Config['controls'][number];
 export type OwnerConfig = Config['owners'][number];
 export type TargetConfig = Config['targets'][number];
+export type DocumentConfig = NonNullable<Config['documents']>[number];

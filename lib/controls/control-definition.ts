@@ -12,4 +12,8 @@ export interface ControlDefinition {
   readonly criteria: readonly string[];
   /** First day the control is in force (ISO date). */
   readonly addedOn?: string | undefined;
+  /** `required`: each period needs a review sign-off (see review-schedule.ts). */
+  readonly review?: 'required' | undefined;
+  /** How long after a period closes its review is due (ISO-8601). @default 'P14D' */
+  readonly reviewWithin?: string | undefined;
 }

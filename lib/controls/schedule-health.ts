@@ -8,6 +8,13 @@ import { NO_NEEDS } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { type ControlOutcome, type EvidenceLog, outcome } from './outcome.ts';
 import { requirePort, type VerdictHistoryPort } from './ports.ts';
+import {
+  controlReviewChainId,
+  describeReviewGap,
+  type ReviewedControl,
+  reviewGaps,
+  reviewsOwed,
+} from './review-schedule.ts';
 
 export const scheduleHealthParamsSchema = z.strictObject({
   type: z.literal('schedule-health'),
@@ -43,6 +50,14 @@ export type PeriodProblem =
       readonly attempts: number;
       readonly allErrors: boolean;
       readonly lastAttemptAt: string;
+    }
+  | {
+      /** A `review: required` control's period with no review sign-off (or one of older evidence). */
+      readonly kind: 'review-missing' | 'review-stale';
+      readonly periodKey: string;
+      readonly periodEnd: string;
+      readonly dueAt: string;
+      readonly message: string;
     };
 
 export interface ControlHealth {
@@ -105,6 +120,7 @@ function describe(controlId: string, problems: readonly PeriodProblem[]): string
       lines.push(
         `${controlId}: ${problem.periodKey} has no real verdict (stored verdict: ${problem.stored ?? 'none'})`,
       );
+    if (problem.kind === 'review-missing' || problem.kind === 'review-stale') lines.push(problem.message);
     if (problem.kind === 'stuck') {
       lines.push(
         `${controlId}: ${problem.periodKey} is stuck: ${problem.allErrors ? `all ${problem.attempts} attempts errored` : `the latest of ${problem.attempts} attempts errored`}`,
@@ -145,6 +161,7 @@ async function checkControl(
   const refined = await Promise.all(
     problems.map((problem) => refineStuck(control, problem, history, context.evidence)),
   );
+  refined.push(...(await reviewProblems(control, history, context, dueBy, notBefore, verdicts)));
   return {
     controlId: control.id,
     cadence: control.cadence,
@@ -153,6 +170,37 @@ async function checkControl(
     verdictsFound: verdicts.filter((v) => v.cadence === control.cadence).length,
     problems: refined,
   };
+}
+
+/**
+ * A `review: required` control's periods whose review is owed (closed, and `reviewWithin` passed by
+ * `dueBy`) with no sign-off, or a sign-off of evidence a re-run has since replaced.
+ */
+async function reviewProblems(
+  control: ControlDefinition,
+  history: VerdictHistoryPort,
+  context: ControlContext,
+  dueBy: Date,
+  notBefore: Date | null,
+  verdicts: readonly VerdictRecord[],
+): Promise<PeriodProblem[]> {
+  if (control.review !== 'required') return [];
+  const timeZone = context.period.timeZone;
+  const reviewed: ReviewedControl = {
+    ...control,
+    ...(control.reviewWithin ? { reviewWithinMs: durationToMs(control.reviewWithin) } : {}),
+  };
+  let owed = reviewsOwed(reviewed, dueBy, timeZone);
+  if (notBefore) owed = owed.filter((period) => period.end.getTime() >= notBefore.getTime());
+  if (owed.length === 0) return [];
+  const reviews = await history.verdictsOf(controlReviewChainId(control.id), context.evidence);
+  return reviewGaps(reviewed, owed, reviews, verdicts).map((gap) => ({
+    kind: gap.kind,
+    periodKey: gap.periodKey,
+    periodEnd: owed.find((p) => p.key === gap.periodKey)?.end.toISOString() ?? '',
+    dueAt: gap.dueAt,
+    message: describeReviewGap(gap),
+  }));
 }
 
 /** A stuck period is "all attempts errored" or "the latest errored after earlier real verdicts". */
@@ -202,7 +250,8 @@ async function run(params: ScheduleHealthParams, context: ControlContext): Promi
       controls: health.length,
       periodsOwed: health.reduce((sum, h) => sum + h.periodsOwed, 0),
       missing: problems.filter((p) => p.kind === 'missing').length,
-      stuck: problems.filter((p) => p.kind !== 'missing').length,
+      stuck: problems.filter((p) => p.kind === 'stuck').length,
+      reviewsMissing: problems.filter((p) => p.kind === 'review-missing' || p.kind === 'review-stale').length,
     },
     details: {
       asOf: context.asOf.toISOString(),

@@ -52,6 +52,18 @@ export const checkpointControlSchema = z.strictObject({
   chains: z.array(checkpointChainSchema),
 });
 
+/**
+ * A sign-off chain (risk register, a control's reviews, a document's reviews): not a control, owes
+ * no period here, but once a checkpoint lists its manifests, deleting one is a named problem.
+ */
+export const checkpointSignOffChainSchema = z.strictObject({
+  /** The chain id, which is the manifests' control id (e.g. `access-review.review`). */
+  id: z.string().min(1),
+  cadence: z.enum(CADENCES),
+  head: listedManifestSchema.nullable(),
+  added: z.array(listedManifestSchema),
+});
+
 export const checkpointLinkSchema = z.strictObject({
   sequence: z.number().int().min(1),
   key: z.string().min(1),
@@ -70,6 +82,8 @@ export const checkpointSchema = z.strictObject({
   configSha256: sha256Schema,
   previous: checkpointLinkSchema.nullable(),
   controls: z.array(checkpointControlSchema),
+  /** Absent when the deployment has no sign-off chain (and on checkpoints written before them). */
+  signOffs: z.array(checkpointSignOffChainSchema).optional(),
   signing: z.strictObject({
     algorithm: z.literal(SIGNATURE_ALGORITHM),
     keyFingerprint: sha256Schema,
@@ -87,6 +101,7 @@ export type Checkpoint = z.output<typeof checkpointSchema>;
 export type CheckpointControl = z.output<typeof checkpointControlSchema>;
 export type CheckpointChain = z.output<typeof checkpointChainSchema>;
 export type CheckpointLink = z.output<typeof checkpointLinkSchema>;
+export type CheckpointSignOffChain = z.output<typeof checkpointSignOffChainSchema>;
 export type ListedManifest = z.output<typeof listedManifestSchema>;
 export type SignedCheckpoint = z.output<typeof signedCheckpointSchema>;
 
@@ -162,6 +177,8 @@ export interface CheckpointInputs {
   readonly previous?: { readonly key: string; readonly sha256: string; readonly signed: SignedCheckpoint };
   /** Per control: its chains as they stand now, with the manifests added since `previous`. */
   readonly chains: ReadonlyMap<string, readonly CheckpointChain[]>;
+  /** The sign-off chains as they stand now. @default none (the field is then left out) */
+  readonly signOffs?: readonly CheckpointSignOffChain[];
   readonly keyFingerprint: string;
   readonly publicKeyKey: string;
 }
@@ -206,6 +223,9 @@ export function buildCheckpoint(inputs: CheckpointInputs): Checkpoint {
         addedOn: addedOnFor(control, previous, inputs.writtenAt),
         chains: [...(inputs.chains.get(control.id) ?? [])],
       })),
+    ...(inputs.signOffs && inputs.signOffs.length > 0
+      ? { signOffs: [...inputs.signOffs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)) }
+      : {}),
     signing: {
       algorithm: SIGNATURE_ALGORITHM,
       keyFingerprint: inputs.keyFingerprint,

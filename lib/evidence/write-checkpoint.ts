@@ -5,6 +5,7 @@ import {
   type CheckpointChain,
   type CheckpointConfig,
   CheckpointError,
+  type CheckpointSignOffChain,
   checkpointKey,
   checkpointSigningBytes,
   type ListedManifest,
@@ -67,12 +68,23 @@ export interface CheckpointDeps {
   readObject(key: string): Promise<Buffer | undefined>;
   readonly signer: ManifestSigner;
   readonly clock?: () => Date;
+  /**
+   * The sign-off chains the config declares (risk register, control reviews, documents). Each is
+   * listed once it has a head; one an earlier checkpoint listed stays listed even if the config
+   * drops it, so no sign-off a checkpoint saw can disappear unnoticed. @default none
+   */
+  readonly signOffChains?: readonly {
+    readonly id: string;
+    readonly cadence: CheckpointSignOffChain['cadence'];
+  }[];
 }
 
 export interface CheckpointWritten {
   readonly key: string;
   readonly sequence: number;
   readonly controls: number;
+  /** Sign-off chains listed (with a head, or listed before). */
+  readonly signOffChains: number;
   /** Manifests listed as added since the previous checkpoint, over all chains. */
   readonly added: number;
 }
@@ -183,6 +195,38 @@ export async function writeCheckpoint(deps: CheckpointDeps): Promise<CheckpointW
     chains.set(control.id, list);
   }
 
+  const signOffs: CheckpointSignOffChain[] = [];
+  const declared = new Map((deps.signOffChains ?? []).map((chain) => [chain.id, chain.cadence]));
+  for (const earlier of previous?.checkpoint.signOffs ?? [])
+    if (!declared.has(earlier.id)) declared.set(earlier.id, earlier.cadence);
+  for (const [id, cadence] of declared) {
+    const earlier = previous?.checkpoint.signOffs?.find((chain) => chain.id === id);
+    const chainHead = await deps.chains.read(id, 'scheduled');
+    if (!chainHead) {
+      if (earlier) signOffs.push({ ...earlier, added: [] });
+      continue;
+    }
+    await sealHead(deps.store, chainHead);
+    const listedHead: ListedManifest = {
+      sequence: chainHead.sequence,
+      key: chainHead.manifestKey,
+      sha256: chainHead.manifestSha256,
+      periodKey: chainHead.periodKey,
+    };
+    const added = await addedSince(
+      deps,
+      { ...listedHead, ...(chainHead.manifest !== undefined ? { manifest: chainHead.manifest } : {}) },
+      earlier?.head?.sequence ?? 0,
+    );
+    addedCount += added.length;
+    signOffs.push({
+      id,
+      cadence: (chainHead.cadence as CheckpointSignOffChain['cadence']) ?? cadence,
+      head: listedHead,
+      added,
+    });
+  }
+
   let writtenAt = clock();
   const previousAt = head ? parseCheckpointKey(head.key) : undefined;
   // Keys have one-second resolution and must increase.
@@ -194,6 +238,7 @@ export async function writeCheckpoint(deps: CheckpointDeps): Promise<CheckpointW
     writtenAt: new Date(Math.floor(writtenAt.getTime() / 1000) * 1000),
     ...(head && previous ? { previous: { key: head.key, sha256: head.sha256, signed: previous } } : {}),
     chains,
+    signOffs,
     keyFingerprint: info.fingerprint,
     publicKeyKey: publicKeyKey(info.fingerprint),
   });
@@ -210,5 +255,11 @@ export async function writeCheckpoint(deps: CheckpointDeps): Promise<CheckpointW
   };
   await deps.checkpoints.advance(next, head?.sequence ?? 0);
   await deps.store.putOnce(key, body, JSON_TYPE);
-  return { key, sequence: checkpoint.sequence, controls: checkpoint.controls.length, added: addedCount };
+  return {
+    key,
+    sequence: checkpoint.sequence,
+    controls: checkpoint.controls.length,
+    signOffChains: signOffs.length,
+    added: addedCount,
+  };
 }

@@ -22,6 +22,8 @@ const RULE_LABEL: Record<RiskFinding['rule'], string> = {
   'review-not-evidenced': 'review claimed, not evidenced',
   'incident-rescore': 're-score after an incident',
   'readiness-not-ready': 'pre-audit checklist item not ready',
+  'review-missing': 'review sign-off owed',
+  'document-review-overdue': 'document review overdue',
 };
 
 export function ruleLabel(finding: RiskFinding): string {

@@ -39,6 +39,8 @@ export const FINDING_RULES = [
   'review-not-evidenced',
   'incident-rescore',
   'readiness-not-ready',
+  'review-missing',
+  'document-review-overdue',
 ] as const;
 export type FindingRule = (typeof FINDING_RULES)[number];
 
@@ -57,10 +59,15 @@ export const RULE_CATEGORY: Record<FindingRule, FindingCategory> = {
   'review-not-evidenced': 'flagged',
   'incident-rescore': 'overdue',
   'readiness-not-ready': 'flagged',
+  'review-missing': 'overdue',
+  'document-review-overdue': 'overdue',
 };
 
-/** `readiness`: an item of the pre-audit checklist (lib/audit/readiness.ts), reminded like the register's. */
-export type FindingSubjectKind = 'risk' | 'remediation' | 'asset' | 'readiness';
+/**
+ * `readiness`: an item of the pre-audit checklist (lib/audit/readiness.ts); `control` and
+ * `document`: a review sign-off owed (review-findings.ts). All reminded like the register's.
+ */
+export type FindingSubjectKind = 'risk' | 'remediation' | 'asset' | 'readiness' | 'control' | 'document';
 
 export interface RiskFinding {
   /**

@@ -24,6 +24,7 @@ import {
   recipientsOf,
   reminderTiming,
 } from './reminders.ts';
+import { type ReviewVerdictRecord, reviewFindings, reviewVerdictIds } from './review-findings.ts';
 
 export interface RiskEvaluationDeps {
   readonly config: Config;
@@ -40,6 +41,11 @@ export interface RiskEvaluationDeps {
   readonly readinessVerdicts?: (
     controls: readonly { readonly id: string; readonly cadence: Config['controls'][number]['cadence'] }[],
   ) => Promise<AuditVerdict[]>;
+  /**
+   * Stored verdicts of the given ids (review-required controls, their review chains, documents'
+   * chains): owed reviews then become findings for their owners. Omit to leave reviews out.
+   */
+  readonly reviewVerdicts?: (ids: readonly string[]) => Promise<ReviewVerdictRecord[]>;
   readonly log: Logger;
   /** @default 15 minutes (see DEFAULT_CLAIM_TIMEOUT_MS) */
   readonly claimTimeoutMs?: number;
@@ -135,10 +141,21 @@ export async function runRiskEvaluation(asOf: Date, deps: RiskEvaluationDeps): P
         verdicts: await deps.readinessVerdicts(config.controls),
       })
     : undefined;
-  const evaluation: RegisterEvaluation = readiness
+  const withReadiness: RegisterEvaluation = readiness
     ? { ...registerEvaluation, findings: [...registerEvaluation.findings, ...readinessFindings(readiness)] }
     : registerEvaluation;
-  const summary = await store.saveEvaluation(evaluation, runId);
+  const summary = await store.saveEvaluation(withReadiness, runId);
+  // Owed reviews are reminded with the register's findings (same ledger, digest and escalation);
+  // the register's stored state stays the register's.
+  const reviewIds = reviewVerdictIds(config);
+  const owedReviews =
+    deps.reviewVerdicts && reviewIds.length > 0
+      ? reviewFindings(config, await deps.reviewVerdicts(reviewIds), asOf)
+      : [];
+  const evaluation: RegisterEvaluation = {
+    ...withReadiness,
+    findings: [...withReadiness.findings, ...owedReviews],
+  };
 
   const timing = reminderTiming(register.settings, deps.claimTimeoutMs);
   const entries = (

@@ -1,15 +1,26 @@
-import type { EvidenceRecorder } from '../evidence/evidence-recorder.ts';
+import { RISK_REGISTER_REVIEW_CHAIN_ID } from '../controls/review-schedule.ts';
+import {
+  recordSignOffRun,
+  reviewerOf,
+  signOffRun as runOfSignOff,
+  type SignOffChain,
+  SignOffError,
+  type SignOffHistory as SignOffHistoryOf,
+  type SignOffRecordingDeps,
+  signOffFromEvidence as signOffOfKind,
+} from '../reviews/sign-off.ts';
 import type { RunResult, StoredEvidence } from '../runs/run-record.ts';
 import { canonicalJson, sha256Hex } from '../shared/canonical-json.ts';
-import { periodContaining } from '../shared/period.ts';
-import { byId, localDate } from './evaluate-register.ts';
+import { byId } from './evaluate-register.ts';
 import type { RiskRegister } from './register-schema.ts';
+
+export { SignOffError };
 
 /**
  * Sign-offs form their own evidence chain, one quarterly period per full re-score (the reference's
  * "Quarterly: full re-score"): `verify` then reports a quarter without a sign-off as missing.
  */
-export const SIGN_OFF_CHAIN_ID = 'risk-register-review';
+export const SIGN_OFF_CHAIN_ID = RISK_REGISTER_REVIEW_CHAIN_ID;
 export const SIGN_OFF_CADENCE = 'quarterly' as const;
 /** The reference links its risk assessment to CC3.1 and CC9.2; CC3.2 is the analysis itself. */
 export const SIGN_OFF_CRITERIA = ['CC3.1', 'CC3.2', 'CC9.2'] as const;
@@ -57,13 +68,7 @@ export interface SignOffRecord {
 }
 
 /** Reads the sign-off chain back (newest first), e.g. from the evidence bucket. */
-export interface SignOffHistory {
-  list(): Promise<SignOffRecord[]>;
-}
-
-export class SignOffError extends Error {
-  override name = 'SignOffError';
-}
+export type SignOffHistory = SignOffHistoryOf<SignOffRecord>;
 
 /** The register's content hash: canonical JSON of the validated register. */
 export function registerContentHash(register: RiskRegister): string {
@@ -121,22 +126,15 @@ export interface SignOffInput {
 }
 
 export function buildSignOff(input: SignOffInput): SignOffRecord {
-  const by = input.by.trim();
-  const role = input.role.trim();
-  if (!by) throw new SignOffError('a sign-off needs the reviewer (--by)');
-  if (!role) throw new SignOffError('a sign-off needs the reviewer role (--role)');
+  const reviewer = reviewerOf(input);
   const risks = snapshotOf(input.register);
-  const signedAt = input.at.toISOString();
+  const { signedAt } = reviewer;
   if (input.previous && input.previous.signedAt > signedAt)
     throw new SignOffError(`the previous sign-off is dated ${input.previous.signedAt}, after ${signedAt}`);
   return {
     kind: SIGN_OFF_KIND,
     schemaVersion: 1,
-    by,
-    role,
-    note: input.note?.trim() ? input.note.trim() : null,
-    signedAt,
-    date: localDate(input.at, input.timeZone),
+    ...reviewer,
     registerSha256: registerContentHash(input.register),
     risks,
     changes: diffSnapshots(input.previous?.risks ?? [], risks),
@@ -150,52 +148,38 @@ export function buildSignOff(input: SignOffInput): SignOffRecord {
   };
 }
 
+/** The register's review chain: quarterly, CC3.1/CC3.2/CC9.2, owned by whoever the caller names. */
+export function signOffChain(owner: string): SignOffChain {
+  return { id: SIGN_OFF_CHAIN_ID, cadence: SIGN_OFF_CADENCE, criteria: SIGN_OFF_CRITERIA, owner };
+}
+
 /** A sign-off as a run of its own chain, so the recorder, signer and verifier treat it as evidence. */
 export function signOffRun(
   record: SignOffRecord,
   options: { timeZone: string; owner: string; runId: string },
 ): RunResult {
-  const period = periodContaining(SIGN_OFF_CADENCE, new Date(record.signedAt), options.timeZone);
-  return {
-    controlId: SIGN_OFF_CHAIN_ID,
-    criteria: [...SIGN_OFF_CRITERIA],
-    owner: options.owner,
-    cadence: SIGN_OFF_CADENCE,
-    periodKey: period.key,
-    periodStart: period.start.toISOString(),
-    periodEnd: period.end.toISOString(),
+  return runOfSignOff(record, {
+    chain: signOffChain(options.owner),
+    timeZone: options.timeZone,
     runId: options.runId,
-    asOf: record.signedAt,
-    startedAt: record.signedAt,
-    finishedAt: record.signedAt,
-    outcome: {
-      verdict: 'pass',
-      reasons: [],
-      warnings: [],
-      figures: {
-        reviewer: record.by,
-        role: record.role,
-        risks: record.risks.length,
-        changes: record.changes.length,
-        registerSha256: record.registerSha256,
-      },
-      details: record,
+    figures: {
+      reviewer: record.by,
+      role: record.role,
+      risks: record.risks.length,
+      changes: record.changes.length,
+      registerSha256: record.registerSha256,
     },
-    entries: [],
-  };
+  });
 }
 
 /** Reads a sign-off back out of its evidence document (`details`); undefined if it is not one. */
 export function signOffFromEvidence(document: unknown): SignOffRecord | undefined {
-  const details = (document as { details?: unknown } | null)?.details as Partial<SignOffRecord> | undefined;
-  if (!details || details.kind !== SIGN_OFF_KIND || !Array.isArray(details.risks)) return undefined;
-  return details as SignOffRecord;
+  const record = signOffOfKind<SignOffRecord>(document, SIGN_OFF_KIND);
+  return record && Array.isArray(record.risks) ? record : undefined;
 }
 
-export interface RecordSignOffDeps {
-  readonly recorder: EvidenceRecorder;
+export interface RecordSignOffDeps extends SignOffRecordingDeps {
   readonly history: SignOffHistory;
-  readonly newRunId: (at: Date) => string;
 }
 
 /** Records a review: builds the sign-off against the newest one, then writes it to its signed chain. */
@@ -205,8 +189,9 @@ export async function recordSignOff(
 ): Promise<{ record: SignOffRecord; stored: StoredEvidence }> {
   const [previous] = await deps.history.list();
   const record = buildSignOff({ ...input, ...(previous ? { previous } : {}) });
-  const stored = await deps.recorder.record(
+  const stored = await recordSignOffRun(
     signOffRun(record, { timeZone: input.timeZone, owner: input.owner, runId: deps.newRunId(input.at) }),
+    deps,
   );
   return { record, stored };
 }

@@ -207,7 +207,9 @@ export function checkCheckpoints(input: CheckpointsInput): CheckpointsPhase {
   };
   for (const entry of parsed) {
     const timeZone = entry.checkpoint.timeZone;
-    for (const control of entry.checkpoint.controls) {
+    // Sign-off chains pin their manifests like a control's chain does: one per chain, by chain id.
+    const signOffs = (entry.checkpoint.signOffs ?? []).map((chain) => ({ id: chain.id, chains: [chain] }));
+    for (const control of [...entry.checkpoint.controls, ...signOffs]) {
       for (const chain of control.chains) {
         for (const listed of [...chain.added, ...(chain.head ? [chain.head] : [])]) {
           if (pinned.has(listed.key)) continue;

@@ -5,6 +5,7 @@ import {
 import { makeS3ObjectReader } from '../adapters/s3/s3-evidence-reader.ts';
 import { makeS3ObjectStore } from '../adapters/s3/s3-evidence-recorder.ts';
 import type { Config } from '../config/schema.ts';
+import { signOffChainsOf } from '../controls/review-schedule.ts';
 import { configHash } from '../evidence/checkpoint.ts';
 import type { ManifestSigner } from '../evidence/signer.ts';
 import type { CheckpointDeps } from '../evidence/write-checkpoint.ts';
@@ -36,6 +37,7 @@ export function makeCheckpointDeps(input: CheckpointDepsInput): CheckpointDeps {
     store: makeS3ObjectStore(clients.s3, resources.evidenceBucket),
     readObject: makeS3ObjectReader(clients.s3, resources.evidenceBucket),
     signer: input.signer ?? makeManifestSigner({ kms: clients.kms, signingKeyId: resources.signingKeyId }),
+    signOffChains: signOffChainsOf(config),
     ...(input.clock ? { clock: input.clock } : {}),
   };
 }

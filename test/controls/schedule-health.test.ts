@@ -102,7 +102,7 @@ describe('schedule-health', () => {
       controls: ['monthly-ok', 'annual-no-date', 'daily-recent', 'schedule-health'],
     });
     expect(outcome.verdict).toBe('pass');
-    expect(outcome.figures).toEqual({ controls: 4, periodsOwed: 4, missing: 0, stuck: 0 });
+    expect(outcome.figures).toEqual({ controls: 4, periodsOwed: 4, missing: 0, stuck: 0, reviewsMissing: 0 });
     expect(outcome.warnings).toEqual([
       'annual-no-date has no addedOn date: only its last complete period was checked',
     ]);

@@ -143,16 +143,17 @@ function signingKeyPolicy(): Statement[] {
 }
 
 describe('only the runners can sign', () => {
-  it('denies kms:Sign to every principal but the worker, restore validator and checkpoint writer, root included', () => {
+  it('denies kms:Sign to every principal but the worker, restore validator, checkpoint writer and reviewer, root included', () => {
     const deny = signingKeyPolicy().find((s) => s.Effect === 'Deny' && actions(s).includes('kms:Sign'));
     expect(deny).toMatchObject({ Principal: { AWS: '*' }, Resource: '*' });
     const allowed = deny?.Condition?.ArnNotEquals?.['aws:PrincipalArn'] as unknown[];
-    expect(allowed).toHaveLength(3);
+    expect(allowed).toHaveLength(4);
     expect(allowed).toEqual(
       expect.arrayContaining([
         roleArn('WorkerRole'),
         roleArn('RestoreValidatorRole'),
         roleArn('CheckpointWriterRole'),
+        roleArn('ReviewerRole'),
       ]),
     );
     // The root statement stays (KMS refuses a policy that locks its administrators out), but
@@ -184,7 +185,7 @@ describe('only the runners can sign', () => {
       )
       .map(([id]) => id.replace(/Role.*$/, ''))
       .sort();
-    expect(signers).toEqual(['CheckpointWriter', 'RestoreValidator', 'Worker']);
+    expect(signers).toEqual(['CheckpointWriter', 'RestoreValidator', 'Reviewer', 'Worker']);
     // And nobody holds kms:Sign on `*`.
     for (const [, statements] of statementsByRole()) {
       for (const s of statements) {
@@ -202,6 +203,63 @@ describe('only the runners can sign', () => {
         Action: ['kms:DescribeKey', 'kms:GetPublicKey'],
       }),
     ]);
+  });
+});
+
+describe('the reviewer role (sign-offs from the CLI)', () => {
+  const bucketObjects = (suffix: string) => ({
+    'Fn::Join': ['', [{ 'Fn::GetAtt': [logicalId('AWS::S3::Bucket', 'EvidenceBucket'), 'Arn'] }, suffix]],
+  });
+
+  it('signs with the stack key only, and writes only under the sign-off chains and public keys', () => {
+    const statements = roleStatements('ReviewerRole');
+    const signingKeyArn = { 'Fn::GetAtt': [logicalId('AWS::KMS::Key', 'KeysSigningKey'), 'Arn'] };
+    expect(statements.find((s) => actions(s).includes('kms:Sign'))?.Resource).toEqual(signingKeyArn);
+    const puts = statements.filter((s) => actions(s).includes('s3:PutObject'));
+    expect(puts).toHaveLength(1);
+    expect(puts[0]?.Resource).toHaveLength(3);
+    expect(puts[0]?.Resource).toEqual(
+      expect.arrayContaining([
+        bucketObjects('/evidence/*.review/*'),
+        bucketObjects('/evidence/risk-register-review/*'),
+        bucketObjects('/evidence/_public-keys/*'),
+      ]),
+    );
+    // Never the controls' own evidence, never a delete or a retention change.
+    const all = statements.flatMap(actions);
+    expect(all.filter((a) => /Delete|Retention|LegalHold|PutBucket|\*$/.test(a))).toEqual([]);
+    expect(JSON.stringify(puts)).not.toContain('"/evidence/*"');
+  });
+
+  it("writes results-table items only in the sign-off chains' partitions", () => {
+    const writes = roleStatements('ReviewerRole').filter((s) =>
+      actions(s).some((a) => a === 'dynamodb:PutItem' || a === 'dynamodb:UpdateItem'),
+    );
+    expect(writes).toHaveLength(1);
+    expect(writes[0]?.Condition).toEqual({
+      'ForAllValues:StringLike': {
+        'dynamodb:LeadingKeys': ['CONTROL#*.review', 'CONTROL#risk-register-review'],
+      },
+    });
+    expect(roleStatements('ReviewerRole').flatMap(actions)).not.toContain('dynamodb:DeleteItem');
+  });
+
+  it('is not created, and not exempted from the deny, when the config has nothing to sign off', () => {
+    const { riskRegister: _register, ...bare } = CONFIG;
+    const plain = synthesizeStack(bare, { projectRoot });
+    expect(resourcesOf(plain, 'AWS::IAM::Role').map(([id]) => id)).not.toContainEqual(
+      expect.stringMatching(/^ReviewerRole/),
+    );
+    const key =
+      plain.json.Resources[
+        resourcesOf(plain, 'AWS::KMS::Key')
+          .map(([id]) => id)
+          .find((id) => id.startsWith('KeysSigningKey')) ?? ''
+      ];
+    const deny = (
+      (key?.Properties?.KeyPolicy as { Statement?: Statement[] } | undefined)?.Statement ?? []
+    ).find((s) => s.Effect === 'Deny' && actions(s).includes('kms:Sign'));
+    expect(deny?.Condition?.ArnNotEquals?.['aws:PrincipalArn']).toHaveLength(3);
   });
 });
 

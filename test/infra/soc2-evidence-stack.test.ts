@@ -826,6 +826,7 @@ describe('outputs', () => {
       'JobsQueueUrl',
       'NotificationsTopicArn',
       'ResultsTableName',
+      'ReviewerRoleArn',
       'SigningKeyArn',
     ]);
     full.template.hasOutput('SigningKeyArn', {

@@ -29,8 +29,8 @@ export const keys = {
   attempt: (cadence: string, periodKey: string, runId: string) => `ATTEMPT#${cadence}#${periodKey}#${runId}`,
   period: (cadence: string, periodKey: string) => `PERIOD#${cadence}#${periodKey}`,
   chainHead: () => 'CHAIN',
-  riskSubject: (kind: 'risk' | 'remediation' | 'asset' | 'readiness', id: string) =>
-    `${kind === 'risk' ? 'RISK' : kind === 'asset' ? 'ASSET' : kind === 'readiness' ? 'READINESS' : 'REMEDIATION'}#${id}`,
+  riskSubject: (kind: 'risk' | 'remediation' | 'asset' | 'readiness' | 'control' | 'document', id: string) =>
+    `${{ risk: 'RISK', asset: 'ASSET', remediation: 'REMEDIATION', readiness: 'READINESS', control: 'REVIEW', document: 'DOCUMENT' }[kind]}#${id}`,
   riskState: (date: string) => `STATE#${date}`,
   riskFinding: (date: string, findingKey: string) => `FINDING#${date}#${findingKey}`,
   riskEvaluationDay: (date: string) => `EVAL#${date}`,
