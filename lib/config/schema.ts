@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { checkCriteriaReferences, criteriaSettingsSchema } from '../audit/criteria-catalogue.ts';
 import { checkReadinessReferences, readinessSettingsSchema } from '../audit/readiness-schema.ts';
+import { populationSettingsSchema, samplingSettingsSchema } from '../audit/sample-size.ts';
 import { controlNeeds, controlTestParamsSchema } from '../controls/registry.ts';
 import { notificationsSchema } from '../notify/notifications-schema.ts';
 import { checkRegisterReferences, riskRegisterSchema } from '../risks/register-schema.ts';
@@ -89,6 +90,10 @@ export const configSchema = z
     criteria: criteriaSettingsSchema.optional(),
     /** The pre-audit checklist `readiness` computes. @default the reference Pre-Audit Checklist */
     readiness: readinessSettingsSchema.optional(),
+    /** Populations the runs write. @default { cap: 1000000 } */
+    populations: populationSettingsSchema.optional(),
+    /** The sample-size tables `sample` uses. @default the figures in lib/audit/sample-size.ts */
+    sampling: samplingSettingsSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const ownerIds = new Set(config.owners.map((o) => o.id));

@@ -1,7 +1,8 @@
 import type { Config, ControlConfig } from '../config/schema.ts';
 import { type ControlOutcome, type EvidenceEntry, EvidenceLog, errorOutcome } from '../controls/outcome.ts';
+import type { WrittenPopulation } from '../controls/population.ts';
 import type { ControlPorts } from '../controls/ports.ts';
-import { runControlTest } from '../controls/registry.ts';
+import { populationsOf, runControlTest } from '../controls/registry.ts';
 import type { EvidenceRecorder } from '../evidence/evidence-recorder.ts';
 import type { Notification, Notifier } from '../notify/notification.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -114,6 +115,8 @@ export interface OutcomeToRecord {
   readonly finishedAt: Date;
   readonly outcome: ControlOutcome;
   readonly entries: readonly EvidenceEntry[];
+  /** Populations the check wrote to the run's folder. */
+  readonly populations?: readonly WrittenPopulation[];
   /** Which evidence chain of the control this extends. @default 'scheduled' */
   readonly chainKind?: 'scheduled' | 'events';
 }
@@ -148,6 +151,7 @@ export async function recordOutcome(
     finishedAt: input.finishedAt.toISOString(),
     outcome,
     entries: input.entries,
+    ...(input.populations && input.populations.length > 0 ? { populations: input.populations } : {}),
     ...(input.chainKind === 'events' ? { chainKind: 'events' as const } : {}),
   };
   const stored = await deps.evidence.record(run);
@@ -301,6 +305,15 @@ export async function runControl(
   const startedAt = clock();
   const runId = newRunId(startedAt);
   const evidenceLog = new EvidenceLog();
+  const declarations = populationsOf(control.test.type);
+  const populations =
+    declarations.length > 0
+      ? deps.evidence.openPopulations?.(
+          { controlId: control.id, cadence: job.cadence, periodKey: period.key, runId },
+          declarations,
+          deps.config.populations ? { cap: deps.config.populations.cap } : {},
+        )
+      : undefined;
   const { outcome, entries } = await checkWithinDeadline(
     async () => {
       try {
@@ -311,6 +324,7 @@ export async function runControl(
           now: startedAt,
           ports: deps.ports,
           evidence: evidenceLog,
+          ...(populations ? { populations: populations.sink } : {}),
         });
       } catch (error) {
         return errorOutcome(describeError(error), { error: error instanceof Error ? error.name : 'Error' });
@@ -320,9 +334,21 @@ export async function runControl(
     options,
   );
   const finishedAt = clock();
+  // Closing first: a population still uploading (a check stopped at the deadline) is abandoned, never sealed.
+  const written = populations?.close() ?? [];
 
   const { attempt, stored, verdict } = await recordOutcome(
-    { control, period, runId, asOf: job.asOf, startedAt, finishedAt, outcome, entries },
+    {
+      control,
+      period,
+      runId,
+      asOf: job.asOf,
+      startedAt,
+      finishedAt,
+      outcome,
+      entries,
+      ...(written.length > 0 ? { populations: written } : {}),
+    },
     deps,
   );
   deps.log.info('control run recorded', {
