@@ -8,6 +8,8 @@ export interface Hashed {
   readonly sha256: string;
   /** The bytes, when asked to keep them (manifests, signatures, keys). */
   readonly content?: Buffer;
+  /** Newlines, when asked to count them (population files). */
+  readonly lines?: number;
 }
 
 /** Files of a folder, read and hashed by the worker itself. */
@@ -15,6 +17,8 @@ export interface FileBatch {
   readonly kind: 'files';
   readonly paths: readonly string[];
   readonly keep: readonly boolean[];
+  /** Count newlines of these files (populations); absent means none. */
+  readonly countLines?: readonly boolean[];
 }
 
 /** Zip entries whose compressed bytes lie in `buffer`, back to back. */
@@ -50,19 +54,25 @@ parentPort.on('message', ({ id, batch }) => {
       const hash = createHash('sha256');
       const kept = [];
       let size = 0;
+      const counting = Boolean(batch.countLines && batch.countLines[index]);
+      let lines = 0;
       const fd = openSync(path, 'r');
       try {
         for (;;) {
           const read = readSync(fd, chunk, 0, chunk.length, null);
           if (read === 0) break;
           hash.update(chunk.subarray(0, read));
+          if (counting) {
+            let at = chunk.indexOf(10, 0);
+            while (at !== -1 && at < read) { lines += 1; at = chunk.indexOf(10, at + 1); }
+          }
           if (batch.keep[index] && size + read <= ${MAX_KEPT_BYTES}) kept.push(Buffer.from(chunk.subarray(0, read)));
           size += read;
         }
       } finally {
         closeSync(fd);
       }
-      results.push({ size, sha256: hash.digest('hex'), content: batch.keep[index] ? Buffer.concat(kept) : undefined });
+      results.push({ size, sha256: hash.digest('hex'), content: batch.keep[index] ? Buffer.concat(kept) : undefined, lines: counting ? lines : undefined });
     });
     parentPort.postMessage({ id, results });
   } catch (error) {

@@ -8,6 +8,8 @@ import {
   type ArchiveContents,
   type ArchiveFile,
   ArchiveReadError,
+  countNewlines,
+  countsLines,
   keepsContent,
   MAX_KEPT_BYTES,
 } from './archive-file.ts';
@@ -165,6 +167,8 @@ export async function readZip(
         }
         const keep = keepsContent(name) && entry.uncompressedSize <= MAX_KEPT_BYTES;
         const hash = createHash('sha256');
+        const counting = countsLines(name);
+        let lines = 0;
         let content: Buffer | undefined;
         const header = slice(entry.relativeOffsetOfLocalHeader, 30);
         if (header.readUInt32LE(0) !== 0x04034b50)
@@ -190,11 +194,13 @@ export async function readZip(
             );
           }
           hash.update(data);
+          if (counting) lines += countNewlines(data);
           if (keep) content = Buffer.from(data);
         } else {
           const chunks: Buffer[] = [];
           for await (const chunk of await entryStream(zip, entry)) {
             hash.update(chunk as Buffer);
+            if (counting) lines += countNewlines(chunk as Buffer);
             if (keep) chunks.push(chunk as Buffer);
           }
           if (keep) content = Buffer.concat(chunks);
@@ -205,6 +211,7 @@ export async function readZip(
           size: entry.uncompressedSize,
           sha256: hash.digest('hex'),
           ...(content ? { content } : {}),
+          ...(counting ? { lines } : {}),
         };
         files.set(name, file);
         options.onFile?.(file);
