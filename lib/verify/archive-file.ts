@@ -47,7 +47,9 @@ export function countsLines(path: string): boolean {
 
 /** How many `\n` bytes `bytes` holds. */
 export function countNewlines(bytes: Uint8Array): number {
-  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buffer = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let count = 0;
   let at = buffer.indexOf(10);
   while (at !== -1) {

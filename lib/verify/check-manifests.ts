@@ -145,7 +145,9 @@ export function checkManifests(
     }
 
     // Artifacts. A population's file is named as one: a changed, added or removed line is its problem.
-    const populations = new Map((manifest.populations ?? []).map((population) => [population.key, population]));
+    const populations = new Map(
+      (manifest.populations ?? []).map((population) => [population.key, population]),
+    );
     for (const artifact of manifest.artifacts) {
       if (!misplaced && !artifact.key.startsWith(location.runPrefix)) {
         problem({
