@@ -343,13 +343,14 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
       }>(context, session, identityOnce(session), {
         declaration: REQUIRED_ACTION_EVENTS,
         target: params.target,
-        text: `SELECT action || '|' || at || '|' || coalesce(user_id, '') || '|' || coalesce(resource_id, '') || '|' ||
-                      row_number() OVER (PARTITION BY action, at, user_id, resource_id ORDER BY success NULLS FIRST) AS id,
-                      action, at, user_id, resource_id, success
-                 FROM (SELECT ${action}::text AS action, ${at} AS at, ${userId}::text AS user_id,
-                              ${resourceId}::text AS resource_id, ${success} AS success
-                         FROM ${relation}
-                        WHERE ${inPeriod} AND ${action}::text = ANY($3::text[])) AS events
+        text: `SELECT * FROM (
+                 SELECT action || '|' || at || '|' || coalesce(user_id, '') || '|' || coalesce(resource_id, '') || '|' ||
+                        row_number() OVER (PARTITION BY action, at, user_id, resource_id ORDER BY success NULLS FIRST) AS id,
+                        action, at, user_id, resource_id, success
+                   FROM (SELECT ${action}::text AS action, ${at} AS at, ${userId}::text AS user_id,
+                                ${resourceId}::text AS resource_id, ${success} AS success
+                           FROM ${relation}
+                          WHERE ${inPeriod} AND ${action}::text = ANY($3::text[])) AS events) AS numbered
                 ORDER BY id COLLATE "C"`,
         params: [...range, params.requiredActions],
         toItem: (row) => ({

@@ -236,7 +236,7 @@ async function readAuditLog(
       {
         declaration: ROTATION_EVENTS,
         target: params.target ?? '',
-        text: `SELECT credential || '|' || at || '|' || row_number() OVER (PARTITION BY credential, at) AS id,
+        text: `SELECT * FROM (SELECT credential || '|' || at || '|' || row_number() OVER (PARTITION BY credential, at) AS id,
                       resource_id, credential, at
                  FROM (SELECT n.resource_id, n.credential,
                               to_char(e.${q(c.timestamp)}::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
@@ -244,7 +244,7 @@ async function readAuditLog(
                          JOIN unnest($2::text[], $3::text[]) AS n(resource_id, credential)
                            ON n.resource_id = e.${q(c.resourceId)}::text
                         WHERE e.${q(c.action)} = $1 AND e.${q(c.success)} IS TRUE
-                          AND e.${q(c.timestamp)} >= $4 AND e.${q(c.timestamp)} < $5) AS events
+                          AND e.${q(c.timestamp)} >= $4 AND e.${q(c.timestamp)} < $5) AS events) AS numbered
                 ORDER BY id COLLATE "C"`,
         params: [
           auditLog.action,

@@ -47,7 +47,7 @@ export function makeS3ObjectStore(
       let buffered: Buffer[] = [];
       let bufferedBytes = 0;
       let uploadId: string | undefined;
-      const parts: { PartNumber: number; ETag: string; ChecksumSHA256: string }[] = [];
+      const parts: { PartNumber: number; ETag: string }[] = [];
       const flush = async () => {
         const body = Buffer.concat(buffered, bufferedBytes);
         buffered = [];
@@ -58,14 +58,14 @@ export function makeS3ObjectStore(
               Bucket: bucket,
               Key: key,
               ContentType: contentType,
-              ChecksumAlgorithm: 'SHA256',
             }),
           );
           if (!created.UploadId) throw new Error(`s3://${bucket}/${key}: no upload id`);
           uploadId = created.UploadId;
         }
         const partNumber = parts.length + 1;
-        const checksum = createHash('sha256').update(body).digest('base64');
+        // Parts carry the SDK's default checksum; the whole object's SHA-256 is computed here and
+        // sealed in the manifest, so verify catches any byte that differs, in transit or later.
         const uploaded = await s3.send(
           new UploadPartCommand({
             Bucket: bucket,
@@ -73,10 +73,9 @@ export function makeS3ObjectStore(
             UploadId: uploadId,
             PartNumber: partNumber,
             Body: body,
-            ChecksumSHA256: checksum,
           }),
         );
-        parts.push({ PartNumber: partNumber, ETag: uploaded.ETag ?? '', ChecksumSHA256: checksum });
+        parts.push({ PartNumber: partNumber, ETag: uploaded.ETag ?? '' });
       };
       try {
         for await (const chunk of chunks) {
