@@ -46,7 +46,9 @@ function measure(command: string, args: readonly string[]): { seconds: number; p
     // Non-zero exits are reported by the caller's checks; the timing file is still written.
   }
   const report = execFileSync('cat', [join(work, 'time.txt')], { encoding: 'utf8' });
-  const elapsed = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)/.exec(report);
+  const elapsed = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)/.exec(
+    report,
+  );
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(report);
   const seconds = elapsed
     ? Number(elapsed[1] ?? 0) * 3600 + Number(elapsed[2]) * 60 + Number(elapsed[3])
