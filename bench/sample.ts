@@ -117,6 +117,9 @@ try {
     `population: ${ITEMS.toLocaleString('en')} items, ${(bytes / 1024 / 1024).toFixed(1)} MB JSON Lines`,
   );
   console.log(
+    `CLI start-up (sample --help): ${startup.seconds.toFixed(2)} s, peak RSS ${startup.peakMb.toFixed(1)} MB`,
+  );
+  console.log(
     `baseline sha256sum:  ${baseline.seconds.toFixed(2)} s, peak RSS ${baseline.peakMb.toFixed(1)} MB`,
   );
   console.log(
