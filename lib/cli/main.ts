@@ -41,6 +41,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'per SOC 2 criterion: the controls that evidence it and their latest verdicts',
     load: async () => (await import('./coverage-command.ts')).coverageCommand,
   },
+  sample: {
+    summary: 'draw (or --check) a reproducible sample of a signed population from an auditor seed',
+    load: async () => (await import('./sample-command.ts')).sampleCommand,
+  },
   readiness: {
     summary: 'the pre-audit checklist computed from evidence: ready / not ready / unknown',
     load: async () => (await import('./readiness-command.ts')).readinessCommand,

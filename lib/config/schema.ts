@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { checkCriteriaReferences, criteriaSettingsSchema } from '../audit/criteria-catalogue.ts';
 import { checkReadinessReferences, readinessSettingsSchema } from '../audit/readiness-schema.ts';
+import { populationSettingsSchema, samplingSettingsSchema } from '../audit/sample-size.ts';
 import { controlNeeds, controlTestParamsSchema } from '../controls/registry.ts';
 import { notificationsSchema } from '../notify/notifications-schema.ts';
 import { checkRegisterReferences, riskRegisterSchema } from '../risks/register-schema.ts';
@@ -141,6 +142,12 @@ export const configSchema = z
       .array(documentSchema)
       .optional()
       .describe('Governed documents and their review cadence ("security policies current and approved").'),
+    populations: populationSettingsSchema
+      .optional()
+      .describe('Populations the runs write (default cap: 1,000,000 items per population).'),
+    sampling: samplingSettingsSchema
+      .optional()
+      .describe('The sample-size tables `sample` uses (defaults: lib/audit/sample-size.ts).'),
   })
   .superRefine((config, ctx) => {
     const ownerIds = new Set(config.owners.map((o) => o.id));

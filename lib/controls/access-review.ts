@@ -10,7 +10,22 @@ import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { wholeDays } from './evaluation-time.ts';
 import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
+import type { PopulationDeclaration } from './population.ts';
+import { identityOnce, isoOrNull, writeSqlPopulation } from './population-query.ts';
 import type { ReadOnlySession } from './ports.ts';
+
+const ACCOUNTS_AT_END = {
+  name: 'accounts-at-period-end',
+  description: 'an account in the accounts table as of the end of the period, with its state then',
+} as const satisfies PopulationDeclaration;
+const ACCOUNTS_REMOVED = {
+  name: 'accounts-removed',
+  description: 'an account whose recorded removal (offboarding) date lies in the period',
+} as const satisfies PopulationDeclaration;
+const ACCOUNTS_FLAGGED = {
+  name: 'accounts-flagged',
+  description: 'an account the review flagged: dormant, or still active after its removal date',
+} as const satisfies PopulationDeclaration;
 
 export const accessReviewParamsSchema = z.strictObject({
   type: z.literal('access-review'),
@@ -213,6 +228,41 @@ async function run(params: AccessReviewParams, context: ControlContext): Promise
     const dormantRows = Number(counts.dormant) > 0 ? await list('dormant') : [];
     const removedRows = Number(counts.active_after_removal) > 0 ? await list('active_after_removal') : [];
 
+    // The populations an auditor samples from, from the same CTE and bound values as the counts.
+    const identity = identityOnce(session);
+    const populationOf = (
+      declaration: PopulationDeclaration,
+      where: string,
+      extra: readonly unknown[] = [],
+    ) =>
+      writeSqlPopulation<Listed>(context, session, identity, {
+        declaration,
+        target: params.target,
+        text: `${accounts}
+         SELECT * FROM judged WHERE ${where} ORDER BY account COLLATE "C"`,
+        params: [...bound, ...extra],
+        toItem: (row) => ({
+          id: row.account ?? '(no account identifier)',
+          account: row.account,
+          enabled: row.enabled,
+          lastLogin: isoOrNull(row.last_login),
+          createdAt: isoOrNull(row.created_at),
+          removedAt: isoOrNull(row.removed_at),
+          dormant: row.dormant,
+          activeAfterRemoval: row.active_after_removal,
+        }),
+      });
+    await populationOf(ACCOUNTS_AT_END, 'true');
+    if (columns.removedAt) {
+      const n = bound.length;
+      await populationOf(
+        ACCOUNTS_REMOVED,
+        `removed_at >= $${n + 1}::timestamptz AND removed_at < $${n + 2}::timestamptz`,
+        [context.period.start.toISOString(), context.period.end.toISOString()],
+      );
+    }
+    await populationOf(ACCOUNTS_FLAGGED, 'dormant OR active_after_removal');
+
     const total = Number(counts.total);
     const dormant = Number(counts.dormant);
     const afterRemoval = Number(counts.active_after_removal);
@@ -290,5 +340,6 @@ export const accessReview: ControlTest<AccessReviewParams> = {
   description: 'Access review: no dormant enabled accounts, no account active after its removal date.',
   paramsSchema: accessReviewParamsSchema,
   needs: (params) => needs({ targets: [targetNeed(params.target, 'target')] }),
+  populations: [ACCOUNTS_AT_END, ACCOUNTS_REMOVED, ACCOUNTS_FLAGGED],
   run,
 };

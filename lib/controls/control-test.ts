@@ -3,6 +3,7 @@ import type { Period } from '../shared/period.ts';
 import type { ControlDefinition } from './control-definition.ts';
 import type { ControlNeeds } from './control-needs.ts';
 import type { ControlOutcome, EvidenceLog } from './outcome.ts';
+import type { PopulationDeclaration, PopulationSink } from './population.ts';
 import type { ControlPorts } from './ports.ts';
 
 export interface ControlContext {
@@ -14,6 +15,11 @@ export interface ControlContext {
   readonly now: Date;
   readonly ports: ControlPorts;
   readonly evidence: EvidenceLog;
+  /**
+   * Where the run writes the populations its test declares (the run's evidence folder). Absent
+   * where nothing records evidence (unit tests of the verdict logic): tests then write none.
+   */
+  readonly populations?: PopulationSink;
 }
 
 /**
@@ -31,6 +37,11 @@ export interface ControlTest<Params extends { readonly type: string }> {
    * the targets exist; the CDK stack grants exactly these reads. Pure: no I/O, no clock.
    */
   needs(params: Params): ControlNeeds;
+  /**
+   * The named populations a run may write (JSON Lines beside its evidence, listed with their
+   * provenance in the signed manifest). Every control also has `runs`, derived from its chain.
+   */
+  readonly populations?: readonly PopulationDeclaration[];
   /** Throwing is allowed: the runner turns any exception into an `error` verdict naming the cause. */
   run(params: Params, context: ControlContext): Promise<ControlOutcome>;
 }

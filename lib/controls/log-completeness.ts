@@ -10,7 +10,15 @@ import {
 import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
+import type { PopulationDeclaration } from './population.ts';
+import { identityOnce, writeSqlPopulation } from './population-query.ts';
 import type { ReadOnlySession } from './ports.ts';
+
+const REQUIRED_ACTION_EVENTS = {
+  name: 'required-action-events',
+  description:
+    'an audit-log event in the period of one of the required actions (for example admin_export), with its time, user, resource and outcome',
+} as const satisfies PopulationDeclaration;
 
 const timeOfDaySchema = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day as HH:MM');
 
@@ -346,6 +354,43 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
     );
     if (!summary) throw new ControlCheckError('the summary query returned no row');
 
+    if (params.requiredActions.length > 0) {
+      // Streamed: a year of a frequent action is millions of rows. The id is the event's own
+      // content (action, instant, user, resource) plus its rank among identical events, so the same
+      // log gives the same ids on every run; the audit log need not have a key column.
+      const resourceId = quoteIdentifier(params.columns.resourceId);
+      const at = `to_char(${ts.instant(ts.column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+      await writeSqlPopulation<{
+        id: string;
+        action: string;
+        at: string;
+        user_id: string | null;
+        resource_id: string | null;
+        success: boolean | null;
+      }>(context, session, identityOnce(session), {
+        declaration: REQUIRED_ACTION_EVENTS,
+        target: params.target,
+        text: `SELECT * FROM (
+                 SELECT action || '|' || at || '|' || coalesce(user_id, '') || '|' || coalesce(resource_id, '') || '|' ||
+                        row_number() OVER (PARTITION BY action, at, user_id, resource_id ORDER BY success NULLS FIRST) AS id,
+                        action, at, user_id, resource_id, success
+                   FROM (SELECT ${action}::text AS action, ${at} AS at, ${userId}::text AS user_id,
+                                ${resourceId}::text AS resource_id, ${success} AS success
+                           FROM ${relation}
+                          WHERE ${inPeriod} AND ${action}::text = ANY($3::text[])) AS events) AS numbered
+                ORDER BY id COLLATE "C"`,
+        params: [...range, params.requiredActions],
+        toItem: (row) => ({
+          id: row.id,
+          action: row.action,
+          at: row.at,
+          userId: row.user_id,
+          resourceId: row.resource_id,
+          success: row.success,
+        }),
+      });
+    }
+
     // Edges come from the index (one probe each) when there is one.
     const [edges] = await session.query<{
       first_event: Date | null;
@@ -487,5 +532,6 @@ export const logCompleteness: ControlTest<LogCompletenessParams> = {
     'Audit-log completeness: no silent gaps, required events present, retention intact, no future events.',
   paramsSchema: logCompletenessParamsSchema,
   needs: (params) => needs({ targets: [targetNeed(params.target, 'target')] }),
+  populations: [REQUIRED_ACTION_EVENTS],
   run,
 };

@@ -27,6 +27,8 @@ export type EvidenceEntry =
       readonly text: string;
       readonly params: readonly unknown[];
       readonly rows: readonly unknown[];
+      /** Set for a streamed query: how many rows it yielded (they went to a population, not here). */
+      readonly rowsStreamed?: number;
       readonly startedAt: string;
       readonly durationMs: number;
       /** Why the query failed, when it did: the failure is evidence too. */

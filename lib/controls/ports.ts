@@ -2,6 +2,7 @@ import type { AttemptRecord, VerdictRecord } from '../runs/run-record.ts';
 import type { Cadence } from '../shared/period.ts';
 import type { ControlDefinition } from './control-definition.ts';
 import { ControlCheckError, type EvidenceLog } from './outcome.ts';
+import type { DatabaseIdentity } from './population.ts';
 
 /** A read-only SQL session on one named target; every query is recorded in the evidence. */
 export interface ReadOnlySession {
@@ -10,6 +11,20 @@ export interface ReadOnlySession {
     text: string,
     params?: readonly unknown[],
   ): Promise<Row[]>;
+  /**
+   * The rows one at a time through a server-side cursor (`DECLARE ... CURSOR`, `FETCH` in batches
+   * inside the same read-only transaction), so a million rows never sit in memory. The evidence
+   * records the query and how many rows it streamed, not the rows (they are the population).
+   * Leaving the loop early closes the cursor.
+   */
+  stream<Row extends Record<string, unknown>>(
+    label: string,
+    text: string,
+    params?: readonly unknown[],
+    options?: { readonly batchSize?: number },
+  ): AsyncIterable<Row>;
+  /** Which database this session reads: `system_identifier`, server version and name. */
+  identity(): Promise<DatabaseIdentity>;
 }
 
 /** Opens read-only, statement-time-limited transactions on the configured PostgreSQL targets. */

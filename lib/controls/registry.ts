@@ -6,6 +6,7 @@ import { encryptionConfig, encryptionConfigParamsSchema } from './encryption-con
 import { logCompleteness, logCompletenessParamsSchema } from './log-completeness.ts';
 import { manualAttestation, manualAttestationParamsSchema } from './manual-attestation.ts';
 import type { ControlOutcome } from './outcome.ts';
+import { checkDeclarations, type PopulationDeclaration } from './population.ts';
 import { restoreTestHistory, restoreTestHistoryParamsSchema } from './restore-test-history.ts';
 import { restoreVerification, restoreVerificationParamsSchema } from './restore-verification.ts';
 import { scheduleHealth, scheduleHealthParamsSchema } from './schedule-health.ts';
@@ -54,6 +55,11 @@ export function describeControlTest(type: ControlTestType): string {
 export function controlNeeds(params: ControlTestParams): ControlNeeds {
   const test = CONTROL_TESTS[params.type] as ControlTest<typeof params>;
   return test.needs(params);
+}
+
+/** The populations a test type declares (besides `runs`, which every control has). */
+export function populationsOf(type: ControlTestType): readonly PopulationDeclaration[] {
+  return checkDeclarations(type, CONTROL_TESTS[type].populations ?? []);
 }
 
 /** Runs the test registered for `params.type`; the lookup is keyed by the same discriminant. */

@@ -5,7 +5,14 @@ import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { periodCutoff } from './evaluation-time.ts';
 import { type ControlOutcome, outcome } from './outcome.ts';
+import { type PopulationDeclaration, sortedById } from './population.ts';
 import { type RestoreJobSummary, requirePort } from './ports.ts';
+
+const RESTORE_RUNS = {
+  name: 'restore-runs',
+  description:
+    'an AWS Backup restore job of the configured restore testing plans created in the period, with its status, validation and duration',
+} as const satisfies PopulationDeclaration;
 
 export const restoreTestHistoryParamsSchema = z.strictObject({
   type: z.literal('restore-test-history'),
@@ -127,6 +134,23 @@ async function run(params: RestoreTestHistoryParams, context: ControlContext): P
     .filter((job) => planMatches(params, job.restoreTestingPlanArn))
     .map((job) => judgeRestoreTest(job, rtoMs, context.asOf));
   const successful = tests.filter((test) => test.judgement === 'counts');
+  if (context.populations) {
+    await context.populations.write(
+      RESTORE_RUNS,
+      {
+        source: 'api',
+        service: 'backup',
+        operation: 'ListRestoreJobs',
+        request: {
+          ByCreatedAfter: period.start.toISOString(),
+          ByCreatedBefore: cutoff.toISOString(),
+          restoreTestingPlans: params.restoreTestingPlans ?? 'all',
+        },
+        executedAt: context.now.toISOString(),
+      },
+      sortedById(tests.map((test) => ({ id: test.restoreJobId, ...test }))),
+    );
+  }
 
   const reasons: string[] = [];
   const warnings: string[] = [];
@@ -177,5 +201,6 @@ export const restoreTestHistory: ControlTest<RestoreTestHistoryParams> = {
       targets: [targetNeed(params.sourceTarget, 'sourceTarget')],
       awsApis: ['backup:ListRestoreJobs'],
     }),
+  populations: [RESTORE_RUNS],
   run,
 };

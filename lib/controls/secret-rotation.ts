@@ -11,7 +11,20 @@ import { type ControlNeeds, needs } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
 import { wholeDays } from './evaluation-time.ts';
 import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
+import { type PopulationDeclaration, sortedById } from './population.ts';
+import { identityOnce, writeSqlPopulation } from './population-query.ts';
 import { requirePort } from './ports.ts';
+
+const ROTATION_EVENTS = {
+  name: 'rotation-events',
+  description:
+    'a successful rotation event in the period, from the audit log, of one configured credential (its resourceId and name)',
+} as const satisfies PopulationDeclaration;
+const CREDENTIALS = {
+  name: 'credentials',
+  description:
+    'a configured credential with its last rotation as of the run, the source that dated it, and its status',
+} as const satisfies PopulationDeclaration;
 
 const secretSchema = z.strictObject({
   name: z
@@ -249,6 +262,43 @@ async function readAuditLog(
     );
     for (const row of rows)
       found.set(row.resource_id, { last: row.last_rotated, count: Number(row.rotations) });
+
+    // Every rotation in the period, per credential: what an auditor samples to see each one happened.
+    const credentials = params.secrets.flatMap((secret) =>
+      secret.resourceId ? [{ resourceId: secret.resourceId, name: secret.name }] : [],
+    );
+    await writeSqlPopulation<{ id: string; resource_id: string; credential: string; at: string }>(
+      context,
+      session,
+      identityOnce(session),
+      {
+        declaration: ROTATION_EVENTS,
+        target: params.target ?? '',
+        text: `SELECT * FROM (SELECT credential || '|' || at || '|' || row_number() OVER (PARTITION BY credential, at) AS id,
+                      resource_id, credential, at
+                 FROM (SELECT n.resource_id, n.credential,
+                              to_char(e.${q(c.timestamp)}::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at
+                         FROM ${q(auditLog.schema)}.${q(auditLog.table)} AS e
+                         JOIN unnest($2::text[], $3::text[]) AS n(resource_id, credential)
+                           ON n.resource_id = e.${q(c.resourceId)}::text
+                        WHERE e.${q(c.action)} = $1 AND e.${q(c.success)} IS TRUE
+                          AND e.${q(c.timestamp)} >= $4 AND e.${q(c.timestamp)} < $5) AS events) AS numbered
+                ORDER BY id COLLATE "C"`,
+        params: [
+          auditLog.action,
+          credentials.map((credential) => credential.resourceId),
+          credentials.map((credential) => credential.name),
+          context.period.start.toISOString(),
+          context.period.end.toISOString(),
+        ],
+        toItem: (row) => ({
+          id: row.id,
+          resourceId: row.resource_id,
+          credential: row.credential,
+          at: row.at,
+        }),
+      },
+    );
   });
   return found;
 }
@@ -366,6 +416,35 @@ async function run(params: SecretRotationParams, context: ControlContext): Promi
     }
   }
 
+  if (context.populations) {
+    await context.populations.write(
+      CREDENTIALS,
+      {
+        source: 'api',
+        service: 'soc2-evidence',
+        operation: 'secret-rotation sources (audit log, Secrets Manager DescribeSecret, IAM ListAccessKeys)',
+        request: params.secrets.map(({ name, resourceId, secretId, iamUser }) => ({
+          name,
+          resourceId,
+          secretId,
+          iamUser,
+        })),
+        executedAt: at.toISOString(),
+      },
+      sortedById(
+        findings.map((finding) => ({
+          id: finding.name,
+          credential: finding.name,
+          status: finding.status,
+          lastRotation: finding.lastRotation,
+          source: finding.source,
+          ageDays: finding.ageDays,
+          maxAge: finding.maxAge,
+        })),
+      ),
+    );
+  }
+
   const ages = findings.flatMap((finding) => (finding.ageDays === null ? [] : [finding.ageDays]));
   return outcome({
     errors,
@@ -410,5 +489,6 @@ export const secretRotation: ControlTest<SecretRotationParams> = {
     'Secret rotation: every configured secret was rotated within its maximum age (audit log, Secrets Manager, IAM keys).',
   paramsSchema: secretRotationParamsSchema,
   needs: secretRotationNeeds,
+  populations: [ROTATION_EVENTS, CREDENTIALS],
   run,
 };

@@ -10,6 +10,7 @@ import { EVIDENCE_PREFIX } from './evidence-recorder.ts';
  * evidence/<control>/<cadence>/<period>/<runId>/result.json     the run's evidence document
  * evidence/<control>/<cadence>/<period>/<runId>/manifest.json   what the run wrote, chained, signed
  * evidence/<control>/<cadence>/<period>/<runId>/manifest.sig    base64 DER ECDSA of manifest.json
+ * evidence/<control>/<cadence>/<period>/<runId>/population-<name>.jsonl  a population, one item a line
  * ```
  * Control ids are slugs (never start with `_`), so `_public-keys` cannot collide with a control.
  */
@@ -17,6 +18,19 @@ export const PUBLIC_KEYS_PREFIX = `${EVIDENCE_PREFIX}_public-keys/`;
 export const MANIFEST_FILE = 'manifest.json';
 export const SIGNATURE_FILE = 'manifest.sig';
 export const RESULT_FILE = 'result.json';
+/** JSON Lines: one canonical JSON object per line, each ending in `\n`. */
+export const POPULATION_CONTENT_TYPE = 'application/x-ndjson';
+const POPULATION_FILE = /^population-([a-z0-9]+(?:-[a-z0-9]+)*)\.jsonl$/;
+
+/** Where a run's population `name` is written: a file in the run's own folder. */
+export function populationKey(runPrefix: string, name: string): string {
+  return `${runPrefix}population-${name}.jsonl`;
+}
+
+/** The population name of a run-folder file name, or undefined when it is not a population file. */
+export function populationNameOf(file: string): string | undefined {
+  return POPULATION_FILE.exec(file)?.[1];
+}
 /** Where `export --presign` uploads archives; outside `evidence/`, so never mistaken for evidence. */
 export const EXPORTS_PREFIX = 'exports/';
 

@@ -1,3 +1,4 @@
+import type { PopulationDeclaration, PopulationSession } from '../controls/population.ts';
 import type { RunResult, StoredEvidence } from '../runs/run-record.ts';
 
 /**
@@ -7,6 +8,15 @@ import type { RunResult, StoredEvidence } from '../runs/run-record.ts';
  */
 export interface EvidenceRecorder {
   record(run: RunResult): Promise<StoredEvidence>;
+  /**
+   * Opens the sink a run writes its populations to (its own folder), before the test runs; the
+   * session's `close()` lists them for {@link record}. Absent where no populations are recorded.
+   */
+  openPopulations?(
+    run: Pick<RunResult, 'controlId' | 'cadence' | 'periodKey' | 'runId'>,
+    declarations: readonly PopulationDeclaration[],
+    options?: { readonly cap?: number },
+  ): PopulationSession;
 }
 
 export const EVIDENCE_PREFIX = 'evidence/';

@@ -20,6 +20,48 @@ export const manifestArtifactSchema = z.strictObject({
   contentType: z.string().min(1),
 });
 
+const databaseIdentitySchema = z.strictObject({
+  systemIdentifier: z.string().nullable(),
+  serverVersion: z.string(),
+  databaseName: z.string(),
+  systemIdentifierError: z.string().optional(),
+});
+
+/** Where a population came from: enough for an auditor to re-run the query against the same database. */
+export const populationProvenanceSchema = z.discriminatedUnion('source', [
+  z.strictObject({
+    source: z.literal('sql'),
+    target: z.string().min(1),
+    database: databaseIdentitySchema,
+    query: z.string().min(1),
+    querySha256: sha256Schema,
+    params: z.array(z.unknown()),
+    executedAt: instantSchema,
+    durationMs: z.number().min(0),
+  }),
+  z.strictObject({
+    source: z.literal('api'),
+    service: z.string().min(1),
+    operation: z.string().min(1),
+    request: z.unknown(),
+    executedAt: instantSchema,
+  }),
+]);
+
+/**
+ * One population the run wrote: the artifact (also listed in `artifacts`), how many items it holds,
+ * the SHA-256 of its canonical content (the file's bytes), the cap, and the provenance.
+ */
+export const manifestPopulationSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/),
+  description: z.string(),
+  key: z.string().min(1),
+  rows: z.number().int().min(0),
+  sha256: sha256Schema,
+  cap: z.strictObject({ limit: z.number().int().min(1), reached: z.boolean() }),
+  provenance: populationProvenanceSchema,
+});
+
 /** What a manifest records about its predecessor in the same control's chain. */
 export const chainLinkSchema = z.strictObject({
   sequence: z.number().int().min(1),
@@ -61,6 +103,8 @@ export const manifestSchema = z.strictObject({
   /** When this evidence is superseded: the next period closes and its run is due. */
   expiresAt: instantSchema,
   artifacts: z.array(manifestArtifactSchema).min(1),
+  /** Absent when the run wrote none (and on manifests from before populations existed). */
+  populations: z.array(manifestPopulationSchema).optional(),
   chain: z.strictObject({
     sequence: z.number().int().min(1),
     previous: chainLinkSchema.nullable(),
@@ -78,6 +122,7 @@ export const manifestSchema = z.strictObject({
 export type Manifest = z.output<typeof manifestSchema>;
 export type ManifestArtifact = z.output<typeof manifestArtifactSchema>;
 export type ChainLink = z.output<typeof chainLinkSchema>;
+export type ManifestPopulation = z.output<typeof manifestPopulationSchema>;
 
 export class ManifestError extends Error {
   override name = 'ManifestError';
@@ -87,6 +132,7 @@ export interface ManifestInputs {
   readonly run: RunResult;
   readonly timeZone: string;
   readonly artifacts: readonly ManifestArtifact[];
+  readonly populations?: readonly ManifestPopulation[];
   readonly sequence: number;
   readonly previous: ChainLink | null;
   /** @default 'scheduled' */
@@ -123,6 +169,9 @@ export function buildManifest(inputs: ManifestInputs): Manifest {
     collectedAt: run.finishedAt,
     expiresAt: nextPeriod(period).end.toISOString(),
     artifacts: inputs.artifacts.map((artifact) => ({ ...artifact })),
+    ...(inputs.populations && inputs.populations.length > 0
+      ? { populations: inputs.populations.map((population) => ({ ...population })) }
+      : {}),
     chain: {
       sequence: inputs.sequence,
       previous: inputs.previous,

@@ -5,7 +5,12 @@ import type { ChainHead, ChainHeadStore, ChainKind } from './chain-head-store.ts
 import { MANIFEST_FILE, publicKeyKey, RESULT_FILE, signatureKeyFor } from './evidence-layout.ts';
 import { EvidenceConflictError, type EvidenceObjectStore } from './evidence-object-store.ts';
 import { type EvidenceRecorder, runPrefix } from './evidence-recorder.ts';
-import { buildManifest, serializeManifest } from './manifest.ts';
+import { buildManifest, type ManifestPopulation, serializeManifest } from './manifest.ts';
+import {
+  makeMemoryPopulationStore,
+  openPopulationSession,
+  type PopulationObjectStore,
+} from './population-writer.ts';
 import type { ManifestSigner } from './signer.ts';
 
 /** The evidence document of one attempt: what was checked, how, what came back, and the verdict. */
@@ -44,6 +49,8 @@ export async function sealHead(store: EvidenceObjectStore, head: ChainHead): Pro
 
 export interface EvidenceRecorderDeps {
   readonly store: EvidenceObjectStore;
+  /** Streamed uploads for populations; without it the recorder offers no population sink. */
+  readonly populationStore?: PopulationObjectStore;
   /** KMS in AWS, a local key in `npm start` and tests. */
   readonly signer: ManifestSigner;
   /** Chain heads (DynamoDB `CONTROL#<id>` / `CHAIN`). */
@@ -55,6 +62,7 @@ export interface EvidenceRecorderDeps {
 /**
  * Records one run as tamper-evident evidence, in an order where no crash point leaves anything
  * that fails verification once the job's retry succeeds:
+ * 0. (during the run) its populations, streamed into its folder through {@link openPopulations};
  * 1. seal the current head if a crash left its manifest unwritten (step 5 of an earlier run);
  * 2. the artifact (`result.json`) and the signing key's public half (once per process);
  * 3. build and sign the manifest (nothing written yet);
@@ -91,7 +99,19 @@ export function makeEvidenceRecorder(deps: EvidenceRecorderDeps): EvidenceRecord
     return publishedKey;
   };
 
+  const { populationStore } = deps;
   return {
+    ...(populationStore
+      ? {
+          openPopulations: (run, declarations, options = {}) =>
+            openPopulationSession({
+              store: populationStore,
+              runPrefix: runPrefix(run),
+              declarations,
+              ...(options.cap !== undefined ? { cap: options.cap } : {}),
+            }),
+        }
+      : {}),
     async record(run) {
       const kind: ChainKind = run.chainKind ?? 'scheduled';
       const prefix = runPrefix(run);
@@ -104,10 +124,34 @@ export function makeEvidenceRecorder(deps: EvidenceRecorderDeps): EvidenceRecord
       const fingerprint = await publishPublicKey();
 
       const sequence = (head?.sequence ?? 0) + 1;
+      const populations = run.populations ?? [];
+      for (const population of populations) {
+        if (!population.key.startsWith(prefix))
+          throw new EvidenceConflictError(
+            `population ${population.name} lies outside the run folder ${prefix}`,
+          );
+      }
       const manifest = buildManifest({
         run,
         timeZone,
-        artifacts: [{ key: evidenceKey, size: body.length, sha256: evidenceSha256, contentType: JSON_TYPE }],
+        artifacts: [
+          { key: evidenceKey, size: body.length, sha256: evidenceSha256, contentType: JSON_TYPE },
+          ...populations.map(({ key, size, sha256, contentType }) => ({ key, size, sha256, contentType })),
+        ],
+        populations: populations.map(
+          ({ name, description, key, rows, sha256, cap, provenance }): ManifestPopulation => ({
+            name,
+            description,
+            key,
+            rows,
+            sha256,
+            cap: { ...cap },
+            provenance:
+              provenance.source === 'sql'
+                ? { ...provenance, database: { ...provenance.database }, params: [...provenance.params] }
+                : { ...provenance },
+          }),
+        ),
         sequence,
         previous: head
           ? {
@@ -146,10 +190,12 @@ export function makeEvidenceRecorder(deps: EvidenceRecorderDeps): EvidenceRecord
 }
 
 /** Objects in memory, write-once by content: for pure tests and property-based histories. */
-export function makeMemoryObjectStore(): EvidenceObjectStore & { readonly objects: Map<string, Buffer> } {
+export function makeMemoryObjectStore(): EvidenceObjectStore &
+  PopulationObjectStore & { readonly objects: Map<string, Buffer> } {
   const objects = new Map<string, Buffer>();
   return {
     objects,
+    putStreamOnce: makeMemoryPopulationStore(objects).putStreamOnce,
     async putOnce(key, body) {
       const sha256 = sha256Hex(body);
       const there = objects.get(key);

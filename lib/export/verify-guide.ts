@@ -98,6 +98,18 @@ still reported as missing when it was due; what can go unnoticed is a re-run tha
 earlier run of a period that already had one. Export a day after the range ends, or check that the
 newest checkpoint is later than the last run you rely on.
 
+## Populations and samples
+
+A run's \`population-<name>.jsonl\` files are the populations you sample from (one item a line,
+canonical JSON, each with a stable \`id\`). Its manifest lists each with its row count, the SHA-256
+of its content, the cap, and its provenance: the query text and its SHA-256, the bound parameters,
+the database's \`system_identifier\`, version and name, and when it ran. \`verify\` checks them like
+every artifact; a changed, added or removed line is \`population-altered\`. Draw a sample with
+\`soc2-evidence sample --control ID --population NAME --from DATE --to DATE --seed SEED --out DIR\`
+and confirm one with \`soc2-evidence sample --check DIR\`. **The seed must come from you, the
+auditor**, chosen after the population is fixed: with a seed the audited company picked, it could
+have tried seeds until it liked the sample.
+
 ## What the other files are
 
 - \`index.html\`: an overview (control x period matrix, coloured by verdict, then criteria coverage,

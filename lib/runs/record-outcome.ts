@@ -1,5 +1,6 @@
 import type { ControlConfig } from '../config/schema.ts';
 import type { ControlOutcome, EvidenceEntry } from '../controls/outcome.ts';
+import type { WrittenPopulation } from '../controls/population.ts';
 import type { EvidenceRecorder } from '../evidence/evidence-recorder.ts';
 import type { Notification } from '../notify/notification.ts';
 import type { Period } from '../shared/period.ts';
@@ -63,6 +64,8 @@ export interface OutcomeToRecord {
   readonly finishedAt: Date;
   readonly outcome: ControlOutcome;
   readonly entries: readonly EvidenceEntry[];
+  /** Populations the check wrote to the run's folder. */
+  readonly populations?: readonly WrittenPopulation[];
   /** Which evidence chain of the control this extends. @default 'scheduled' */
   readonly chainKind?: 'scheduled' | 'events';
 }
@@ -97,6 +100,7 @@ export async function recordOutcome(
     finishedAt: input.finishedAt.toISOString(),
     outcome,
     entries: input.entries,
+    ...(input.populations && input.populations.length > 0 ? { populations: input.populations } : {}),
     ...(input.chainKind === 'events' ? { chainKind: 'events' as const } : {}),
   };
   const stored = await deps.evidence.record(run);

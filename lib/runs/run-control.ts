@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.ts';
 import { type ControlOutcome, type EvidenceEntry, EvidenceLog, errorOutcome } from '../controls/outcome.ts';
 import type { ControlPorts } from '../controls/ports.ts';
-import { runControlTest } from '../controls/registry.ts';
+import { populationsOf, runControlTest } from '../controls/registry.ts';
 import type { EvidenceRecorder } from '../evidence/evidence-recorder.ts';
 import type { Notifier } from '../notify/notification.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -175,6 +175,15 @@ export async function runControl(
   const startedAt = clock();
   const runId = newRunId(startedAt);
   const evidenceLog = new EvidenceLog();
+  const declarations = populationsOf(control.test.type);
+  const populations =
+    declarations.length > 0
+      ? deps.evidence.openPopulations?.(
+          { controlId: control.id, cadence: job.cadence, periodKey: period.key, runId },
+          declarations,
+          deps.config.populations ? { cap: deps.config.populations.cap } : {},
+        )
+      : undefined;
   const { outcome, entries } = await checkWithinDeadline(
     async () => {
       try {
@@ -185,6 +194,7 @@ export async function runControl(
           now: startedAt,
           ports: deps.ports,
           evidence: evidenceLog,
+          ...(populations ? { populations: populations.sink } : {}),
         });
       } catch (error) {
         return errorOutcome(describeError(error), { error: error instanceof Error ? error.name : 'Error' });
@@ -194,9 +204,21 @@ export async function runControl(
     options,
   );
   const finishedAt = clock();
+  // Closing first: a population still uploading (a check stopped at the deadline) is abandoned, never sealed.
+  const written = populations?.close() ?? [];
 
   const { attempt, stored, verdict } = await recordOutcome(
-    { control, period, runId, asOf: job.asOf, startedAt, finishedAt, outcome, entries },
+    {
+      control,
+      period,
+      runId,
+      asOf: job.asOf,
+      startedAt,
+      finishedAt,
+      outcome,
+      entries,
+      ...(written.length > 0 ? { populations: written } : {}),
+    },
     deps,
   );
   deps.log.info('control run recorded', {

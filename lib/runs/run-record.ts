@@ -1,4 +1,5 @@
 import type { ControlOutcome, EvidenceEntry, Figure, Verdict } from '../controls/outcome.ts';
+import type { WrittenPopulation } from '../controls/population.ts';
 import type { Cadence } from '../shared/period.ts';
 
 /** Sortable, unique per attempt: `20261201T000012Z-3fa9c1`. */
@@ -27,6 +28,8 @@ export interface RunResult {
   readonly finishedAt: string;
   readonly outcome: ControlOutcome;
   readonly entries: readonly EvidenceEntry[];
+  /** Populations the run already wrote to its folder; the manifest lists them. */
+  readonly populations?: readonly WrittenPopulation[];
   /** Which of the control's evidence chains this run extends. @default 'scheduled' */
   readonly chainKind?: 'scheduled' | 'events';
 }

@@ -8,6 +8,8 @@ export interface ArchiveFile {
   readonly sha256: string;
   /** Kept for the small files verify must parse (manifests, signatures, public keys, export.json). */
   readonly content?: Buffer;
+  /** Newline count, for population files (JSON Lines), counted while hashed. */
+  readonly lines?: number;
 }
 
 /** What was read, whichever form it came in. */
@@ -40,3 +42,22 @@ export function keepsContent(path: string): boolean {
 
 /** Manifests, signatures and keys are small; anything bigger under those names is not read into memory. */
 export const MAX_KEPT_BYTES = 4 * 1024 * 1024;
+
+/** Population files (JSON Lines): their lines are counted while they are hashed. */
+export function countsLines(path: string): boolean {
+  return path.endsWith('.jsonl');
+}
+
+/** How many `\n` bytes `bytes` holds. */
+export function countNewlines(bytes: Uint8Array): number {
+  const buffer = Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let count = 0;
+  let at = buffer.indexOf(10);
+  while (at !== -1) {
+    count += 1;
+    at = buffer.indexOf(10, at + 1);
+  }
+  return count;
+}

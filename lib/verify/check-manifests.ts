@@ -144,7 +144,10 @@ export function checkManifests(
       });
     }
 
-    // Artifacts.
+    // Artifacts. A population's file is named as one: a changed, added or removed line is its problem.
+    const populations = new Map(
+      (manifest.populations ?? []).map((population) => [population.key, population]),
+    );
     for (const artifact of manifest.artifacts) {
       if (!misplaced && !artifact.key.startsWith(location.runPrefix)) {
         problem({
@@ -166,7 +169,15 @@ export function checkManifests(
       }
       accounted.push(artifact.key);
       artifactsChecked += 1;
-      if (stored.sha256 !== artifact.sha256 || stored.size !== artifact.size) {
+      const population = populations.get(artifact.key);
+      if (population && (stored.sha256 !== artifact.sha256 || stored.size !== artifact.size)) {
+        problem({
+          ...who,
+          code: 'population-altered',
+          file: artifact.key,
+          message: `population ${population.name} (${artifact.key}): ${stored.lines ?? '?'} lines, ${stored.size} bytes, SHA-256 ${stored.sha256.slice(0, 16)}… differ from the ${population.rows} items, ${artifact.size} bytes, ${artifact.sha256.slice(0, 16)}… sealed in ${file.path}: a line was changed, added or removed`,
+        });
+      } else if (stored.sha256 !== artifact.sha256 || stored.size !== artifact.size) {
         problem({
           ...who,
           code: 'artifact-altered',

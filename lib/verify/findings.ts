@@ -25,7 +25,10 @@ export type ProblemCode =
   | 'checkpoint-missing'
   | 'checkpoint-invalid'
   | 'checkpoint-stale'
-  | 'orphan-conflict';
+  | 'orphan-conflict'
+  | 'population-altered'
+  | 'population-unlisted'
+  | 'population-count-mismatch';
 
 /** Findings that are worth telling but do not fail verification. */
 export type NoteCode =

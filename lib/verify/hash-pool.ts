@@ -10,6 +10,8 @@ export interface Hashed {
   readonly content?: Buffer;
   /** A zip entry that does not inflate to its declared size: why (the entry is not hashed). */
   readonly invalid?: string;
+  /** Newlines, when asked to count them (population files). */
+  readonly lines?: number;
 }
 
 /** Files of a folder, read and hashed by the worker itself. */
@@ -17,6 +19,8 @@ export interface FileBatch {
   readonly kind: 'files';
   readonly paths: readonly string[];
   readonly keep: readonly boolean[];
+  /** Count newlines of these files (populations); absent means none. */
+  readonly countLines?: readonly boolean[];
 }
 
 /**
@@ -31,6 +35,8 @@ export interface ZipBatch {
     readonly method: number;
     readonly size: number;
     readonly keep: boolean;
+    /** Count newlines (population files). */
+    readonly countLines?: boolean;
   }[];
 }
 
@@ -67,7 +73,13 @@ function zipEntries(batch) {
       continue;
     }
     const sha256 = createHash('sha256').update(data).digest('hex');
-    results.push({ size: entry.size, sha256, content: entry.keep ? Buffer.from(data) : undefined });
+    let lines;
+    if (entry.countLines) {
+      lines = 0;
+      let at = data.indexOf(10, 0);
+      while (at !== -1) { lines += 1; at = data.indexOf(10, at + 1); }
+    }
+    results.push({ size: entry.size, sha256, content: entry.keep ? Buffer.from(data) : undefined, lines });
   }
   return results;
 }
@@ -82,19 +94,25 @@ parentPort.on('message', ({ id, batch }) => {
       const hash = createHash('sha256');
       const kept = [];
       let size = 0;
+      const counting = Boolean(batch.countLines && batch.countLines[index]);
+      let lines = 0;
       const fd = openSync(path, 'r');
       try {
         for (;;) {
           const read = readSync(fd, chunk, 0, chunk.length, null);
           if (read === 0) break;
           hash.update(chunk.subarray(0, read));
+          if (counting) {
+            let at = chunk.indexOf(10, 0);
+            while (at !== -1 && at < read) { lines += 1; at = chunk.indexOf(10, at + 1); }
+          }
           if (batch.keep[index] && size + read <= ${MAX_KEPT_BYTES}) kept.push(Buffer.from(chunk.subarray(0, read)));
           size += read;
         }
       } finally {
         closeSync(fd);
       }
-      results.push({ size, sha256: hash.digest('hex'), content: batch.keep[index] ? Buffer.concat(kept) : undefined });
+      results.push({ size, sha256: hash.digest('hex'), content: batch.keep[index] ? Buffer.concat(kept) : undefined, lines: counting ? lines : undefined });
     });
     parentPort.postMessage({ id, results });
   } catch (error) {

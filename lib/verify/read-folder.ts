@@ -4,6 +4,7 @@ import {
   type ArchiveContents,
   type ArchiveFile,
   ArchiveReadError,
+  countsLines,
   keepsContent,
   MAX_KEPT_BYTES,
 } from './archive-file.ts';
@@ -43,6 +44,7 @@ export async function readFolder(
           kind: 'files',
           paths: paths.slice(start, start + BATCH_FILES).map((path) => join(root, path)),
           keep: names.map(keepsContent),
+          countLines: names.map(countsLines),
         })
         .then((results) => {
           results.forEach((result, index) => {
@@ -53,6 +55,7 @@ export async function readFolder(
               size: result.size,
               sha256: result.sha256,
               ...(content ? { content } : {}),
+              ...(result.lines !== undefined ? { lines: result.lines } : {}),
             };
             found.set(path, file);
             bytes += result.size;

@@ -6,6 +6,8 @@ import {
   type ArchiveContents,
   type ArchiveFile,
   ArchiveReadError,
+  countNewlines,
+  countsLines,
   keepsContent,
   MAX_KEPT_BYTES,
 } from './archive-file.ts';
@@ -185,13 +187,14 @@ export async function readZip(
       let bytes = 0;
       let done = 0;
       let lastReport = Date.now();
-      const record = (entry: yauzl.Entry, name: string, sha256: string, content?: Buffer) => {
+      const record = (entry: yauzl.Entry, name: string, sha256: string, content?: Buffer, lines?: number) => {
         if (files.has(name)) duplicates.push(name);
         const file: ArchiveFile = {
           path: name,
           size: entry.uncompressedSize,
           sha256,
           ...(content ? { content } : {}),
+          ...(lines !== undefined ? { lines } : {}),
         };
         files.set(name, file);
         options.onFile?.(file);
@@ -204,7 +207,7 @@ export async function readZip(
       };
       // Small entries go to the hash workers in batches (inflate and hash off the main thread, on
       // every core); results are taken in archive order, so duplicates and errors read as before.
-      type Pending = { entry: yauzl.Entry; name: string; keep: boolean };
+      type Pending = { entry: yauzl.Entry; name: string; keep: boolean; counting: boolean };
       let batch: { items: Pending[]; parts: Buffer[]; bytes: number } = { items: [], parts: [], bytes: 0 };
       const sent: { items: Pending[]; results: Promise<Hashed[]> }[] = [];
       const send = () => {
@@ -215,11 +218,12 @@ export async function readZip(
         const results = pool.run({
           kind: 'zip',
           buffer,
-          entries: batch.items.map(({ entry, keep }) => ({
+          entries: batch.items.map(({ entry, keep, counting }) => ({
             compressedSize: entry.compressedSize,
             method: entry.compressionMethod,
             size: entry.uncompressedSize,
             keep,
+            countLines: counting,
           })),
         });
         results.catch(() => {});
@@ -236,7 +240,7 @@ export async function readZip(
             if (!result) throw new ArchiveReadError(`${entry.fileName}: the hashing worker returned nothing`);
             if (result.invalid !== undefined)
               throw new ArchiveReadError(`${entry.fileName}: ${result.invalid}`);
-            record(entry, name, result.sha256, result.content);
+            record(entry, name, result.sha256, result.content, result.lines);
           });
         }
       };
@@ -247,6 +251,7 @@ export async function readZip(
           throw new ArchiveReadError(`${entry.fileName}: unsupported compression or encryption`);
         }
         const keep = keepsContent(name) && entry.uncompressedSize <= MAX_KEPT_BYTES;
+        const counting = countsLines(name);
         const header = slice(entry.relativeOffsetOfLocalHeader, 30);
         if (header.readUInt32LE(0) !== 0x04034b50)
           throw new ArchiveReadError(`${entry.fileName}: invalid local file header`);
@@ -255,7 +260,7 @@ export async function readZip(
         if (entry.compressedSize <= WINDOW && entry.uncompressedSize <= MAX_INLINE_UNCOMPRESSED) {
           // Copied out of the window, which the next read reuses.
           batch.parts.push(Buffer.from(slice(dataStart, entry.compressedSize)));
-          batch.items.push({ entry, name, keep });
+          batch.items.push({ entry, name, keep, counting });
           batch.bytes += entry.compressedSize;
           if (batch.bytes >= BATCH_BYTES || batch.items.length >= BATCH_ENTRIES) {
             send();
@@ -268,11 +273,19 @@ export async function readZip(
         await receive(0);
         const hash = createHash('sha256');
         const chunks: Buffer[] = [];
+        let lines = 0;
         for await (const chunk of await entryStream(zip, entry)) {
           hash.update(chunk as Buffer);
+          if (counting) lines += countNewlines(chunk as Buffer);
           if (keep) chunks.push(chunk as Buffer);
         }
-        record(entry, name, hash.digest('hex'), keep ? Buffer.concat(chunks) : undefined);
+        record(
+          entry,
+          name,
+          hash.digest('hex'),
+          keep ? Buffer.concat(chunks) : undefined,
+          counting ? lines : undefined,
+        );
       }
       send();
       await receive(0);

@@ -7,6 +7,7 @@ import { checkCheckpoints, checkPinned } from './check-checkpoints.ts';
 import { type ControlDraft, checkCoverage } from './check-coverage.ts';
 import { checkEntries } from './check-entries.ts';
 import { checkManifests, type ParsedManifest } from './check-manifests.ts';
+import { checkPopulations } from './check-populations.ts';
 import { checkUnaccounted } from './check-unaccounted.ts';
 import type { Finding } from './findings.ts';
 import { readExportInfo } from './read-export-info.ts';
@@ -30,6 +31,8 @@ export interface VerificationReport {
   readonly asOf: string;
   readonly artifactsChecked: number;
   readonly manifestsChecked: number;
+  /** Populations listed by the manifests whose entry and line count were checked. */
+  readonly populationsChecked: number;
   readonly signaturesValid: number;
   /** Every signing key seen, with how many manifests it signed; compare with the account's key. */
   readonly keys: readonly {
@@ -104,6 +107,8 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
   });
   take(checked);
   for (const path of checked.accounted) accounted.add(path);
+  const populations = checkPopulations(checked.manifests, files);
+  take({ problems: populations.problems });
 
   // One chain per control and kind; a control a checkpoint declares has a chain even with no manifest.
   const chainId = (controlId: string, kind: ChainKind) => `${controlId}\u0000${kind}`;
@@ -182,6 +187,7 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
     asOf: asOf.toISOString(),
     artifactsChecked: checked.artifactsChecked,
     manifestsChecked: checked.manifests.length,
+    populationsChecked: populations.populationsChecked,
     signaturesValid: checked.signaturesValid,
     keys: [...checked.keyUse].map(([fingerprint, count]) => ({
       fingerprint,

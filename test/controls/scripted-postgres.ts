@@ -38,6 +38,14 @@ export function scriptedPostgres(script: Readonly<Record<string, ScriptedAnswer>
           const rows = typeof answer === 'function' ? answer(params) : answer;
           return rows.map((row) => ({ ...row })) as Row[];
         },
+        // Populations stream real rows; the unit tests of verdict decisions run without a sink.
+        // biome-ignore lint/correctness/useYield: never streams, so an unexpected population fails the test
+        async *stream<Row extends Record<string, unknown>>(label: string): AsyncGenerator<Row> {
+          throw new ControlCheckError(`unscripted population stream "${label}"`);
+        },
+        async identity() {
+          throw new ControlCheckError('unscripted database identity');
+        },
       };
       return work(session);
     },

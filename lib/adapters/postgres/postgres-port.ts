@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { TargetConfig } from '../../config/schema.ts';
 import { ControlCheckError, type EvidenceLog } from '../../controls/outcome.ts';
+import type { DatabaseIdentity } from '../../controls/population.ts';
 import type { PostgresPort, ReadOnlySession } from '../../controls/ports.ts';
 import { redactConnectionStrings } from '../../shared/redact.ts';
 
@@ -90,6 +91,27 @@ export function makePostgresPort(
         // A row-level security policy would silently hide rows from the check (a table that looks
         // complete while it is not): with row_security off, such a query fails instead, naming it.
         await client.query('SET LOCAL row_security = off');
+        const collapse = (text: string) => text.replace(/\s+/g, ' ').trim();
+        const record = (
+          label: string,
+          text: string,
+          params: readonly unknown[],
+          startedAt: Date,
+          outcome: { rows: readonly unknown[]; rowsStreamed?: number; error?: string },
+        ) =>
+          evidence.add({
+            kind: 'sql',
+            label,
+            target: targetName,
+            text: collapse(text),
+            params: [...params],
+            rows: outcome.rows,
+            ...(outcome.rowsStreamed !== undefined ? { rowsStreamed: outcome.rowsStreamed } : {}),
+            startedAt: startedAt.toISOString(),
+            durationMs: Date.now() - startedAt.getTime(),
+            ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+          });
+        let cursors = 0;
         const session: ReadOnlySession = {
           async query(label, text, params = []) {
             const startedAt = new Date();
@@ -98,30 +120,85 @@ export function makePostgresPort(
               result = await client.query(text, [...params]);
             } catch (error) {
               const cause = describePgError(error, targetName);
-              evidence.add({
-                kind: 'sql',
-                label,
-                target: targetName,
-                text: text.replace(/\s+/g, ' ').trim(),
-                params: [...params],
-                rows: [],
-                startedAt: startedAt.toISOString(),
-                durationMs: Date.now() - startedAt.getTime(),
-                error: cause,
-              });
+              record(label, text, params, startedAt, { rows: [], error: cause });
               throw new ControlCheckError(`${label}: ${cause}`, { cause: error });
             }
-            evidence.add({
-              kind: 'sql',
-              label,
-              target: targetName,
-              text: text.replace(/\s+/g, ' ').trim(),
-              params: [...params],
-              rows: result.rows,
-              startedAt: startedAt.toISOString(),
-              durationMs: Date.now() - startedAt.getTime(),
-            });
+            record(label, text, params, startedAt, { rows: result.rows });
             return result.rows;
+          },
+          async *stream<Row extends Record<string, unknown>>(
+            label: string,
+            text: string,
+            params: readonly unknown[] = [],
+            options: { readonly batchSize?: number } = {},
+          ): AsyncGenerator<Row> {
+            const startedAt = new Date();
+            cursors += 1;
+            // A cursor in the session's READ ONLY transaction: the rows stay on the server until fetched.
+            const cursor = `soc2_population_${cursors}`;
+            const batchSize = Math.max(1, Math.min(100_000, Math.trunc(options.batchSize ?? 2_000)));
+            let streamed = 0;
+            let open = false;
+            let failure: string | undefined;
+            try {
+              try {
+                await client.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR ${text}`, [...params]);
+                open = true;
+              } catch (error) {
+                failure = describePgError(error, targetName);
+                throw new ControlCheckError(`${label}: ${failure}`, { cause: error });
+              }
+              for (;;) {
+                let batch: pg.QueryResult<Row>;
+                try {
+                  batch = await client.query<Row>(`FETCH ${batchSize} FROM ${cursor}`);
+                } catch (error) {
+                  failure = describePgError(error, targetName);
+                  throw new ControlCheckError(`${label}: ${failure}`, { cause: error });
+                }
+                for (const row of batch.rows) {
+                  streamed += 1;
+                  yield row;
+                }
+                if (batch.rows.length < batchSize) break;
+              }
+            } finally {
+              if (open) await client.query(`CLOSE ${cursor}`).catch(() => {});
+              record(label, text, params, startedAt, {
+                rows: [],
+                rowsStreamed: streamed,
+                ...(failure !== undefined ? { error: failure } : {}),
+              });
+            }
+          },
+          async identity(): Promise<DatabaseIdentity> {
+            const version = await client.query<{ server_version: string; database_name: string }>(
+              `SELECT current_setting('server_version') AS server_version, current_database() AS database_name`,
+            );
+            const row = version.rows[0];
+            if (!row) throw new ControlCheckError(`database "${targetName}" returned no version`);
+            // pg_control_system() may be revoked from the role; the population is still evidence
+            // without it, so its absence is recorded rather than failing the run.
+            await client.query('SAVEPOINT soc2_identity');
+            try {
+              const control = await client.query<{ system_identifier: string }>(
+                'SELECT system_identifier::text AS system_identifier FROM pg_control_system()',
+              );
+              await client.query('RELEASE SAVEPOINT soc2_identity');
+              return {
+                systemIdentifier: control.rows[0]?.system_identifier ?? null,
+                serverVersion: row.server_version,
+                databaseName: row.database_name,
+              };
+            } catch (error) {
+              await client.query('ROLLBACK TO SAVEPOINT soc2_identity').catch(() => {});
+              return {
+                systemIdentifier: null,
+                serverVersion: row.server_version,
+                databaseName: row.database_name,
+                systemIdentifierError: describePgError(error, targetName),
+              };
+            }
           },
         };
         return await work(session);

@@ -51,7 +51,7 @@ function describeFunction(
   logicalId: string,
 ): BundledFunction {
   const resource = template.Resources[logicalId];
-  if (!resource || resource.Type !== 'AWS::Lambda::Function') {
+  if (resource?.Type !== 'AWS::Lambda::Function') {
     throw new Error(`template has no AWS::Lambda::Function ${logicalId} for functions/${name}`);
   }
   const assetPath = resource.Metadata?.['aws:asset:path'];
