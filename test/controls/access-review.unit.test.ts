@@ -30,6 +30,7 @@ const counts = (extra: Record<string, string> = {}) => ({
   enabled: '5',
   dormant: '0',
   active_after_removal: '0',
+  unnamed: '0',
   ...extra,
 });
 
@@ -73,6 +74,7 @@ describe('access review verdicts', () => {
       asOf: AS_OF,
       dormancyCutoff: CUTOFF,
       lastLoginSource: 'public.users.last_login_at',
+      unnamedAccounts: 0,
       dormant: [],
       dormantTruncated: false,
       activeAfterRemoval: [],

@@ -96,7 +96,7 @@ describe('manual attestation verdicts', () => {
     const two = [file('a.pdf', '2026-11-10T00:00:00Z'), file('b.pdf', '2026-11-11T00:00:00Z')];
     const short = await check(two, { minObjects: 3, expects: 'the signed tabletop minutes' }).run;
     expect(short.outcome.reasons).toEqual([
-      'evidence not provided: expected the signed tabletop minutes uploaded under s3://evidence-bucket/attestations/ir/ during 2026-11 (2 of 3 objects)',
+      'evidence not provided: expected the signed tabletop minutes uploaded under s3://evidence-bucket/attestations/ir/ during 2026-11 (2 of 3 distinct objects)',
     ]);
     expect(short.outcome.figures).toEqual({ objects: 2, required: 3 });
     expect((await check(two, { minObjects: 2 }).run).outcome.verdict).toBe('pass');

@@ -10,9 +10,9 @@ import { type ScriptedAnswer, scriptedPostgres } from './scripted-postgres.ts';
  */
 const AS_OF = '2026-12-01T06:00:00.000Z';
 const logColumns = [
-  { column_name: 'recovery_point' },
-  { column_name: 'started_at' },
-  { column_name: 'completed_at' },
+  { column_name: 'recovery_point', data_type: 'timestamp with time zone' },
+  { column_name: 'started_at', data_type: 'timestamp with time zone' },
+  { column_name: 'completed_at', data_type: 'timestamp with time zone' },
 ];
 
 const restore = (
@@ -115,7 +115,9 @@ describe('restore verification: which restore counts', () => {
   it('fails a restore completed before the period, and one whose recovery point lies outside it', async () => {
     const base = await comparisonOnly();
     const old = await check({
-      'newest completed restore': [restore('2026-10-30T03:00:00Z', '2026-10-31T23:59:59Z')],
+      'newest completed restore': [
+        restore('2026-10-30T03:00:00Z', '2026-10-31T23:59:59Z', '2026-10-31T23:30:00Z'),
+      ],
     }).run;
     expect(old.outcome.verdict).toBe('fail');
     expect(old.outcome.reasons).toEqual([
@@ -124,7 +126,9 @@ describe('restore verification: which restore counts', () => {
       ...base.reasons,
     ]);
     const lateRecoveryPoint = await check({
-      'newest completed restore': [restore('2026-12-01T00:00:00Z', '2026-12-01T01:00:00Z')],
+      'newest completed restore': [
+        restore('2026-12-01T00:00:00Z', '2026-12-01T01:00:00Z', '2026-12-01T00:30:00Z'),
+      ],
     }).run;
     expect(lateRecoveryPoint.outcome.reasons[0]).toBe(
       "the recovery point 2026-12-01T00:00:00.000Z is not in 2026-11: the restore does not show the period's backups can be restored",
@@ -134,7 +138,9 @@ describe('restore verification: which restore counts', () => {
   it('accepts a recovery point at the period start and a restore completed at it', async () => {
     const base = await comparisonOnly();
     const { outcome } = await check({
-      'newest completed restore': [restore('2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')],
+      'newest completed restore': [
+        restore('2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z'),
+      ],
     }).run;
     expect(outcome.reasons).toEqual(base.reasons);
   });
@@ -166,7 +172,11 @@ describe('restore verification: which restore counts', () => {
   it('reads a configured restore log', async () => {
     const { run, queries } = check(
       {
-        'restore log columns': [{ column_name: 'point' }, { column_name: 'began' }, { column_name: 'ended' }],
+        'restore log columns': [
+          { column_name: 'point', data_type: 'timestamp with time zone' },
+          { column_name: 'began', data_type: 'timestamp with time zone' },
+          { column_name: 'ended', data_type: 'timestamp with time zone' },
+        ],
       },
       {
         restoreLog: {

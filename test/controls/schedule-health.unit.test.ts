@@ -104,7 +104,7 @@ describe('schedule health verdicts', () => {
     expect(outcome.warnings).toEqual([
       'backups has no addedOn date: only its last complete period was checked',
     ]);
-    expect(outcome.figures).toEqual({ controls: 2, periodsOwed: 3, missing: 0, stuck: 0 });
+    expect(outcome.figures).toEqual({ controls: 2, periodsOwed: 3, missing: 0, stuck: 0, reviewsMissing: 0 });
     expect(outcome.details).toMatchObject({
       asOf: '2026-12-01T12:00:00.000Z',
       dueBy: '2026-12-01T06:00:00.000Z',

@@ -20,6 +20,7 @@ import {
 import { runRiskEvaluation } from '../../lib/risks/run-risk-evaluation.ts';
 import { silentLogger } from '../../lib/shared/logger.ts';
 import { makeRiskDeps } from '../../lib/wiring/make-risk-deps.ts';
+import { withoutReviews } from '../support/config-fixture.ts';
 import { drain, type SnsEnvelope, subscribedQueue } from '../support/sns-queues.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 
@@ -64,7 +65,7 @@ beforeAll(async () => {
   [env, slack, config] = await Promise.all([
     startTestEnvironment({ postgres: false }),
     startFakeSlack(),
-    loadConfig('soc2-evidence.yaml'),
+    loadConfig('soc2-evidence.yaml').then(withoutReviews),
   ]);
   // Real digests, through SNS and the forwarder's filter policy, as the Lambda would receive them.
   const queue = await subscribedQueue(env, 'slack-forwarder', slackForwarderFilterPolicy(config.owners));

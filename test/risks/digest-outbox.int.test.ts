@@ -6,6 +6,7 @@ import type { Config } from '../../lib/config/schema.ts';
 import { runRiskEvaluation } from '../../lib/risks/run-risk-evaluation.ts';
 import { silentLogger } from '../../lib/shared/logger.ts';
 import { makeRiskDeps } from '../../lib/wiring/make-risk-deps.ts';
+import { withoutReviews } from '../support/config-fixture.ts';
 import { drain, type SnsEnvelope, subscribedQueue } from '../support/sns-queues.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { remediationInput } from './fixtures.ts';
@@ -34,7 +35,7 @@ describe('reminder digests through the outbox', () => {
   beforeAll(async () => {
     env = await startTestEnvironment({ postgres: false });
     inbox = await subscribedQueue(env, 'digest-outbox-inbox');
-    const example = await loadConfig('soc2-evidence.yaml');
+    const example = withoutReviews(await loadConfig('soc2-evidence.yaml'));
     config = parseConfig({
       owners: example.owners,
       controls: example.controls,

@@ -9,6 +9,7 @@ import type { DigestPayload } from '../../lib/risks/digest-message.ts';
 import { periodFromKey } from '../../lib/shared/period.ts';
 import { ENV } from '../../lib/shared/runtime-env.ts';
 import { makeRiskEvaluatorDeps } from '../../lib/wiring/make-risk-evaluator-deps.ts';
+import { withoutReviews } from '../support/config-fixture.ts';
 import { drain, subscribedQueue } from '../support/sns-queues.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 
@@ -50,7 +51,7 @@ async function recordVerdict(controlId: string, periodKey: string, verdict: 'pas
 
 beforeAll(async () => {
   env = await startTestEnvironment({ postgres: false });
-  config = await loadConfig('soc2-evidence.yaml');
+  config = withoutReviews(await loadConfig('soc2-evidence.yaml'));
   lambdaEnv = {
     ...env.services.awsEnv,
     [ENV.resultsTable]: env.resources.resultsTable,

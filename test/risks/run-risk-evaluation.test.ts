@@ -6,6 +6,7 @@ import type { DigestPayload } from '../../lib/risks/digest-message.ts';
 import { type RiskEvaluationDeps, runRiskEvaluation } from '../../lib/risks/run-risk-evaluation.ts';
 import { silentLogger } from '../../lib/shared/logger.ts';
 import { makeRiskDeps } from '../../lib/wiring/make-risk-deps.ts';
+import { withoutReviews } from '../support/config-fixture.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
 import { remediationInput, riskInput } from './fixtures.ts';
 
@@ -14,7 +15,7 @@ let example: Config;
 
 beforeAll(async () => {
   env = await startTestEnvironment({ postgres: false });
-  example = await loadConfig('soc2-evidence.yaml');
+  example = withoutReviews(await loadConfig('soc2-evidence.yaml'));
 });
 afterAll(async () => {
   await env?.stop();

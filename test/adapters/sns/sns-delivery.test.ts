@@ -5,6 +5,7 @@ import { ownerFilterPolicy, slackForwarderFilterPolicy } from '../../../lib/noti
 import { runRiskEvaluation } from '../../../lib/risks/run-risk-evaluation.ts';
 import { silentLogger } from '../../../lib/shared/logger.ts';
 import { makeRiskDeps } from '../../../lib/wiring/make-risk-deps.ts';
+import { withoutReviews } from '../../support/config-fixture.ts';
 import { drain, type SnsEnvelope, subscribedQueue } from '../../support/sns-queues.ts';
 import { startTestEnvironment, type TestEnvironment } from '../../support/test-environment.ts';
 
@@ -14,7 +15,7 @@ const queues = new Map<string, string>();
 
 beforeAll(async () => {
   env = await startTestEnvironment({ postgres: false });
-  config = await loadConfig('soc2-evidence.yaml');
+  config = withoutReviews(await loadConfig('soc2-evidence.yaml'));
   for (const owner of config.owners)
     queues.set(owner.id, await subscribedQueue(env, `inbox-${owner.id}`, ownerFilterPolicy(owner.id)));
   queues.set(
