@@ -8,6 +8,7 @@ import {
   reviewsOwed,
 } from '../controls/review-schedule.ts';
 import { describeDocumentStatus, documentStatus } from '../reviews/document-review.ts';
+import type { ResultsStore } from '../runs/results-store.ts';
 import type { VerdictRecord } from '../runs/run-record.ts';
 import { durationToMs } from '../shared/identifiers.ts';
 import { daysBetween, type RiskFinding } from './evaluate-register.ts';
@@ -17,6 +18,13 @@ export type ReviewVerdictRecord = Pick<
   VerdictRecord,
   'controlId' | 'cadence' | 'periodKey' | 'verdict' | 'figures' | 'lastAttemptAt' | 'manifestKey'
 >;
+
+/** Review verdicts from the results store: a bounded Query per id (a few years of quarters, newest first). */
+export function reviewVerdictsFrom(
+  results: Pick<ResultsStore, 'verdictsOf'>,
+): (ids: readonly string[]) => Promise<ReviewVerdictRecord[]> {
+  return async (ids) => (await Promise.all(ids.map((id) => results.verdictsOf(id, { limit: 400 })))).flat();
+}
 
 /** The verdict ids `reviewFindings` needs: each review-required control, its review chain, each document's chain. */
 export function reviewVerdictIds(config: Pick<Config, 'controls' | 'documents'>): string[] {

@@ -6,6 +6,7 @@ import { makeSnsNotifier } from '../adapters/sns/sns-notifier.ts';
 import type { Config } from '../config/schema.ts';
 import { latestVerdictsFrom } from '../risks/latest-verdicts.ts';
 import { readinessVerdictsFrom } from '../risks/readiness-findings.ts';
+import { reviewVerdictsFrom } from '../risks/review-findings.ts';
 import type { RiskEvaluationDeps } from '../risks/run-risk-evaluation.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { RuntimeResources } from '../shared/runtime-env.ts';
@@ -30,6 +31,8 @@ export function makeRiskDeps(input: RiskDepsInput): RiskEvaluationDeps {
     outbox: makeDynamoOutbox(clients.dynamodb, resources.resultsTable),
     latestVerdicts: latestVerdictsFrom(results),
     readinessVerdicts: readinessVerdictsFrom(results),
+    // Owed review sign-offs (review: required controls, documents) reach their owners' digests.
+    reviewVerdicts: reviewVerdictsFrom(results),
     log: input.log,
   };
 }

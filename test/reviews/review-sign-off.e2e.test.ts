@@ -522,10 +522,9 @@ describe('review sign-offs: control periods and documents, as signed evidence', 
     const result =
       [...entries.keys()].find((name) => name.startsWith(runFolder) && name.endsWith('result.json')) ?? '';
     const edited = new Map(entries);
-    edited.set(
-      result,
-      Buffer.from((entries.get(result)?.toString('utf8') ?? '').replace('Grace Hopper', 'Someone Else')),
-    );
+    // One byte more in the sealed sign-off record (its reviewer, decisions and hash are all in it).
+    edited.set(result, Buffer.concat([entries.get(result) ?? Buffer.alloc(0), Buffer.from(' ')]));
+    expect(edited.get(result)?.equals(entries.get(result) ?? Buffer.alloc(0))).toBe(false);
     const afterEdit = await verifyPath(await rezip(edited, 'edited.zip'));
     expect(afterEdit.problems.map((p) => [p.code, p.controlId])).toEqual([
       ['artifact-altered', 'access-review.review'],

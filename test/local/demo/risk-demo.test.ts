@@ -58,7 +58,14 @@ describe('risk demo (npm start)', () => {
       'security control-reviews',
       'security security-policies',
     ]);
-    expect(result.findings).toHaveLength(28);
+    // Owed reviews reach their owners too: access-review's 2026-Q3 sign-off and the three documents.
+    expect(
+      result.findings
+        .filter((f) => /review sign-off owed|document review overdue/.test(f.finding))
+        .map((f) => f.subject.split(' ')[0])
+        .sort(),
+    ).toHaveLength(4);
+    expect(result.findings).toHaveLength(32);
     expect(result.digests.map((d) => d.recipient).sort()).toEqual([
       'data-governance',
       'devops',
@@ -67,7 +74,7 @@ describe('risk demo (npm start)', () => {
     ]);
     expect(result.repeatDigests).toBe(0);
     expect(result.text).toContain(
-      '28 findings (8 register violations, 15 overdue, 5 flagged by failing controls)',
+      '32 findings (8 register violations, 19 overdue, 5 flagged by failing controls)',
     );
     expect(result.text).toContain('A second evaluation a minute later sent 0 digest(s)');
   });
