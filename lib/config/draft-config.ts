@@ -166,6 +166,23 @@ export interface DraftedConfig {
   readonly proposals: readonly string[];
 }
 
+/** The lines every drafted control starts with; all are owned by the drafted `security` owner. */
+function controlHeader(
+  id: string,
+  title: string,
+  criteria: string,
+  cadence: string,
+  options: DraftOptions,
+): string {
+  return `  - id: ${id}
+    title: ${title}
+    criteria: ${criteria}
+    cadence: ${cadence}
+    owner: security
+    addedOn: ${options.addedOn}
+`;
+}
+
 /** A YAML double-quoted scalar (identifiers from a catalog can hold anything). */
 const str = (value: string) => JSON.stringify(value);
 /** Catalog text inside a `#` comment: a line break in a statistics value must not end the comment. */
@@ -182,13 +199,7 @@ function auditLogControl(log: AuditLogCandidate, options: DraftOptions): string 
   return `  # Detected: ${log.table.schema}.${log.table.name}, columns timestamp=${log.timestamp.name} (${log.timestamp.dataType}), user=${log.user.name}, action=${log.action.name}, success=${log.success.name}.
   # ${log.timestampIndexed ? `${log.timestamp.name} leads a btree index: the check reads only the period's range.` : `${log.timestamp.name} leads no btree index: every run scans the table. Consider CREATE INDEX ON ${log.table.schema}.${log.table.name} ("${log.timestamp.name}");`}
   # Actions the statistics show most often: ${log.actions.length ? commentSafe(log.actions.slice(0, 12).join(', ')) : '(none: run ANALYZE, or the role cannot read pg_stats)'}.
-  - id: audit-log-completeness
-    title: Audit logging captures all required events
-    criteria: [CC4.1, CC7.2]
-    cadence: monthly
-    owner: security
-    addedOn: ${options.addedOn}
-    test:
+${controlHeader('audit-log-completeness', 'Audit logging captures all required events', '[CC4.1, CC7.2]', 'monthly', options)}    test:
       type: log-completeness
       target: app
       schema: ${str(log.table.schema)}
@@ -214,13 +225,7 @@ function rotationControl(log: AuditLogCandidate, rotationAction: string, options
   return `  # Detected: rotation events (action ${str(rotationAction)}) in ${log.table.schema}.${log.table.name}.
   # The secrets below are ${origin}:
   # keep the ones that are credentials, name them, and add Secrets Manager secrets or IAM users.
-  - id: secrets-rotation
-    title: Secrets are rotated at least every 90 days
-    criteria: [CC6.7]
-    cadence: monthly
-    owner: security
-    addedOn: ${options.addedOn}
-    test:
+${controlHeader('secrets-rotation', 'Secrets are rotated at least every 90 days', '[CC6.7]', 'monthly', options)}    test:
       type: secret-rotation
       target: app
       auditLog:
@@ -244,13 +249,7 @@ function accessReviewControl(users: UsersTableCandidate, options: DraftOptions):
       : '        # removedAt: removed_at  # not found: offboarding dates cannot be checked',
   ];
   return `  # Detected: ${users.table.schema}.${users.table.name} (account ${users.account.name}, enabled ${users.enabled.name}, last login ${users.lastLogin.name}).
-  - id: access-review
-    title: Dormant and departed accounts are disabled
-    criteria: [CC6.1, CC6.2]
-    cadence: quarterly
-    owner: security
-    addedOn: ${options.addedOn}
-    test:
+${controlHeader('access-review', 'Dormant and departed accounts are disabled', '[CC6.1, CC6.2]', 'quarterly', options)}    test:
       type: access-review
       target: app
       schema: ${str(users.table.schema)}
@@ -318,23 +317,11 @@ export function draftConfig(snapshot: CatalogSnapshot, options: DraftOptions): D
     proposals.push(`access-review on ${users.table.schema}.${users.table.name}`);
   }
   sections.push(`  # Works on any PostgreSQL: TLS of every session, password hashing.
-  - id: encryption-in-transit
-    title: Database connections are encrypted with TLS 1.2 or newer
-    criteria: [CC6.6, C1.2]
-    cadence: quarterly
-    owner: security
-    addedOn: ${options.addedOn}
-    test: { type: encryption-config, target: app, minTlsVersion: TLSv1.2, passwordEncryption: scram-sha-256 }
+${controlHeader('encryption-in-transit', 'Database connections are encrypted with TLS 1.2 or newer', '[CC6.6, C1.2]', 'quarterly', options)}    test: { type: encryption-config, target: app, minTlsVersion: TLSv1.2, passwordEncryption: scram-sha-256 }
 `);
   proposals.push('encryption-config on the whole server');
   sections.push(`  # Monitoring of the monitoring: a control whose schedule stops is reported within a day.
-  - id: schedule-health
-    title: Every control has a verdict for every period since it was added
-    criteria: [CC4.1]
-    cadence: daily
-    owner: security
-    addedOn: ${options.addedOn}
-    test: { type: schedule-health, grace: PT6H, lookback: P28D }
+${controlHeader('schedule-health', 'Every control has a verdict for every period since it was added', '[CC4.1]', 'daily', options)}    test: { type: schedule-health, grace: PT6H, lookback: P28D }
 `);
   proposals.push('schedule-health over every control');
   const missing = [

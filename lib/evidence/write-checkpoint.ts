@@ -1,5 +1,5 @@
 import { sha256Hex } from '../shared/canonical-json.ts';
-import { CHAIN_KINDS, type ChainHeadStore } from './chain-head-store.ts';
+import { CHAIN_KINDS, type ChainHead, type ChainHeadStore } from './chain-head-store.ts';
 import {
   buildCheckpoint,
   type CheckpointChain,
@@ -130,6 +130,26 @@ async function addedSince(
   return added.reverse();
 }
 
+/** A chain as a checkpoint lists it: its head, and the manifests added since `sinceSequence`. */
+async function listChain(
+  deps: CheckpointDeps,
+  chainHead: ChainHead,
+  sinceSequence: number,
+): Promise<{ listedHead: ListedManifest; added: ListedManifest[] }> {
+  const listedHead: ListedManifest = {
+    sequence: chainHead.sequence,
+    key: chainHead.manifestKey,
+    sha256: chainHead.manifestSha256,
+    periodKey: chainHead.periodKey,
+  };
+  const added = await addedSince(
+    deps,
+    { ...listedHead, ...(chainHead.manifest !== undefined ? { manifest: chainHead.manifest } : {}) },
+    sinceSequence,
+  );
+  return { listedHead, added };
+}
+
 /**
  * Writes the next signed checkpoint, whether or not anything changed since the last one: every
  * configured control, each of its chains' heads and the manifests added to them since, `addedOn`,
@@ -173,17 +193,7 @@ export async function writeCheckpoint(deps: CheckpointDeps): Promise<CheckpointW
         continue;
       }
       await sealHead(deps.store, chainHead);
-      const listedHead: ListedManifest = {
-        sequence: chainHead.sequence,
-        key: chainHead.manifestKey,
-        sha256: chainHead.manifestSha256,
-        periodKey: chainHead.periodKey,
-      };
-      const added = await addedSince(
-        deps,
-        { ...listedHead, ...(chainHead.manifest !== undefined ? { manifest: chainHead.manifest } : {}) },
-        earlier?.head?.sequence ?? 0,
-      );
+      const { listedHead, added } = await listChain(deps, chainHead, earlier?.head?.sequence ?? 0);
       addedCount += added.length;
       list.push({
         kind,
@@ -207,17 +217,7 @@ export async function writeCheckpoint(deps: CheckpointDeps): Promise<CheckpointW
       continue;
     }
     await sealHead(deps.store, chainHead);
-    const listedHead: ListedManifest = {
-      sequence: chainHead.sequence,
-      key: chainHead.manifestKey,
-      sha256: chainHead.manifestSha256,
-      periodKey: chainHead.periodKey,
-    };
-    const added = await addedSince(
-      deps,
-      { ...listedHead, ...(chainHead.manifest !== undefined ? { manifest: chainHead.manifest } : {}) },
-      earlier?.head?.sequence ?? 0,
-    );
+    const { listedHead, added } = await listChain(deps, chainHead, earlier?.head?.sequence ?? 0);
     addedCount += added.length;
     signOffs.push({
       id,

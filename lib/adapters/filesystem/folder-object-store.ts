@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { s3Uri } from '../../controls/object-location.ts';
 import { ControlCheckError, type EvidenceLog } from '../../controls/outcome.ts';
 import type { ObjectStorePort, StoredObject } from '../../controls/ports.ts';
+import { recordObjectFingerprint, recordObjectRead, streamedSha256 } from '../object-read-evidence.ts';
 import { filesUnder } from './folder-bucket.ts';
 
 /** Scanner reports above this size are refused rather than buffered, as in the S3 adapter. */
@@ -72,37 +72,19 @@ export function makeFolderObjectStore(root: string, defaultBucket: string): Obje
         throw new ControlCheckError(`${uri} is ${object.size} bytes, over the ${maxBytes}-byte limit`);
       const body = await read(object);
       if (body.length > maxBytes) throw new ControlCheckError(`${uri} is over the ${maxBytes}-byte limit`);
-      evidence.add({
-        kind: 'object',
-        label: `read ${uri}`,
-        key: uri,
-        sha256: createHash('sha256').update(body).digest('hex'),
-        at: new Date().toISOString(),
-      });
+      recordObjectRead(evidence, uri, body);
       return body.toString('utf8');
     },
     async fingerprint(object, evidence) {
       const uri = s3Uri(object.bucket, object.key);
-      const hash = createHash('sha256');
-      let size = 0;
+      let digest: { sha256: string; size: number };
       try {
-        for await (const chunk of createReadStream(pathOf(object.bucket, object.key))) {
-          const buffer = chunk as Buffer;
-          size += buffer.length;
-          hash.update(buffer);
-        }
+        digest = await streamedSha256(createReadStream(pathOf(object.bucket, object.key)));
       } catch (error) {
         throw new ControlCheckError(`cannot read ${uri}: ${(error as Error).message}`, { cause: error });
       }
-      const sha256 = hash.digest('hex');
-      evidence.add({
-        kind: 'object',
-        label: `fingerprint ${uri}`,
-        key: uri,
-        sha256,
-        at: new Date().toISOString(),
-      });
-      return { sha256, size };
+      recordObjectFingerprint(evidence, uri, digest.sha256);
+      return digest;
     },
   };
 }

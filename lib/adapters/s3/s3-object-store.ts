@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { s3Uri } from '../../controls/object-location.ts';
 import { ControlCheckError, type EvidenceLog } from '../../controls/outcome.ts';
 import type { ObjectStorePort, StoredObject } from '../../controls/ports.ts';
 import { awsCallError, recordAwsCall } from '../aws-call-evidence.ts';
+import { recordObjectFingerprint, recordObjectRead, streamedSha256 } from '../object-read-evidence.ts';
 
 /** Objects listed verbatim in the evidence at most; the count is always exact. */
 const LISTED_IN_EVIDENCE = 1000;
@@ -82,39 +82,21 @@ export function makeS3ObjectStore(s3: S3Client, defaultBucket: string): ObjectSt
         chunks.push(buffer);
       }
       const body = Buffer.concat(chunks);
-      evidence.add({
-        kind: 'object',
-        label: `read ${uri}`,
-        key: uri,
-        sha256: createHash('sha256').update(body).digest('hex'),
-        at: new Date().toISOString(),
-      });
+      recordObjectRead(evidence, uri, body);
       return body.toString('utf8');
     },
 
     async fingerprint(object, evidence) {
       const uri = s3Uri(object.bucket, object.key);
       const { stream } = await getBody(s3, object);
-      const hash = createHash('sha256');
-      let size = 0;
+      let digest: { sha256: string; size: number };
       try {
-        for await (const chunk of stream) {
-          const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-          size += buffer.length;
-          hash.update(buffer);
-        }
+        digest = await streamedSha256(stream);
       } catch (error) {
         throw awsCallError(error, `reading ${uri}`, 's3:GetObject');
       }
-      const sha256 = hash.digest('hex');
-      evidence.add({
-        kind: 'object',
-        label: `fingerprint ${uri}`,
-        key: uri,
-        sha256,
-        at: new Date().toISOString(),
-      });
-      return { sha256, size };
+      recordObjectFingerprint(evidence, uri, digest.sha256);
+      return digest;
     },
   };
 }
