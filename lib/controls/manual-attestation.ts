@@ -44,11 +44,11 @@ async function run(params: ManualAttestationParams, context: ControlContext): Pr
   const windowEnd = periodFolder ? Number.POSITIVE_INFINITY : periodCutoff(context).getTime();
 
   const listed = await objects.list(bucket, prefix, context.evidence);
+  // `folder/` keys (the S3 console's folder markers) are neither evidence nor a late upload.
+  const uploads = listed.filter((object) => !object.key.endsWith('/'));
   const inWindow = (object: StoredObject) =>
-    object.lastModified.getTime() >= windowStart &&
-    object.lastModified.getTime() < windowEnd &&
-    !object.key.endsWith('/');
-  const candidates = listed.filter(inWindow).sort((a, b) => a.key.localeCompare(b.key));
+    object.lastModified.getTime() >= windowStart && object.lastModified.getTime() < windowEnd;
+  const candidates = uploads.filter(inWindow).sort((a, b) => a.key.localeCompare(b.key));
   const empty = candidates.filter((object) => object.size === 0);
   const accepted = candidates.filter((object) => object.size > 0);
 
@@ -75,7 +75,7 @@ async function run(params: ManualAttestationParams, context: ControlContext): Pr
   }
   if (empty.length > 0)
     warnings.push(`${empty.length} empty objects under ${location} were not counted as evidence`);
-  const outside = listed.length - candidates.length;
+  const outside = uploads.length - candidates.length;
   if (outside > 0 && distinct < params.minObjects) {
     warnings.push(
       `${outside} objects under ${location} were uploaded outside ${period.key} and do not count for it`,

@@ -92,6 +92,19 @@ describe('manual attestation verdicts', () => {
     expect(outcome.details).toMatchObject({ emptyObjects: ['attestations/ir/empty.pdf'], listedObjects: 2 });
   });
 
+  it('does not report folder markers as uploads outside the period', async () => {
+    // The S3 console creates `folder/` keys; they are neither evidence nor a late upload.
+    const { outcome } = await check([
+      { key: `${PREFIX}2026-11/`, body: '', lastModified: '2026-11-02T00:00:00Z', size: 0 },
+      { key: `${PREFIX}2025/`, body: '', lastModified: '2025-01-02T00:00:00Z', size: 0 },
+      file('old.pdf', '2026-10-01T00:00:00Z'),
+    ]).run;
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.warnings).toEqual([
+      '1 objects under s3://evidence-bucket/attestations/ir/ were uploaded outside 2026-11 and do not count for it',
+    ]);
+  });
+
   it('requires minObjects distinct uploads, saying how many were found, and passes at exactly that many', async () => {
     const two = [file('a.pdf', '2026-11-10T00:00:00Z'), file('b.pdf', '2026-11-11T00:00:00Z')];
     const short = await check(two, { minObjects: 3, expects: 'the signed tabletop minutes' }).run;
