@@ -199,9 +199,22 @@ async function run(params: RestoreVerificationParams, context: ControlContext): 
       `the recovery point ${restore.recoveryPoint.toISOString()} is not in ${context.period.key}: the restore does not show the period's backups can be restored`,
     );
   }
-  if (params.restoreLog && restore.completedAt && restore.recoveryPoint > restore.completedAt) {
+  // Logged or configured, the times must be in order: a restore that completed before the point it
+  // restored or before it started has a wrong record, and its RTO (negative) would read as met.
+  const wrongTimes = params.restoreLog ? 'the restore log is wrong' : 'the restore times are wrong';
+  if (restore.completedAt && restore.recoveryPoint > restore.completedAt) {
     periodReasons.push(
-      `the recovery point ${restore.recoveryPoint.toISOString()} is after the restore completed (${restore.completedAt.toISOString()}): the restore log is wrong`,
+      `the recovery point ${restore.recoveryPoint.toISOString()} is after the restore completed (${restore.completedAt.toISOString()}): ${wrongTimes}`,
+    );
+  }
+  if (restore.startedAt && restore.completedAt && restore.startedAt > restore.completedAt) {
+    periodReasons.push(
+      `the restore started ${restore.startedAt.toISOString()}, after it completed (${restore.completedAt.toISOString()}): ${wrongTimes}`,
+    );
+  }
+  if (restore.completedAt && restore.completedAt > context.asOf) {
+    periodReasons.push(
+      `the restore completed ${restore.completedAt.toISOString()}, after the check (${context.asOf.toISOString()}): it cannot have been tested yet`,
     );
   }
   if (params.restoreLog && !restore.startedAt) {

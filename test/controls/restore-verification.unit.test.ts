@@ -157,8 +157,14 @@ describe('restore verification: which restore counts', () => {
     );
     const { outcome } = await run;
     expect(queries.map((query) => query.label)).not.toContain('restore log columns');
-    // Without a restore log, completion before the period is not judged (the figure is configuration).
-    expect(outcome.reasons).toEqual(base.reasons);
+    // Configured times are held to the same order as logged ones: a restore cannot complete before
+    // the point it restored or before it started (that RTO would be negative, and "met").
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'the recovery point 2026-11-15T00:00:00.000Z is after the restore completed (2026-10-15T02:00:00.000Z): the restore times are wrong',
+      'the restore started 2026-11-15T01:00:00.000Z, after it completed (2026-10-15T02:00:00.000Z): the restore times are wrong',
+      ...base.reasons,
+    ]);
     expect(outcome.warnings).toContain(
       'fixed recoveryPoint in the configuration: the check does not show a new restore was made',
     );
@@ -166,6 +172,29 @@ describe('restore verification: which restore counts', () => {
     const outside = await check({}, { recoveryPoint: '2026-12-01T00:00:00Z' }).run;
     expect(outside.outcome.reasons[0]).toBe(
       "the recovery point 2026-12-01T00:00:00.000Z is not in 2026-11: the restore does not show the period's backups can be restored",
+    );
+  });
+
+  it('accepts consistent configured restore times and rejects a completion after the check', async () => {
+    const base = await comparisonOnly();
+    const times = { recoveryPoint: '2026-11-15T00:00:00Z', restoreStartedAt: '2026-11-15T01:00:00Z' };
+    const consistent = await check({}, { ...times, restoreCompletedAt: '2026-11-15T02:00:00Z' }).run;
+    expect(consistent.outcome.reasons).toEqual(base.reasons);
+    const future = await check({}, { ...times, restoreCompletedAt: '2026-12-01T06:00:00.001Z' }).run;
+    expect(future.outcome.reasons[0]).toBe(
+      'the restore completed 2026-12-01T06:00:00.001Z, after the check (2026-12-01T06:00:00.000Z): it cannot have been tested yet',
+    );
+  });
+
+  it('fails a logged restore that started after it completed: its RTO would be negative', async () => {
+    const { outcome } = await check({
+      'newest completed restore': [
+        restore('2026-11-28T03:00:00Z', '2026-11-28T03:40:00Z', '2026-11-28T09:00:00Z'),
+      ],
+    }).run;
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons[0]).toBe(
+      'the restore started 2026-11-28T09:00:00.000Z, after it completed (2026-11-28T03:40:00.000Z): the restore log is wrong',
     );
   });
 

@@ -182,6 +182,8 @@ describeMatrix('restore-verification', restoreVerificationMatrix, {
       'stale_restore',
       logged(`('2026-10-15T12:00:00Z', '2026-10-15T13:00:00Z', '2026-10-15T13:20:00Z')`),
     ),
+  'restore-started-after-it-completed': () =>
+    damaged('reversed_times', logged(`('${RP}', '2026-11-15T15:00:00Z', '2026-11-15T13:35:00Z')`)),
   'stale-copy-without-primary-key': () =>
     damaged('no_primary_key', 'ALTER TABLE orders DROP CONSTRAINT orders_pkey'),
 });

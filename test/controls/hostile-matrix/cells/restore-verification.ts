@@ -176,6 +176,14 @@ export const restoreVerificationMatrix = defineMatrix({
       verdict: 'fail',
       reason: /before 2026-11 began: no restore was tested in the period/,
     },
+    'restore-started-after-it-completed': {
+      case: 'stale',
+      plants: 'the restore log says the restore started at 15:00 and completed at 13:35 the same day',
+      verdict: 'fail',
+      reason: /after it completed \(2026-11-15T13:35:00\.000Z\): the restore log is wrong/,
+      before: 'pass',
+      fix: 'a restore must not start after it completed: its RTO was negative and read as met',
+    },
     'stale-copy-without-primary-key': {
       case: 'stale',
       plants: "the copy's orders table lost its primary key",
