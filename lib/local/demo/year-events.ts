@@ -1,16 +1,9 @@
 import type { Config, ControlConfig } from '../../config/schema.ts';
-import {
-  buildControlReview,
-  checkDecisions,
-  controlReviewRun,
-  flaggedAccounts,
-  readReviewedEvidence,
-} from '../../reviews/control-review.ts';
-import { recordSignOffRun } from '../../reviews/sign-off.ts';
+import { checkDecisions, flaggedAccounts, readReviewedEvidence } from '../../reviews/control-review.ts';
 import type { ControlJob } from '../../runs/control-job.ts';
 import type { RuntimeResources } from '../../shared/runtime-env.ts';
 import type { AwsClients } from '../../wiring/aws-clients.ts';
-import { makePeriodEvidenceReader, makeSignOffRecording } from '../../wiring/make-sign-off-deps.ts';
+import { makePeriodEvidenceReader, recordControlReview } from '../../wiring/make-sign-off-deps.ts';
 
 /** A moment of the simulated year at which the demo changes the world the controls read. */
 export interface WorldEvent {
@@ -81,21 +74,19 @@ export async function signOffControlReview(input: DemoSignOff): Promise<void> {
   );
   const flagged = flaggedAccounts(control.test.type, document);
   const decisions = checkDecisions(control, periodKey, evidence, flagged, undefined);
-  const record = buildControlReview({
-    by: 'Sam Rivera',
-    role: 'Security lead',
-    note: 'Quarterly access review: every enabled account checked against the HR roster.',
-    at: input.at,
-    timeZone: config.timeZone,
-    control,
-    periodKey,
-    evidence,
-    decisions,
-    flagged: flagged.length,
-  });
-  const recording = makeSignOffRecording({ ...where, timeZone: config.timeZone });
-  await recordSignOffRun(
-    controlReviewRun(record, control, { timeZone: config.timeZone, runId: recording.newRunId(input.at) }),
-    recording,
+  await recordControlReview(
+    {
+      by: 'Sam Rivera',
+      role: 'Security lead',
+      note: 'Quarterly access review: every enabled account checked against the HR roster.',
+      at: input.at,
+      timeZone: config.timeZone,
+      control,
+      periodKey,
+      evidence,
+      decisions,
+      flagged: flagged.length,
+    },
+    { ...where, timeZone: config.timeZone },
   );
 }
