@@ -5,14 +5,17 @@ import { exitOnStopRequest } from '../local/stop-signals.ts';
 import { type CliIo, cliCommand, EXIT, parseAsOf } from './io.ts';
 import { packageFile } from './package-files.ts';
 
-/** The demo's default date: just after November 2026 closes, so every cadence has a fresh period. */
+/** The demo's default date: just after November 2026 closes; the demo's year is December 2025 to November 2026. */
 export const DEMO_AS_OF = '2026-12-01T00:15:00Z';
 
 export const DEMO_HELP = `Usage: soc2-evidence demo [options]      (what \`npm start\` runs)
 
 Boots everything locally: DynamoDB (dynalite), S3/SNS/SQS (fauxqs) in-process and a throwaway
-PostgreSQL (embedded; or the server in DATABASE_URL), seeds a year of demo data, dispatches every
-cadence through the real dispatcher -> SQS -> worker code and prints the verdicts.
+PostgreSQL (embedded; or the server in DATABASE_URL), seeds a year of demo data with three incidents
+(an audit-log gap, an overdue secret, a failed restore), runs every period of the twelve months
+before the demo date with the \`run --local --backfill\` code, dispatches the schedules that fire at
+the demo date through the real dispatcher -> SQS -> worker code, exports the year for the auditor
+(soc2-evidence-demo-export.zip, index.html inside) and verifies it. Prints its run count and time.
 
 Options:
   --as-of DATE    demo date (default: ${DEMO_AS_OF})

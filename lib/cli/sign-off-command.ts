@@ -7,9 +7,7 @@ import type { Config } from '../config/schema.ts';
 import { makeLocalSigner } from '../evidence/local-signer.ts';
 import { SigningError } from '../evidence/signer.ts';
 import {
-  buildControlReview,
   checkDecisions,
-  controlReviewRun,
   type DecisionsFile,
   decisionsTemplate,
   flaggedAccounts,
@@ -25,6 +23,7 @@ import { type AwsClients, makeAwsClients } from '../wiring/aws-clients.ts';
 import {
   makePeriodEvidenceReader,
   makeSignOffRecording,
+  recordControlReview,
   type SignOffDepsInput,
 } from '../wiring/make-sign-off-deps.ts';
 import { type CliIo, cliCommand, EXIT, UsageError } from './io.ts';
@@ -200,20 +199,18 @@ async function controlSignOff(values: Values, config: Config, io: CliIo): Promis
     const file = decisionsPath ? await readDecisions(decisionsPath) : undefined;
     const decisions = checkDecisions(control, periodKey, evidence, flagged, file);
     const at = new Date();
-    const record = buildControlReview({
-      ...reviewer,
-      at,
-      timeZone: config.timeZone,
-      control,
-      periodKey,
-      evidence,
-      decisions,
-      flagged: flagged.length,
-    });
-    const recording = makeSignOffRecording({ ...where, clients, timeZone: config.timeZone });
-    const stored = await recordSignOffRun(
-      controlReviewRun(record, control, { timeZone: config.timeZone, runId: recording.newRunId(at) }),
-      recording,
+    const { record, stored } = await recordControlReview(
+      {
+        ...reviewer,
+        at,
+        timeZone: config.timeZone,
+        control,
+        periodKey,
+        evidence,
+        decisions,
+        flagged: flagged.length,
+      },
+      { ...where, clients, timeZone: config.timeZone },
     );
     const lines = [
       `${control.id} ${periodKey} reviewed by ${record.by} (${record.role}) at ${record.signedAt}.`,

@@ -115,8 +115,12 @@ export interface RestoreTestsPort {
 /** Our own verdict history (DynamoDB Query only), plus the controls the deployment schedules. */
 export interface VerdictHistoryPort {
   readonly controls: readonly ControlDefinition[];
-  /** Every stored verdict of a control, newest period first. */
-  verdictsOf(controlId: string, evidence: EvidenceLog): Promise<VerdictRecord[]>;
+  /** Every stored verdict of a control (or the `limit` newest), newest period first. */
+  verdictsOf(
+    controlId: string,
+    evidence: EvidenceLog,
+    options?: { limit?: number },
+  ): Promise<VerdictRecord[]>;
   attemptsFor(
     controlId: string,
     cadence: Cadence,

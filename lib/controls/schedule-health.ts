@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import * as z from 'zod';
 import type { VerdictRecord } from '../runs/run-record.ts';
 import { durationSchema, durationToMs, slugSchema } from '../shared/identifiers.ts';
-import { completePeriodsSince, lastCompletePeriod, type Period } from '../shared/period.ts';
+import { completePeriodsSince, lastCompletePeriod, type Period, periodContaining } from '../shared/period.ts';
 import type { ControlDefinition } from './control-definition.ts';
 import { NO_NEEDS } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
@@ -139,9 +139,20 @@ async function checkControl(
 ): Promise<ControlHealth> {
   const timeZone = context.period.timeZone;
   const since = control.addedOn ? DateTime.fromISO(control.addedOn, { zone: timeZone }).toJSDate() : null;
+  // Periods that ended before the lookback are not judged, so they need not be listed: starting at
+  // the period containing its first instant keeps a daily run over a long history cheap.
+  const listFrom =
+    since && notBefore
+      ? new Date(
+          Math.max(
+            since.getTime(),
+            periodContaining(control.cadence, new Date(notBefore.getTime() - 1), timeZone).start.getTime(),
+          ),
+        )
+      : since;
   // Without addedOn, only the last complete period is certainly owed.
-  let owed = since
-    ? completePeriodsSince(control.cadence, since, dueBy, timeZone)
+  let owed = listFrom
+    ? completePeriodsSince(control.cadence, listFrom, dueBy, timeZone)
     : [lastCompletePeriod(control.cadence, dueBy, timeZone)];
   if (notBefore) owed = owed.filter((period) => period.end.getTime() >= notBefore.getTime());
   // This run is producing the current period's verdict of schedule health itself.
@@ -156,7 +167,7 @@ async function checkControl(
       problems: [],
     };
   }
-  const verdicts = await history.verdictsOf(control.id, context.evidence);
+  const verdicts = await owedVerdicts(control, history, owed, context.evidence);
   const problems = judgeControlSchedule(owed, verdicts);
   const refined = await Promise.all(
     problems.map((problem) => refineStuck(control, problem, history, context.evidence)),
@@ -170,6 +181,29 @@ async function checkControl(
     verdictsFound: verdicts.filter((v) => v.cadence === control.cadence).length,
     problems: refined,
   };
+}
+
+/** Verdicts of periods newer than the owed ones that a read may meet (those ended within the grace). */
+const NEWER_PERIODS_READ = 3;
+
+/**
+ * The control's verdicts as far back as its oldest owed period: the newest few more than it owes
+ * (newest period first), and the whole history only when those do not reach back that far (verdicts
+ * of another cadence, or of many newer periods), so a year of daily history is not read every day.
+ */
+async function owedVerdicts(
+  control: ControlDefinition,
+  history: VerdictHistoryPort,
+  owed: readonly Period[],
+  evidence: EvidenceLog,
+): Promise<VerdictRecord[]> {
+  const oldest = owed[0]?.start.toISOString();
+  const limit = owed.length + NEWER_PERIODS_READ;
+  const newest = await history.verdictsOf(control.id, evidence, { limit });
+  const reachesBack = newest.some(
+    (verdict) => verdict.cadence === control.cadence && oldest !== undefined && verdict.periodStart <= oldest,
+  );
+  return newest.length < limit || reachesBack ? newest : history.verdictsOf(control.id, evidence);
 }
 
 /**

@@ -12,14 +12,18 @@ export function makeVerdictHistory(
 ): VerdictHistoryPort {
   return {
     controls,
-    async verdictsOf(controlId, evidence) {
-      const verdicts = await results.verdictsOf(controlId);
+    async verdictsOf(controlId, evidence, options = {}) {
+      const verdicts = await results.verdictsOf(controlId, options);
       evidence.add({
         kind: 'api',
         label: `verdicts of ${controlId}`,
         service: 'dynamodb',
         operation: 'Query',
-        request: { partition: `CONTROL#${controlId}`, sortKeyPrefix: 'VERDICT#' },
+        request: {
+          partition: `CONTROL#${controlId}`,
+          sortKeyPrefix: 'VERDICT#',
+          ...(options.limit ? { newest: options.limit } : {}),
+        },
         response: {
           count: verdicts.length,
           verdicts: verdicts.map((v) => ({

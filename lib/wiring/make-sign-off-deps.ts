@@ -5,14 +5,25 @@ import { makeS3EvidenceRecorder } from '../adapters/s3/s3-evidence-recorder.ts';
 import { signatureKeyFor } from '../evidence/evidence-layout.ts';
 import { parseManifest } from '../evidence/manifest.ts';
 import type { ManifestSigner } from '../evidence/signer.ts';
-import type { PeriodEvidenceReader } from '../reviews/control-review.ts';
-import type { SignOffHistory as ChainHistory, SignOffRecordingDeps } from '../reviews/sign-off.ts';
+import {
+  buildControlReview,
+  type ControlReviewInput,
+  type ControlReviewRecord,
+  controlReviewRun,
+  type PeriodEvidenceReader,
+} from '../reviews/control-review.ts';
+import {
+  type SignOffHistory as ChainHistory,
+  recordSignOffRun,
+  type SignOffRecordingDeps,
+} from '../reviews/sign-off.ts';
 import {
   type RecordSignOffDeps,
   SIGN_OFF_CHAIN_ID,
   type SignOffHistory,
   signOffFromEvidence,
 } from '../risks/sign-off.ts';
+import type { StoredEvidence } from '../runs/run-record.ts';
 import { newRunId } from '../runs/run-record.ts';
 import type { AwsClients } from './aws-clients.ts';
 import { makeManifestSigner } from './make-signer.ts';
@@ -82,6 +93,26 @@ export function makeSignOffRecording(input: SignOffDepsInput): SignOffRecordingD
     results: makeDynamoResultsStore(input.clients.dynamodb, input.table),
     newRunId: (at) => newRunId(at),
   };
+}
+
+/**
+ * A reviewer's sign-off of a control's period (`sign-off --control`, and the demo's quarterly
+ * reviews): the review record, appended to the control's review chain with its verdict.
+ */
+export async function recordControlReview(
+  review: ControlReviewInput,
+  where: SignOffDepsInput,
+): Promise<{ record: ControlReviewRecord; stored: StoredEvidence }> {
+  const record = buildControlReview(review);
+  const recording = makeSignOffRecording(where);
+  const stored = await recordSignOffRun(
+    controlReviewRun(record, review.control, {
+      timeZone: review.timeZone,
+      runId: recording.newRunId(review.at),
+    }),
+    recording,
+  );
+  return { record, stored };
 }
 
 /** `recordSignOff`'s deps for the risk register: the recording plus the register's history. */

@@ -285,3 +285,72 @@ describe('judgeControlSchedule', () => {
     );
   });
 });
+
+/** A port that keeps DynamoDB's order (sort key `VERDICT#<cadence>#<period>`, newest first) and limit. */
+function orderedHistory(controls: ControlDefinition[], verdicts: VerdictRecord[]) {
+  const reads: (number | undefined)[] = [];
+  const sortKey = (v: VerdictRecord) => `${v.cadence}#${v.periodKey}`;
+  const port: VerdictHistoryPort = {
+    controls,
+    async verdictsOf(controlId, _evidence, options = {}) {
+      reads.push(options.limit);
+      const all = verdicts
+        .filter((v) => v.controlId === controlId)
+        .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : -1));
+      return options.limit ? all.slice(0, options.limit) : all;
+    },
+    async attemptsFor() {
+      return [];
+    },
+  };
+  return { port, reads };
+}
+
+const dated = (controlId: string, cadence: Cadence, key: string, value: Verdict): VerdictRecord => ({
+  ...verdict(controlId, cadence, key, value),
+  periodStart: periodFromKey(cadence, key, 'UTC').start.toISOString(),
+});
+
+describe('schedule health reads only the history its lookback can owe', () => {
+  const days = (from: string, count: number) =>
+    Array.from({ length: count }, (_, i) =>
+      new Date(Date.parse(from) + i * 86_400_000).toISOString().slice(0, 10),
+    );
+
+  it('reads the newest verdicts of a long daily history, and still finds a missing day in the lookback', async () => {
+    const year = days('2025-12-01', 365).filter((day) => day !== '2026-11-20');
+    const { port, reads } = orderedHistory(
+      [control('daily-check', 'daily', '2025-12-01')],
+      year.map((day) => dated('daily-check', 'daily', day, 'pass')),
+    );
+    const { outcome } = await check(port, { lookback: 'P28D' });
+    expect(outcome.reasons).toEqual(['daily-check: no verdict for 2026-11-20']);
+    expect(reads).toEqual([31]);
+  });
+
+  it('reads the whole history when the newest verdicts are of another cadence and do not reach back', async () => {
+    // Sort keys of the old weekly verdicts come after the monthly ones, so they fill the limit.
+    const weekly = Array.from({ length: 20 }, (_, i) => `2026-W${String(i + 10).padStart(2, '0')}`);
+    const { port, reads } = orderedHistory(
+      [control('audit-log', 'monthly', '2026-10-01')],
+      [
+        ...weekly.map((week) => dated('audit-log', 'weekly', week, 'fail')),
+        dated('audit-log', 'monthly', '2026-10', 'pass'),
+        dated('audit-log', 'monthly', '2026-11', 'fail'),
+      ],
+    );
+    const { outcome } = await check(port, { lookback: 'P60D' });
+    expect(outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect(reads).toEqual([5, undefined]);
+  });
+
+  it('judges a missing oldest owed period as missing when older verdicts fill the read', async () => {
+    const year = days('2025-12-01', 365).filter((day) => day !== '2026-11-03');
+    const { port } = orderedHistory(
+      [control('daily-check', 'daily', '2025-12-01')],
+      year.map((day) => dated('daily-check', 'daily', day, 'pass')),
+    );
+    const { outcome } = await check(port, { lookback: 'P28D' });
+    expect(outcome.reasons).toEqual(['daily-check: no verdict for 2026-11-03']);
+  });
+});

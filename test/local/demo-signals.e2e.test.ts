@@ -96,7 +96,8 @@ async function startKeptDemo(databaseUrl?: string): Promise<KeptDemo> {
   shell.stderr?.on('data', (chunk) => {
     text += String(chunk);
   });
-  const ready = await until(() => text.includes('Press Ctrl+C'), 240_000);
+  // The demo runs its whole year first: tens of seconds on a quiet machine, minutes on a busy one.
+  const ready = await until(() => text.includes('Press Ctrl+C'), 720_000);
   if (!ready) throw new Error(`the demo did not reach --keep:\n${text}`);
   const ports = [...text.matchAll(/AWS_ENDPOINT_URL_\w+=http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) =>
     Number(m[1]),
@@ -129,7 +130,7 @@ async function expectNothingLeft(demo: KeptDemo, serverUrl?: string) {
   expect(demo.output()).toMatch(/Removed the demo's databases/);
 }
 
-describe('demo --keep stops everything from any parent', { timeout: 600_000 }, () => {
+describe('demo --keep stops everything from any parent', { timeout: 900_000 }, () => {
   let env: TestEnvironment;
   beforeAll(async () => {
     env = await startTestEnvironment();

@@ -1,41 +1,56 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import pg from 'pg';
+import { SIMULATED_UPLOAD_TIME_METADATA } from '../simulated-upload-time.ts';
+import type { DemoYear } from './demo-year.ts';
 
 /** Runs one SQL text on a database URL (superuser or owner; fixtures only, the product only reads). */
 export type DemoSql = (url: string, text: string, params?: unknown[]) => Promise<unknown>;
 
 export interface ControlDemoSeed {
-  /** @default a helper that opens one pg connection per call */
+  /** @default {@link connectDemoSql}'s, closed when the seeding is done */
   readonly sql?: DemoSql;
   readonly appDatabaseUrl: string;
   readonly restoredDatabaseUrl: string;
   readonly s3: S3Client;
   readonly bucket: string;
-  readonly asOf: Date;
+  /** The year the data spans, with its incidents. */
+  readonly year: DemoYear;
 }
 
-/** What was seeded, and the one deliberate failure of each control test type (for the demo's output). */
+/** The incidents seeded (for the demo's output), by control id. */
 export interface ControlDemoSummary {
-  readonly recoveryPoint: string;
-  readonly deliberateFailures: Readonly<Record<string, string>>;
+  readonly incidents: Readonly<Record<string, string>>;
 }
-
-const DAY = 86_400_000;
-
-const defaultSql: DemoSql = async (url, text, params = []) => {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await client.query(text, params);
-  } finally {
-    await client.end();
-  }
-};
 
 /**
- * The business data, generated deterministically inside PostgreSQL so the "restored" database can
- * be produced by running the same statements with a cut-off: $1 = as-of, $2 = keep rows created
- * before this instant (the recovery point for the restore; the as-of instant for production).
+ * A {@link DemoSql} that keeps one connection per database until `close()`: the demo runs hundreds
+ * of fixture statements, and a TLS handshake per statement would cost more than the statements.
+ */
+export function connectDemoSql(): { sql: DemoSql; close: () => Promise<void> } {
+  const clients = new Map<string, Promise<pg.Client>>();
+  const clientFor = (url: string) => {
+    let client = clients.get(url);
+    if (!client) {
+      const created = new pg.Client({ connectionString: url });
+      client = created.connect().then(() => created);
+      clients.set(url, client);
+    }
+    return client;
+  };
+  return {
+    sql: async (url, text, params = []) => (await clientFor(url)).query(text, params),
+    close: async () => {
+      const all = [...clients.values()];
+      clients.clear();
+      await Promise.all(all.map(async (client) => (await client).end()));
+    },
+  };
+}
+
+/**
+ * The business data, generated deterministically inside PostgreSQL; $1 = the demo date. The restored
+ * database gets the same rows: each month's restore is compared on the rows created before its
+ * recovery point, which both sides hold.
  */
 const BUSINESS_DATA = `
 CREATE SCHEMA IF NOT EXISTS app;
@@ -54,35 +69,44 @@ CREATE TABLE app.users (
   created_at timestamptz NOT NULL,
   removed_at timestamptz
 );
-CREATE INDEX ON app.orders (created_at);
-`;
+CREATE INDEX ON app.orders (created_at);`;
 
 const CUSTOMERS = `
 INSERT INTO app.customers (id, name, created_at)
 SELECT i, 'Customer ' || i, $1::timestamptz - (i * interval '2 days') - interval '1 hour'
-  FROM generate_series(1, 200) AS i
- WHERE $1::timestamptz - (i * interval '2 days') - interval '1 hour' < $2::timestamptz`;
+  FROM generate_series(1, 200) AS i`;
 
 /** An order about every two hours for 400 days, newest first by id. */
 const ORDERS = `
 INSERT INTO app.orders (id, customer_id, total_cents, created_at)
 SELECT i, 1 + (i * 7) % 200, 500 + (i * 37) % 20000, $1::timestamptz - i * interval '115 minutes'
-  FROM generate_series(1, 5000) AS i
- WHERE $1::timestamptz - i * interval '115 minutes' < $2::timestamptz`;
+  FROM generate_series(1, 5000) AS i`;
 
 /**
- * Workforce accounts: everyone signed in within the last month, except the deliberate dormant
- * account (enabled, last login 140 days ago). A departed employee is correctly disabled, and a
- * new hire has not signed in yet (created 5 days ago: not dormant).
+ * Workforce accounts as they were at $1 (the demo date is $2): everyone signed in within the last
+ * few weeks; frank.former left 60 days before the demo date and was disabled that day; nina.new
+ * joined 5 days before it and has not signed in yet (not dormant: created within 90 days). The
+ * table is a snapshot (as a users table is), so the demo rewrites it to each quarter's state before
+ * that quarter's access review runs.
  */
-const USERS = `
+const USERS_AT = `
 INSERT INTO app.users (username, email, enabled, last_login_at, created_at, removed_at)
-SELECT 'user' || lpad(i::text, 2, '0'), 'user' || i || '@example.com', true,
-       $1::timestamptz - (i * interval '23 hours'), $1::timestamptz - interval '500 days', NULL::timestamptz
-  FROM generate_series(1, 24) AS i
-UNION ALL SELECT 'dan.dormant', 'dan@example.com', true, $1::timestamptz - interval '140 days', $1::timestamptz - interval '700 days', NULL
-UNION ALL SELECT 'frank.former', 'frank@example.com', false, $1::timestamptz - interval '65 days', $1::timestamptz - interval '900 days', $1::timestamptz - interval '60 days'
-UNION ALL SELECT 'nina.new', 'nina@example.com', true, NULL::timestamptz, $1::timestamptz - interval '5 days', NULL`;
+SELECT * FROM (
+  SELECT 'user' || lpad(i::text, 2, '0'), 'user' || i || '@example.com', true,
+         $1::timestamptz - (i * interval '23 hours'), $2::timestamptz - interval '500 days', NULL::timestamptz
+    FROM generate_series(1, 24) AS i
+  UNION ALL SELECT 'frank.former', 'frank@example.com', $1::timestamptz < $2::timestamptz - interval '60 days',
+         least($1::timestamptz - interval '1 day', $2::timestamptz - interval '65 days'), $2::timestamptz - interval '900 days',
+         CASE WHEN $1::timestamptz >= $2::timestamptz - interval '60 days' THEN $2::timestamptz - interval '60 days' END
+  UNION ALL SELECT 'nina.new', 'nina@example.com', true, NULL, $2::timestamptz - interval '5 days', NULL
+) AS u (username, email, enabled, last_login_at, created_at, removed_at)
+WHERE created_at <= $1::timestamptz`;
+
+/** Rewrites `app.users` to the accounts as they were at `at` (see {@link USERS_AT}). */
+export async function seedUsersAsOf(sql: DemoSql, url: string, at: Date, demoDate: Date): Promise<void> {
+  await sql(url, 'DELETE FROM app.users');
+  await sql(url, USERS_AT, [at.toISOString(), demoDate.toISOString()]);
+}
 
 interface Finding {
   id: string;
@@ -91,7 +115,7 @@ interface Finding {
 }
 
 function trivyReport(createdAt: Date, findings: readonly Finding[]): string {
-  const artifact = 'registry.example.com/shop-api:2026.11';
+  const artifact = 'registry.example.com/shop-api:stable';
   return `${JSON.stringify(
     {
       SchemaVersion: 2,
@@ -125,6 +149,7 @@ async function put(
   key: string,
   body: string,
   contentType: string,
+  uploadedAt: Date,
 ): Promise<void> {
   const bytes = Buffer.from(body, 'utf8');
   await s3.send(
@@ -134,106 +159,107 @@ async function put(
       Body: bytes,
       ContentLength: bytes.length,
       ContentType: contentType,
+      Metadata: { [SIMULATED_UPLOAD_TIME_METADATA]: uploadedAt.toISOString() },
     }),
   );
 }
 
 /**
- * Seeds what the control tests of `soc2-evidence.yaml` read, besides the audit log (seeded by the
- * demo itself): business tables and workforce accounts in the app database, a staging restore of
- * them, rotation events, Trivy reports and attestation uploads. Each test type gets exactly one
- * deliberate failure; everything else is healthy:
- * - secret-rotation: `api_signing_key` last rotated 120 days ago;
- * - restore-verification: one order older than the recovery point is missing from the restore;
- * - vulnerability-scan: the newest Trivy report is 10 days old;
- * - access-review: `dan.dormant` is enabled but last signed in 140 days ago;
- * - manual-attestation: no incident-response tabletop report uploaded for the year
- *   (the penetration-test report is there).
- * Times are relative to `asOf`, so any demo date works.
+ * Seeds what the control tests of `soc2-evidence.yaml` read over the demo's year, besides the audit
+ * log's activity (seeded by the demo itself): business tables and workforce accounts in the app
+ * database, the same rows in the staging restore with one restore-log row per month, rotation
+ * events, weekly Trivy reports (dated in S3 by their simulated upload) and the annual attestations.
+ * Healthy except the incidents of {@link DemoYear}: the secret overdue in two months, the restore
+ * that crashed in one.
  */
 export async function seedControlDemoData(seed: ControlDemoSeed): Promise<ControlDemoSummary> {
-  const sql = seed.sql ?? defaultSql;
-  const { asOf, appDatabaseUrl: app, restoredDatabaseUrl: restored } = seed;
-  const at = asOf.toISOString();
-  // Last night's staging restore: recovery point 26 h before as-of, restored in 37 minutes.
-  const recoveryPoint = new Date(asOf.getTime() - 26 * 3_600_000);
-  const restoreStarted = new Date(recoveryPoint.getTime() + 15 * 60_000);
-  const restoreCompleted = new Date(restoreStarted.getTime() + 37 * 60_000);
-  const rp = recoveryPoint.toISOString();
+  const own = seed.sql ? undefined : connectDemoSql();
+  const sql = seed.sql ?? own?.sql ?? (async () => undefined);
+  try {
+    return await seedWith(sql, seed);
+  } finally {
+    await own?.close();
+  }
+}
 
-  await sql(app, BUSINESS_DATA);
-  await sql(app, CUSTOMERS, [at, at]);
-  await sql(app, ORDERS, [at, at]);
-  await sql(app, USERS, [at]);
-  await sql(app, 'ANALYZE app.customers; ANALYZE app.orders; ANALYZE app.users');
+async function seedWith(sql: DemoSql, seed: ControlDemoSeed): Promise<ControlDemoSummary> {
+  const { year, appDatabaseUrl: app, restoredDatabaseUrl: restored } = seed;
+  const at = year.asOf.toISOString();
 
-  await sql(restored, BUSINESS_DATA);
-  await sql(restored, CUSTOMERS, [at, rp]);
-  await sql(restored, ORDERS, [at, rp]);
-  await sql(restored, USERS, [at]);
-  // The deliberate restore defect: an order from three weeks before the recovery point is missing.
-  await sql(restored, 'DELETE FROM app.orders WHERE id = 300');
+  for (const url of [app, restored]) {
+    await sql(url, BUSINESS_DATA);
+    await sql(url, CUSTOMERS, [at]);
+    await sql(url, ORDERS, [at]);
+    await seedUsersAsOf(sql, url, year.asOf, year.asOf);
+    await sql(url, 'ANALYZE app.customers; ANALYZE app.orders; ANALYZE app.users');
+  }
   await sql(
     restored,
     'CREATE TABLE public.soc2_restore_log (recovery_point timestamptz NOT NULL, started_at timestamptz, completed_at timestamptz)',
   );
-  await sql(restored, 'INSERT INTO public.soc2_restore_log VALUES ($1, $2, $3)', [
-    rp,
-    restoreStarted.toISOString(),
-    restoreCompleted.toISOString(),
-  ]);
-
-  // Rotation events for the secrets the demo config lists besides db_password (the audit-log seed
-  // rotates that one monthly). Dated before the audit-log control's month, so they cannot fill its gap.
+  await sql(
+    restored,
+    `INSERT INTO public.soc2_restore_log
+     SELECT * FROM unnest($1::timestamptz[], $2::timestamptz[], $3::timestamptz[])`,
+    [
+      year.restores.map((r) => r.recoveryPoint.toISOString()),
+      year.restores.map((r) => r.startedAt.toISOString()),
+      year.restores.map((r) => r.completedAt?.toISOString() ?? null),
+    ],
+  );
   await sql(
     app,
-    `INSERT INTO audit_log ("timestamp", user_id, action, resource_id, success) VALUES
-       ($1, 'rotation-bot', 'secrets_rotation', 'smtp_password', true),
-       ($2, 'rotation-bot', 'secrets_rotation', 'api_signing_key', true),
-       ($3, 'rotation-bot', 'secrets_rotation', 'api_signing_key', false)`,
+    `INSERT INTO audit_log ("timestamp", user_id, action, resource_id, success)
+     SELECT ts, 'rotation-bot', 'secrets_rotation', resource_id, success
+       FROM unnest($1::timestamptz[], $2::text[], $3::boolean[]) AS r (ts, resource_id, success)`,
     [
-      new Date(asOf.getTime() - 40 * DAY).toISOString(),
-      new Date(asOf.getTime() - 120 * DAY).toISOString(),
-      new Date(asOf.getTime() - 35 * DAY).toISOString(),
+      year.rotations.map((r) => r.at.toISOString()),
+      year.rotations.map((r) => r.resourceId),
+      year.rotations.map((r) => r.success),
     ],
   );
 
-  // Weekly Trivy scans that stopped 10 days ago. A critical finding was fixed within a week.
-  const scans: [number, Finding[]][] = [
-    [
-      24,
-      [
-        { id: 'CVE-2026-31337', pkg: 'openssl', severity: 'CRITICAL' },
-        { id: 'CVE-2026-1204', pkg: 'zlib', severity: 'HIGH' },
-      ],
-    ],
-    [17, [{ id: 'CVE-2026-1204', pkg: 'zlib', severity: 'HIGH' }]],
-    [10, [{ id: 'CVE-2026-1204', pkg: 'zlib', severity: 'HIGH' }]],
-  ];
-  for (const [daysAgo, findings] of scans) {
-    const createdAt = new Date(asOf.getTime() - daysAgo * DAY);
-    const key = `scans/trivy/shop-api/${createdAt.toISOString().slice(0, 10)}.json`;
-    await put(seed.s3, seed.bucket, key, trivyReport(createdAt, findings), 'application/json');
-  }
-
-  // Last year's penetration-test report is on file; the incident-response tabletop report is not.
-  const lastYear = asOf.getUTCFullYear() - 1;
-  await put(
-    seed.s3,
-    seed.bucket,
-    `attestations/penetration-test/${lastYear}/pentest-report-summary.md`,
-    `# External penetration test ${lastYear}\n\nScope: shop-api, admin console. 0 critical, 2 medium findings (remediated).\n`,
-    'text/markdown',
+  // A high finding that is not held to the SLA, in every report; the critical one only where seeded.
+  const high: Finding = { id: 'CVE-2026-1204', pkg: 'zlib', severity: 'HIGH' };
+  const critical: Finding = { id: 'CVE-2026-31337', pkg: 'openssl', severity: 'CRITICAL' };
+  const uploads = seed.year.scans.map((scan) =>
+    put(
+      seed.s3,
+      seed.bucket,
+      `scans/trivy/shop-api/${scan.createdAt.toISOString().slice(0, 13)}.json`,
+      trivyReport(scan.createdAt, scan.critical ? [critical, high] : [high]),
+      'application/json',
+      scan.uploadedAt,
+    ),
   );
+  // The year before the demo's: the penetration test report and the tabletop exercise report.
+  const lastYear = Number(year.months[0]?.slice(0, 4));
+  uploads.push(
+    put(
+      seed.s3,
+      seed.bucket,
+      `attestations/penetration-test/${lastYear}/pentest-report-summary.md`,
+      `# External penetration test ${lastYear}\n\nScope: shop-api, admin console. 0 critical, 2 medium findings (remediated).\n`,
+      'text/markdown',
+      new Date(Date.UTC(lastYear, 9, 14, 16)),
+    ),
+    put(
+      seed.s3,
+      seed.bucket,
+      `attestations/incident-response/${lastYear}/tabletop-exercise-report.md`,
+      `# Incident-response tabletop ${lastYear}\n\nScenario: leaked API signing key. Attendees: all hands. Follow-ups: rotate on a schedule.\n`,
+      'text/markdown',
+      new Date(Date.UTC(lastYear, 10, 18, 15)),
+    ),
+  );
+  await Promise.all(uploads);
 
+  const gap = year.auditLogGap;
   return {
-    recoveryPoint: rp,
-    deliberateFailures: {
-      'secret-rotation': 'api_signing_key last rotated 120 days ago',
-      'restore-verification': 'order 300 missing from the staging restore',
-      'vulnerability-scan': 'newest Trivy report is 10 days old',
-      'access-review': 'dan.dormant enabled with no login for 140 days',
-      'manual-attestation': `no incident-response tabletop report uploaded for ${lastYear}`,
+    incidents: {
+      'audit-log-completeness': `the audit log is silent for 4.5 h from ${gap.start.toISOString()} (${gap.monthKey})`,
+      'secrets-rotation': `the API signing key's rotation fails in ${year.secretOverdueMonths[0]}; it is over 90 days old in ${year.secretOverdueMonths.join(' and ')}, rotated in ${year.secretRotatedMonth}`,
+      'backup-restore': `the staging restore of ${year.restoreFailedMonth} crashes before completing; the next month's succeeds`,
     },
   };
 }
