@@ -30,7 +30,6 @@ beforeAll(async () => {
     logsKey: new kms.Key(stack, 'Key'),
     bundling: {
       projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       define: {
         __SOC2_CONFIG__: JSON.stringify(config),
         __SOC2_EVIDENCE_VERSION__: JSON.stringify('9.9.9-probe'),
