@@ -73,6 +73,8 @@ export async function bundleFunction(options) {
     define: options.define,
     alias: options.alias,
     plugins: [sdkSchemaPurity],
+    // Returned to callers that analyse the bundle (not written to the asset).
+    metafile: true,
     logLevel: 'warning',
   });
 }
