@@ -58,13 +58,9 @@ function moduleFiles(dir: string, root = dir): string[] {
   );
 }
 
-/** Sizes of an asset's code: all of it, what the entry loads statically, and the lazily loaded rest. */
-export function measureAsset(
-  entry: string,
-): Pick<BundledFunction, 'bundleBytes' | 'startBytes' | 'lazyChunks'> {
+/** The asset-relative files a cold import of `entry` reads: the entry and its static imports, transitively. */
+export function staticallyLoaded(entry: string): string[] {
   const root = dirname(entry);
-  const files = moduleFiles(root);
-  const size = (file: string) => statSync(join(root, file)).size;
   const loaded = new Set<string>();
   const visit = (file: string) => {
     if (loaded.has(file)) return;
@@ -74,6 +70,17 @@ export function measureAsset(
     }
   };
   visit(relative(root, entry));
+  return [...loaded];
+}
+
+/** Sizes of an asset's code: all of it, what the entry loads statically, and the lazily loaded rest. */
+export function measureAsset(
+  entry: string,
+): Pick<BundledFunction, 'bundleBytes' | 'startBytes' | 'lazyChunks'> {
+  const root = dirname(entry);
+  const files = moduleFiles(root);
+  const size = (file: string) => statSync(join(root, file)).size;
+  const loaded = new Set(staticallyLoaded(entry));
   return {
     bundleBytes: files.reduce((sum, file) => sum + size(file), 0),
     startBytes: [...loaded].reduce((sum, file) => sum + size(file), 0),
