@@ -137,8 +137,11 @@ export class Soc2Function extends Construct {
         entry: props.entry,
         target: 'node24',
         // The AWS SDK is bundled at the versions package-lock.json pins (the ones the tests ran),
-        // not taken from the runtime. pg-native is an optional addon pg never loads here.
-        external: ['pg-native'],
+        // not taken from the runtime. pg-native is an optional addon pg never loads here. bowser
+        // parses browser user agents for the SDK's browser runtime; tree shaking drops its only
+        // caller, but esbuild still writes the chunk of its `import()` (34 KB nothing can load).
+        // The bundling test fails if any chunk imports bowser.
+        external: ['pg-native', 'bowser'],
         define: { ...props.bundling.define },
         // In Lambda the role's credentials are in the environment: the SDK's full default chain
         // (SSO, INI, web identity, IMDS and their STS/SSO clients, ~100 KB) is replaced by an

@@ -87,6 +87,8 @@ describe('local esbuild bundling', () => {
       .map((file) => readFileSync(join(asset, file), 'utf8'));
     for (const code of files) {
       expect(code.startsWith("import { createRequire } from 'node:module';")).toBe(true);
+      // Left out of the bundle as dead code: nothing may import it (it is not in the asset).
+      expect(/["']bowser["']/.test(code), 'a chunk imports bowser').toBe(false);
     }
     const code = files.join('\n');
     // Booleans, not toContain: a failure must not print a 1 MB bundle.
