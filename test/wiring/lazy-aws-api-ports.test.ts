@@ -23,11 +23,9 @@ afterEach(() => {
 describe('lazyAwsApiPorts (the worker loads the account-API adapters on first call)', () => {
   it('answers through the same adapters as the eager ports, recording each call in the evidence', async () => {
     const created = new Date('2026-01-02T03:04:05Z');
-    iam
-      .on(ListAccessKeysCommand, { UserName: 'deployer' })
-      .resolves({
-        AccessKeyMetadata: [{ AccessKeyId: 'AKIAEXAMPLE', Status: 'Active', CreateDate: created }],
-      });
+    iam.on(ListAccessKeysCommand, { UserName: 'deployer' }).resolves({
+      AccessKeyMetadata: [{ AccessKeyId: 'AKIAEXAMPLE', Status: 'Active', CreateDate: created }],
+    });
     backup.on(ListRestoreJobsCommand).resolves({
       RestoreJobs: [{ RestoreJobId: 'job-1', Status: 'COMPLETED', CreationDate: created }],
     });
