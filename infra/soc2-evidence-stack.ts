@@ -196,7 +196,6 @@ export class Soc2EvidenceStack extends Stack {
     this.access = controlAccess(config);
     this.bundling = {
       projectRoot: this.projectRoot,
-      depsLockFilePath: join(this.projectRoot, 'package-lock.json'),
       define: {
         __SOC2_CONFIG__: JSON.stringify(config),
         __SOC2_EVIDENCE_VERSION__: JSON.stringify(readPackageVersion(this.projectRoot)),

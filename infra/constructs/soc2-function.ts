@@ -5,10 +5,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { bundledFunctionCode } from './function-bundling.ts';
 import { acknowledge, acknowledgeKmsGrantWildcards } from './nag.ts';
 
 /** Where a function runs inside the customer's VPC (to reach databases that are not public). */
@@ -22,8 +22,6 @@ export interface FunctionNetwork {
 export interface BundlingSource {
   /** Repository root: everything bundled lives under it. */
   readonly projectRoot: string;
-  /** `package-lock.json`, which pins what esbuild bundles. */
-  readonly depsLockFilePath: string;
   /**
    * Compile-time constants (esbuild `define`): the validated config and the tool version.
    * Values are JavaScript expressions, e.g. `JSON.stringify(config)`.
@@ -91,13 +89,13 @@ export const RUNTIME_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
 /**
  * A Lambda function with this project's defaults: Node.js 24 on ARM64, bundled locally by esbuild
- * as a minified ES module for node24 (no Docker), source maps written beside the bundle but not
+ * as minified ES modules for node24 (no Docker; code split, see `function-bundling.ts`), source maps written beside the bundle but not
  * loaded at start (`--enable-source-maps` costs cold start; set NODE_OPTIONS to it when debugging),
  * X-Ray active tracing, its own KMS-encrypted log group with a retention, and its own role holding
  * only the log write grant until bindings add more.
  */
 export class Soc2Function extends Construct {
-  readonly function: nodejs.NodejsFunction;
+  readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
 
@@ -133,9 +131,31 @@ export class Soc2Function extends Construct {
       );
     }
 
-    this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    this.function = new lambda.Function(this, 'Function', {
+      code: bundledFunctionCode({
+        projectRoot: props.bundling.projectRoot,
+        entry: props.entry,
+        target: 'node24',
+        // The AWS SDK is bundled at the versions package-lock.json pins (the ones the tests ran),
+        // not taken from the runtime. pg-native is an optional addon pg never loads here. bowser
+        // parses browser user agents for the SDK's browser runtime; tree shaking drops its only
+        // caller, but esbuild still writes the chunk of its `import()` (34 KB nothing can load).
+        // The bundling test fails if any chunk imports bowser.
+        external: ['pg-native', 'bowser'],
+        define: { ...props.bundling.define },
+        // In Lambda the role's credentials are in the environment: the SDK's full default chain
+        // (SSO, INI, web identity, IMDS and their STS/SSO clients, ~100 KB) is replaced by an
+        // env-only provider with the same exports. The CLI and tests keep the real chain.
+        alias: {
+          '@aws-sdk/credential-provider-node': join(
+            props.bundling.projectRoot,
+            'lib',
+            'wiring',
+            'lambda-credentials.ts',
+          ),
+        },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
@@ -145,34 +165,6 @@ export class Soc2Function extends Construct {
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
       ...(props.trustRdsCertificates ? { environment: { NODE_EXTRA_CA_CERTS: RUNTIME_CA_BUNDLE } } : {}),
-      projectRoot: props.bundling.projectRoot,
-      depsLockFilePath: props.bundling.depsLockFilePath,
-      bundling: {
-        format: nodejs.OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        // CommonJS dependencies (pg) still call require() inside the ES module bundle.
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // The AWS SDK is bundled at the versions package-lock.json pins (the ones the tests ran),
-        // not taken from the runtime. pg-native is an optional addon pg never loads here.
-        externalModules: ['pg-native'],
-        define: { ...props.bundling.define },
-        // In Lambda the role's credentials are in the environment: the SDK's full default chain
-        // (SSO, INI, web identity, IMDS and their STS/SSO clients, ~100 KB) is replaced by an
-        // env-only provider with the same exports. The CLI and tests keep the real chain.
-        esbuildArgs: {
-          '--alias:@aws-sdk/credential-provider-node': join(
-            props.bundling.projectRoot,
-            'lib',
-            'wiring',
-            'lambda-credentials.ts',
-          ),
-        },
-      },
       ...(props.network
         ? {
             vpc: props.network.vpc,

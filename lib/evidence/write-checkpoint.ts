@@ -14,31 +14,18 @@ import {
   type SignedCheckpoint,
   serializeSignedCheckpoint,
 } from './checkpoint.ts';
+import {
+  CheckpointConflictError,
+  type CheckpointHead,
+  type CheckpointHeadStore,
+} from './checkpoint-head-store.ts';
 import { publicKeyKey } from './evidence-layout.ts';
 import type { EvidenceObjectStore } from './evidence-object-store.ts';
 import { parseManifest } from './manifest.ts';
 import { sealHead } from './record-evidence.ts';
 import type { ManifestSigner } from './signer.ts';
 
-/** The newest checkpoint, with its stored bytes so a crash before the object was written can be repaired. */
-export interface CheckpointHead {
-  readonly sequence: number;
-  readonly key: string;
-  readonly sha256: string;
-  /** The whole stored object (checkpoint and signature), as written. */
-  readonly body: string;
-}
-
-/** Where the checkpoint head lives (DynamoDB in AWS and locally; memory in tests). */
-export interface CheckpointHeadStore {
-  read(): Promise<CheckpointHead | undefined>;
-  /** Moves the head only if it is still at `expectedSequence` (0: none yet); else throws. */
-  advance(next: CheckpointHead, expectedSequence: number): Promise<void>;
-}
-
-export class CheckpointConflictError extends Error {
-  override name = 'CheckpointConflictError';
-}
+export { CheckpointConflictError, type CheckpointHead, type CheckpointHeadStore };
 
 export function makeMemoryCheckpointHeads(): CheckpointHeadStore {
   let head: CheckpointHead | undefined;

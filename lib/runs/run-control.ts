@@ -1,7 +1,7 @@
 import type { Config } from '../config/schema.ts';
+import { loadControlTest } from '../controls/control-test-loader.ts';
 import { type ControlOutcome, type EvidenceEntry, EvidenceLog, errorOutcome } from '../controls/outcome.ts';
 import type { ControlPorts } from '../controls/ports.ts';
-import { populationsOf, runControlTest } from '../controls/registry.ts';
 import type { EvidenceRecorder } from '../evidence/evidence-recorder.ts';
 import type { Notifier } from '../notify/notification.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -175,7 +175,8 @@ export async function runControl(
   const startedAt = clock();
   const runId = newRunId(startedAt);
   const evidenceLog = new EvidenceLog();
-  const declarations = populationsOf(control.test.type);
+  const test = await loadControlTest(control.test);
+  const declarations = test.populations;
   const populations =
     declarations.length > 0
       ? deps.evidence.openPopulations?.(
@@ -187,7 +188,7 @@ export async function runControl(
   const { outcome, entries } = await checkWithinDeadline(
     async () => {
       try {
-        return await runControlTest(control.test, {
+        return await test.run({
           control,
           period,
           asOf: new Date(job.asOf),

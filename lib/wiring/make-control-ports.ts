@@ -1,12 +1,11 @@
 import { makeBackupRestoreTests } from '../adapters/backup/backup-restore-port.ts';
 import { makeIamAccessKeys } from '../adapters/iam/iam-access-keys.ts';
-import { makeS3ObjectStore } from '../adapters/s3/s3-object-store.ts';
 import { makeSecretsManagerInventory } from '../adapters/secrets-manager/secrets-manager-inventory.ts';
 import type { Config } from '../config/schema.ts';
 import type { ControlPorts, PostgresPort } from '../controls/ports.ts';
-import { makeVerdictHistory } from '../controls/verdict-history.ts';
 import type { ResultsStore } from '../runs/results-store.ts';
 import type { AwsClients } from './aws-clients.ts';
+import { makeBaseControlPorts } from './make-base-control-ports.ts';
 
 export interface ControlPortsOptions {
   /**
@@ -31,11 +30,7 @@ export function makeControlPorts(
   bucket: string,
   options: ControlPortsOptions = {},
 ): ControlPorts {
-  const base: ControlPorts = {
-    postgres,
-    objects: makeS3ObjectStore(clients.s3, bucket),
-    verdictHistory: makeVerdictHistory(config.controls, results),
-  };
+  const base = makeBaseControlPorts(config, clients, postgres, results, bucket);
   if (options.awsApis === false) return base;
   return {
     ...base,

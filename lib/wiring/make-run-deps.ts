@@ -4,17 +4,8 @@ import type { Config } from '../config/schema.ts';
 import type { ManifestSigner } from '../evidence/signer.ts';
 import type { RunControlDeps } from '../runs/run-control.ts';
 import type { Logger } from '../shared/logger.ts';
-import { loadRuntimeResources, type RuntimeResources } from '../shared/runtime-env.ts';
+import type { RuntimeResources } from '../shared/runtime-env.ts';
 import type { AwsClients } from './aws-clients.ts';
-import { makeBackupClient } from './clients/backup-client.ts';
-import type { Env } from './clients/client-config.ts';
-import { makeDynamoDbClient } from './clients/dynamodb-client.ts';
-import { makeIamClient } from './clients/iam-client.ts';
-import { makeKmsClient } from './clients/kms-client.ts';
-import { lazyClient } from './clients/lazy-client.ts';
-import { makeS3Client } from './clients/s3-client.ts';
-import { makeSecretsManagerClient } from './clients/secrets-manager-client.ts';
-import { makeSnsClient } from './clients/sns-client.ts';
 import { makeControlPorts } from './make-control-ports.ts';
 import { makeRunRecording } from './make-run-recording.ts';
 
@@ -56,37 +47,4 @@ export function makeRunDeps(input: RunDepsInput): RunControlDeps {
     awsApis: input.awsApis ?? true,
   });
   return { ...recording, ports };
-}
-
-/**
- * The deployed runners' wiring (worker and restore validator), built once at cold start: resource
- * names from the environment the stack sets, connection strings from Secrets Manager, and manifests
- * signed with the stack's KMS key (its id is required, so a runner never signs with a throwaway key).
- * Only the clients a run uses are bundled (see `RunClients`), and each is built by its first call.
- */
-export function makeDeployedRunDeps(config: Config, env: Env, log: Logger) {
-  const clients: RunClients = {
-    dynamodb: lazyClient(() => makeDynamoDbClient(env)),
-    s3: lazyClient(() => makeS3Client(env)),
-    sns: lazyClient(() => makeSnsClient(env)),
-    kms: lazyClient(() => makeKmsClient(env)),
-    secretsManager: lazyClient(() => makeSecretsManagerClient(env)),
-    iam: lazyClient(() => makeIamClient(env)),
-    backup: lazyClient(() => makeBackupClient(env)),
-  };
-  const resolveConnection = secretConnectionResolver(clients.secretsManager, env);
-  const runDeps = makeRunDeps({
-    config,
-    resources: loadRuntimeResources(env, [
-      'resultsTable',
-      'evidenceBucket',
-      'notificationsTopicArn',
-      'signingKeyId',
-    ]),
-    clients,
-    resolveConnection,
-    env,
-    log,
-  });
-  return { clients, resolveConnection, runDeps };
 }

@@ -4,7 +4,7 @@ import type { RunControlDeps } from '../runs/run-control.ts';
 import type { Env } from './clients/client-config.ts';
 import type { LambdaDepsBase } from './lambda-deps.ts';
 import { makeLambdaLogger } from './lambda-logger.ts';
-import { makeDeployedRunDeps } from './make-run-deps.ts';
+import { makeDeployedRunDeps } from './make-deployed-run-deps.ts';
 
 export interface WorkerDeps extends LambdaDepsBase {
   readonly run: RunControlDeps;

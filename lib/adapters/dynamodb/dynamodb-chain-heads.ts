@@ -6,7 +6,7 @@ import {
   type ChainKind,
   chainKindOf,
 } from '../../evidence/chain-head-store.ts';
-import { CheckpointConflictError, type CheckpointHeadStore } from '../../evidence/write-checkpoint.ts';
+import { CheckpointConflictError, type CheckpointHeadStore } from '../../evidence/checkpoint-head-store.ts';
 import { keys, RESULTS_TABLE } from './results-table-design.ts';
 
 const { partitionKey, sortKey } = RESULTS_TABLE;

@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { type BuildAppOptions, buildApp } from '../../../infra/build-app.ts';
@@ -34,7 +34,60 @@ export interface BundledFunction {
   readonly architectures: readonly string[];
   /** `Environment.Variables` exactly as the template declares them (references unresolved). */
   readonly environment: Readonly<Record<string, TemplateValue>>;
+  /** Every `.mjs` file of the asset (entry and chunks): all the code the function can ever load. */
   readonly bundleBytes: number;
+  /**
+   * The entry and the chunks it imports statically (transitively): what a cold start reads and
+   * compiles before the handler exists. Chunks reached only through `import()` load on first use.
+   */
+  readonly startBytes: number;
+  /** Chunk files (asset-relative) loaded only through `import()`, with their sizes. */
+  readonly lazyChunks: Readonly<Record<string, number>>;
+}
+
+/** `import ... from "./x.mjs"` and `import "./x.mjs"`, not `import("./x.mjs")`. */
+const STATIC_IMPORT = /(?:\bfrom|\bimport)\s*"(\.{1,2}\/[^"]+\.mjs)"/g;
+
+function moduleFiles(dir: string, root = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? moduleFiles(join(dir, entry.name), root)
+      : entry.name.endsWith('.mjs')
+        ? [relative(root, join(dir, entry.name))]
+        : [],
+  );
+}
+
+/** The asset-relative files a cold import of `entry` reads: the entry and its static imports, transitively. */
+export function staticallyLoaded(entry: string): string[] {
+  const root = dirname(entry);
+  const loaded = new Set<string>();
+  const visit = (file: string) => {
+    if (loaded.has(file)) return;
+    loaded.add(file);
+    for (const match of readFileSync(join(root, file), 'utf8').matchAll(STATIC_IMPORT)) {
+      visit(relative(root, join(root, dirname(file), match[1] as string)));
+    }
+  };
+  visit(relative(root, entry));
+  return [...loaded];
+}
+
+/** Sizes of an asset's code: all of it, what the entry loads statically, and the lazily loaded rest. */
+export function measureAsset(
+  entry: string,
+): Pick<BundledFunction, 'bundleBytes' | 'startBytes' | 'lazyChunks'> {
+  const root = dirname(entry);
+  const files = moduleFiles(root);
+  const size = (file: string) => statSync(join(root, file)).size;
+  const loaded = new Set(staticallyLoaded(entry));
+  return {
+    bundleBytes: files.reduce((sum, file) => sum + size(file), 0),
+    startBytes: [...loaded].reduce((sum, file) => sum + size(file), 0),
+    lazyChunks: Object.fromEntries(
+      files.filter((file) => !loaded.has(file)).map((file) => [file, size(file)]),
+    ),
+  };
 }
 
 export interface SynthesizedApp {
@@ -70,7 +123,7 @@ function describeFunction(
     runtime: String(props.Runtime),
     architectures: (props.Architectures as string[] | undefined) ?? [],
     environment,
-    bundleBytes: statSync(bundle).size,
+    ...measureAsset(bundle),
   };
 }
 
@@ -127,7 +180,6 @@ export function synthesizeEmptyHandler(): {
     logsKey: new kms.Key(stack, 'Key'),
     bundling: {
       projectRoot: REPO_ROOT,
-      depsLockFilePath: join(REPO_ROOT, 'package-lock.json'),
       define: {},
     },
   });
