@@ -238,7 +238,15 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--worker') {
+if (process.argv[2] === '--prepare') {
+  // Writes the folder and zip to DIR and keeps them, for profiling one verify by hand:
+  // `node --import tsx bench/verify.ts --prepare DIR`, then `--worker DIR/evidence <asOf>`.
+  const dir = process.argv[3] ?? '';
+  const folder = join(dir, 'evidence');
+  const written = await writeEvidence(folder);
+  await zipFolder(folder, join(dir, 'export.zip'), written.asOf);
+  console.log(written.asOf.toISOString());
+} else if (process.argv[2] === '--worker') {
   const path = process.argv[3] ?? '';
   const started = performance.now();
   const report = await verifyPath(path, { asOf: new Date(process.argv[4] ?? '') });
