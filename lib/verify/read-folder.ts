@@ -9,7 +9,7 @@ import {
   keepsContent,
   MAX_KEPT_BYTES,
 } from './archive-file.ts';
-import { HashPool } from './hash-pool.ts';
+import { HashPool, HashWorkerError } from './hash-pool.ts';
 import { normalisePath, normalisePaths, type ReadProgress } from './normalise-paths.ts';
 
 /** Files per batch handed to a hashing worker: enough to amortise the message, small for balance. */
@@ -104,6 +104,8 @@ export async function readFolder(root: string, options: ReaderOptions = {}): Pro
     await Promise.all(inFlight);
   } catch (error) {
     await Promise.allSettled(inFlight);
+    // A dead worker is not an unreadable folder: nothing was wrong with the files.
+    if (error instanceof HashWorkerError) throw error;
     throw new ArchiveReadError(`cannot read every file under ${root}: ${(error as Error).message}`, {
       cause: error,
     });

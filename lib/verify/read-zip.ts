@@ -11,7 +11,7 @@ import {
   keepsContent,
   MAX_KEPT_BYTES,
 } from './archive-file.ts';
-import { type Hashed, HashPool } from './hash-pool.ts';
+import { type Hashed, HashPool, HashWorkerError } from './hash-pool.ts';
 import { normalisePaths } from './normalise-paths.ts';
 import type { ReaderOptions } from './read-folder.ts';
 
@@ -291,7 +291,7 @@ export async function readZip(path: string, options: ReaderOptions = {}): Promis
       zip.close();
     }
   } catch (error) {
-    if (error instanceof ArchiveReadError) throw error;
+    if (error instanceof ArchiveReadError || error instanceof HashWorkerError) throw error;
     throw new ArchiveReadError(`${path}: ${(error as Error).message}`, { cause: error });
   } finally {
     // The workers read through fd: let them finish (or stop them) before it closes.

@@ -4,7 +4,7 @@ import { EXPORT_INFO_FILE, type ExportInfo } from '../export/export-info.ts';
 import type { ArchiveContents } from './archive-file.ts';
 import { checkChain } from './check-chain.ts';
 import { checkCheckpoints, checkPinned } from './check-checkpoints.ts';
-import { type ControlDraft, checkCoverage } from './check-coverage.ts';
+import { type ControlDraft, checkCoverage, expectedPeriodsOnce } from './check-coverage.ts';
 import { checkEntries } from './check-entries.ts';
 import { checkManifests, type ParsedManifest } from './check-manifests.ts';
 import { checkPopulations } from './check-populations.ts';
@@ -131,6 +131,7 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
   const timeZone = checkpoints.newest?.checkpoint.timeZone ?? 'UTC';
   const drafts: ControlDraft[] = [];
   const reported = new Set<string>();
+  const periodsOwed = expectedPeriodsOnce();
   const ordered = [...byChain.values()].sort((a, b) =>
     a.controlId < b.controlId ? -1 : a.controlId > b.controlId ? 1 : a.kind < b.kind ? 1 : -1,
   );
@@ -150,6 +151,7 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
       range,
       asOf,
       ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+      periodsOwed,
     });
     take(coverage);
     drafts.push(coverage.draft);
