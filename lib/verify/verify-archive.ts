@@ -67,6 +67,14 @@ export interface VerifyOptions {
  * own pure function; this only runs them in order and assembles the report.
  */
 export function verifyArchive(contents: ArchiveContents, options: VerifyOptions = {}): VerificationReport {
+  return verifyArchiveParsed(contents, options).report;
+}
+
+/** {@link verifyArchive}, with the manifests it parsed (by path), for the report check after it. */
+export function verifyArchiveParsed(
+  contents: ArchiveContents,
+  options: VerifyOptions = {},
+): { readonly report: VerificationReport; readonly manifests: ReadonlyMap<string, ParsedManifest> } {
   const { files } = contents;
   const problems: Finding[] = [...checkEntries(contents)];
   const notes: Finding[] = [];
@@ -178,7 +186,7 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
     const count = problems.filter((finding) => finding.controlId === draft.controlId).length;
     return { ...draft, problems: count, ok: count === 0 };
   });
-  return {
+  const report: VerificationReport = {
     ok: problems.length === 0,
     source: contents.source,
     kind: contents.kind,
@@ -201,4 +209,5 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
     notes,
     ...(exportInfo ? { exportInfo } : {}),
   };
+  return { report, manifests: new Map(checked.manifests.map((parsed) => [parsed.path, parsed])) };
 }

@@ -1,13 +1,14 @@
 import { stat } from 'node:fs/promises';
 import type { ExportInfo } from '../export/export-info.ts';
 import type { ArchiveContents } from './archive-file.ts';
+import type { ParsedManifest } from './check-manifests.ts';
 import { checkReports } from './check-reports.ts';
 import { HashPool, type HashPoolOptions } from './hash-pool.ts';
 import type { ReadProgress } from './normalise-paths.ts';
 import { type ReaderOptions, readFolder } from './read-folder.ts';
 import { readZip } from './read-zip.ts';
 import { SignaturePrecheck } from './signature-precheck.ts';
-import { type VerificationReport, type VerifyOptions, verifyArchive } from './verify-archive.ts';
+import { type VerificationReport, type VerifyOptions, verifyArchiveParsed } from './verify-archive.ts';
 
 export type { ReaderOptions as ReadOptions } from './read-folder.ts';
 
@@ -41,8 +42,8 @@ export async function verifyPath(
   } finally {
     await pool.close();
   }
-  const report = verifyArchive(contents, { ...verifyOptions, signatureResults });
-  return report.exportInfo ? withRegeneratedReports(report, contents, report.exportInfo) : report;
+  const { report, manifests } = verifyArchiveParsed(contents, { ...verifyOptions, signatureResults });
+  return report.exportInfo ? withRegeneratedReports(report, contents, report.exportInfo, manifests) : report;
 }
 
 /** Adds the report check (regenerate and compare) to a report; problems already named are not repeated. */
@@ -50,9 +51,10 @@ async function withRegeneratedReports(
   report: VerificationReport,
   contents: ArchiveContents,
   exportInfo: ExportInfo,
+  manifests: ReadonlyMap<string, ParsedManifest>,
 ): Promise<VerificationReport> {
   const named = new Set(report.problems.map((problem) => `${problem.code}:${problem.file}`));
-  const found = (await checkReports(contents, exportInfo)).filter(
+  const found = (await checkReports(contents, exportInfo, manifests)).filter(
     (problem) => !named.has(`${problem.code}:${problem.file}`),
   );
   if (found.length === 0) return report;
