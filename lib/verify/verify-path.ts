@@ -10,8 +10,6 @@ import { readZip } from './read-zip.ts';
 import { SignaturePrecheck } from './signature-precheck.ts';
 import { type VerificationReport, type VerifyOptions, verifyArchiveParsed } from './verify-archive.ts';
 
-export type { ReaderOptions as ReadOptions } from './read-folder.ts';
-
 /** Reads `path`: an exported zip, or a folder from `aws s3 sync`. */
 export async function readEvidence(path: string, options: ReaderOptions = {}): Promise<ArchiveContents> {
   const info = await stat(path);
