@@ -9,7 +9,9 @@
  *   (z) the same on the zip, inflating every entry as it goes.
  * Each is timed warm (page cache filled by a first run), best of three; verify runs in its own
  * process, timed around the verification only. Reported: MB/s, files/s, ratio f/s and z/s
- * (target >= 0.8x), verify's peak RSS.
+ * (target >= 0.8x), verify's peak RSS, and CPU time (all threads; steadier than wall time on a
+ * shared machine). Then (c): the CLI as a user runs it (`bin/soc2-evidence.mjs verify`, spawned),
+ * wall time including node's startup and module loading, and that fixed cost alone (`verify --help`).
  *
  * Run: `npm run bench -- verify` or `node --import tsx bench/verify.ts`.
  * BENCH_OBJECTS (default 10000) and BENCH_ARTIFACT_KB (default 32) size it.
@@ -46,6 +48,8 @@ const ARTIFACT_KB = Number(process.env.BENCH_ARTIFACT_KB ?? 32);
 
 interface Timing {
   readonly ms: number;
+  /** CPU time, user + system, every thread (sha256sum: its processes). */
+  readonly cpuMs?: number;
   readonly maxRssMb?: number;
   readonly ok?: boolean;
   readonly files?: number;
@@ -168,8 +172,33 @@ async function zipFolder(dir: string, out: string, mtime: Date): Promise<void> {
 
 function sha256sumFolder(dir: string): Timing {
   const started = performance.now();
-  execFileSync('sh', ['-c', `find "${dir}" -type f -print0 | xargs -0 sha256sum > /dev/null`]);
-  return { ms: performance.now() - started };
+  // `times` prints the shell's and then its children's user and system time: 0m0.716s 0m0.357s.
+  const times = execFileSync('sh', [
+    '-c',
+    `find "${dir}" -type f -print0 | xargs -0 sha256sum > /dev/null; times`,
+  ]).toString();
+  const ms = performance.now() - started;
+  const children = times.trim().split('\n').at(-1) ?? '';
+  const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].map(
+    ([, minutes, secs]) => Number(minutes) * 60 + Number(secs),
+  );
+  return { ms, cpuMs: seconds.reduce((sum, value) => sum + value, 0) * 1000 };
+}
+
+const CLI = join(import.meta.dirname, '..', 'bin', 'soc2-evidence.mjs');
+
+/** The CLI as a user runs it, spawned; wall time from spawn to exit (startup and module loading included). */
+function verifyCli(args: readonly string[]): Promise<Timing> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [CLI, 'verify', ...args], { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ms = performance.now() - started;
+      if (code === 0) resolve({ ms, ok: true });
+      else reject(new Error(`soc2-evidence verify ${args.join(' ')} exited ${code}`));
+    });
+  });
 }
 
 function verifyWorker(path: string, asOf: Date): Promise<Timing> {
@@ -219,12 +248,22 @@ async function main(): Promise<void> {
     if (!onFolder.ok || !onZip.ok) throw new Error('the benchmark evidence did not verify');
     const rate = (timing: Timing) =>
       `${(written.bytes / MB / (timing.ms / 1000)).toFixed(0)} MB/s, ${Math.round(written.files / (timing.ms / 1000)).toLocaleString('en-US')} files/s`;
-    console.log(`  (s) sha256sum        : ${(baseline.ms / 1000).toFixed(2)} s (${rate(baseline)})`);
+    const cpu = (timing: Timing) => `CPU ${((timing.cpuMs ?? 0) / 1000).toFixed(2)} s`;
     console.log(
-      `  (f) verify folder    : ${(onFolder.ms / 1000).toFixed(2)} s (${rate(onFolder)}); peak RSS ${onFolder.maxRssMb?.toFixed(0)} MB`,
+      `  (s) sha256sum        : ${(baseline.ms / 1000).toFixed(2)} s (${rate(baseline)}); ${cpu(baseline)}`,
     );
     console.log(
-      `  (z) verify zip       : ${(onZip.ms / 1000).toFixed(2)} s (${rate(onZip)}); peak RSS ${onZip.maxRssMb?.toFixed(0)} MB`,
+      `  (f) verify folder    : ${(onFolder.ms / 1000).toFixed(2)} s (${rate(onFolder)}); ${cpu(onFolder)}; peak RSS ${onFolder.maxRssMb?.toFixed(0)} MB`,
+    );
+    console.log(
+      `  (z) verify zip       : ${(onZip.ms / 1000).toFixed(2)} s (${rate(onZip)}); ${cpu(onZip)}; peak RSS ${onZip.maxRssMb?.toFixed(0)} MB`,
+    );
+    const asOf = ['--as-of', written.asOf.toISOString()];
+    const startup = await best(3, () => verifyCli(['--help']));
+    const cliFolder = await best(3, () => verifyCli([folder, ...asOf]));
+    const cliZip = await best(3, () => verifyCli([zip, ...asOf]));
+    console.log(
+      `  (c) CLI, spawned     : folder ${(cliFolder.ms / 1000).toFixed(2)} s, zip ${(cliZip.ms / 1000).toFixed(2)} s, of which node startup and module loading ${(startup.ms / 1000).toFixed(2)} s (\`verify --help\`)`,
     );
     const folderRatio = baseline.ms / onFolder.ms;
     const zipRatio = baseline.ms / onZip.ms;
@@ -238,15 +277,26 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--worker') {
+if (process.argv[2] === '--prepare') {
+  // Writes the folder and zip to DIR and keeps them, for profiling one verify by hand:
+  // `node --import tsx bench/verify.ts --prepare DIR`, then `--worker DIR/evidence <asOf>`.
+  const dir = process.argv[3] ?? '';
+  const folder = join(dir, 'evidence');
+  const written = await writeEvidence(folder);
+  await zipFolder(folder, join(dir, 'export.zip'), written.asOf);
+  console.log(written.asOf.toISOString());
+} else if (process.argv[2] === '--worker') {
   const path = process.argv[3] ?? '';
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const report = await verifyPath(path, { asOf: new Date(process.argv[4] ?? '') });
   const ms = performance.now() - started;
+  const cpuUsed = process.cpuUsage(cpuBefore);
   if (!report.ok) console.error(report.problems.slice(0, 3));
   process.stdout.write(
     JSON.stringify({
       ms,
+      cpuMs: (cpuUsed.user + cpuUsed.system) / 1000,
       ok: report.ok,
       files: report.files,
       maxRssMb: process.resourceUsage().maxRSS / 1024,

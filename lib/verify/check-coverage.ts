@@ -4,11 +4,12 @@ import type { ChainKind } from '../evidence/chain-head-store.ts';
 import {
   type DateRange,
   DUE_GRACE_MS,
+  type ExpectedPeriodsInput,
   expectedPeriods,
   lastDayOf,
   periodInRange,
 } from '../evidence/coverage.ts';
-import { type Cadence, periodContaining } from '../shared/period.ts';
+import { type Cadence, type Period, periodContaining } from '../shared/period.ts';
 import type { ChainPhase } from './check-chain.ts';
 import type { ParsedManifest } from './check-manifests.ts';
 import { describePeriods, type Finding } from './findings.ts';
@@ -54,6 +55,34 @@ export interface CoverageInput {
   readonly range: DateRange;
   readonly asOf: Date;
   readonly graceMs?: number;
+  /** Computes the periods owed; pass {@link expectedPeriodsOnce} to share them across controls. */
+  readonly periodsOwed?: (input: ExpectedPeriodsInput) => readonly Period[];
+}
+
+/**
+ * Controls with the same cadence, time zone and start owe the same periods in a range (a config's
+ * controls mostly share `addedOn`): computed once per verification, not once per control, since
+ * the calendar walk was most of coverage's time on large archives.
+ */
+export function expectedPeriodsOnce(): (input: ExpectedPeriodsInput) => readonly Period[] {
+  const known = new Map<string, readonly Period[]>();
+  return (input) => {
+    const id = JSON.stringify([
+      input.cadence,
+      input.timeZone,
+      input.range.from ?? null,
+      input.range.to ?? null,
+      input.asOf.getTime(),
+      input.firstKey ?? null,
+      input.graceMs ?? null,
+    ]);
+    let periods = known.get(id);
+    if (!periods) {
+      periods = expectedPeriods(input);
+      known.set(id, periods);
+    }
+    return periods;
+  };
 }
 
 export interface CoveragePhase {
@@ -96,7 +125,7 @@ export function checkCoverage(input: CoverageInput): CoveragePhase {
   const expected =
     chainKind === 'events'
       ? []
-      : expectedPeriods({
+      : (input.periodsOwed ?? expectedPeriods)({
           cadence,
           timeZone,
           range,

@@ -15,6 +15,7 @@ import {
 } from '../export/sign-offs.ts';
 import { sha256Hex } from '../shared/canonical-json.ts';
 import type { ArchiveContents } from './archive-file.ts';
+import type { ParsedManifest } from './check-manifests.ts';
 import type { Finding } from './findings.ts';
 
 /**
@@ -28,7 +29,12 @@ import type { Finding } from './findings.ts';
  * hash in the unsigned `export.json`) is therefore caught, and so is dropping one of them. Other
  * listed files are checked only against `export.json`.
  */
-export async function checkReports(contents: ArchiveContents, exportInfo: ExportInfo): Promise<Finding[]> {
+export async function checkReports(
+  contents: ArchiveContents,
+  exportInfo: ExportInfo,
+  /** Manifests the manifest phase already parsed, by path: not parsed a second time. */
+  parsed: ReadonlyMap<string, ParsedManifest> = new Map(),
+): Promise<Finding[]> {
   const runs: ExportedRun[] = [];
   const paths = [...contents.files.keys()].sort();
   for (const path of paths) {
@@ -36,7 +42,9 @@ export async function checkReports(contents: ArchiveContents, exportInfo: Export
     const file = contents.files.get(path);
     if (location?.kind !== 'run-file' || location.file !== MANIFEST_FILE || !file?.content) continue;
     try {
-      const manifest = parseManifest(file.content);
+      const known = parsed.get(path);
+      const manifest =
+        known && known.file.content === file.content ? known.manifest : parseManifest(file.content);
       if (periodInRange(manifest.period, exportInfo.range))
         runs.push(summarizeRun(path, file.sha256, manifest));
     } catch {

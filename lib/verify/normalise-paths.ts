@@ -18,10 +18,13 @@ export const SYNCED_CHECKPOINTS_FOLDER = '_checkpoints/';
  */
 export function normalisePaths(paths: readonly string[]): string[] {
   const rooted = paths.some((path) => path.startsWith(EVIDENCE_PREFIX));
-  if (rooted) return [...paths];
-  return paths.map((path) =>
-    path.startsWith(SYNCED_CHECKPOINTS_FOLDER)
-      ? `${CHECKPOINTS_PREFIX}${path.slice(SYNCED_CHECKPOINTS_FOLDER.length)}`
-      : `${EVIDENCE_PREFIX}${path}`,
-  );
+  return paths.map((path) => normalisePath(path, rooted));
+}
+
+/** One path's name as the bucket has it; `rooted`: some path of the set starts with `evidence/`. */
+export function normalisePath(path: string, rooted: boolean): string {
+  if (rooted) return path;
+  return path.startsWith(SYNCED_CHECKPOINTS_FOLDER)
+    ? `${CHECKPOINTS_PREFIX}${path.slice(SYNCED_CHECKPOINTS_FOLDER.length)}`
+    : `${EVIDENCE_PREFIX}${path}`;
 }

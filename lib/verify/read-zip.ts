@@ -11,8 +11,9 @@ import {
   keepsContent,
   MAX_KEPT_BYTES,
 } from './archive-file.ts';
-import { type Hashed, HashPool } from './hash-pool.ts';
-import { normalisePaths, type ReadProgress } from './normalise-paths.ts';
+import { type Hashed, HashPool, HashWorkerError } from './hash-pool.ts';
+import { normalisePaths } from './normalise-paths.ts';
+import type { ReaderOptions } from './read-folder.ts';
 
 const BLOCK = 1024 * 1024;
 const MAX_BLOCKS = 8;
@@ -145,26 +146,25 @@ function entryStream(zip: yauzl.ZipFile, entry: yauzl.Entry): Promise<Readable> 
 }
 
 /**
- * Reads an exported archive: yauzl parses and validates its structure (central directory, ZIP64,
- * names); the entries' bytes are then read in file order through an 8 MB window and handed in ~1 MB
- * batches to the hash workers, which inflate each entry in one call (bounded by its declared size,
- * so a zip bomb fails instead of filling memory) and hash it on every core. Entries too large for
- * the window stream through yauzl on this thread.
+ * Reads an exported archive: yauzl parses and validates its structure once (central directory,
+ * ZIP64, names); the entries are then handed, in file order, in batches of ~1 MB compressed to the
+ * hash workers, which read each local header and its bytes from the file themselves, inflate each
+ * entry in one call (bounded by its declared size, so a zip bomb fails instead of filling memory)
+ * and hash it on every core. Entries too large for one buffer stream through yauzl on this thread.
  */
-export async function readZip(
-  path: string,
-  options: { onProgress?: (progress: ReadProgress) => void; onFile?: (file: ArchiveFile) => void } = {},
-): Promise<ArchiveContents> {
+export async function readZip(path: string, options: ReaderOptions = {}): Promise<ArchiveContents> {
   let fd: number;
   try {
     fd = openSync(path, 'r');
   } catch (error) {
     throw new ArchiveReadError(`cannot open ${path}`, { cause: error });
   }
+  const pool = options.pool ?? new HashPool();
+  // Batches still reading through fd (after a failure): the descriptor may not close under them.
+  const reading: Promise<unknown>[] = [];
   try {
     const fileSize = fstatSync(fd).size;
     const zip = await openZip(new CachedFileReader(fd, fileSize), fileSize, path);
-    const pool = new HashPool();
     try {
       const entries = (await listEntries(zip)).sort(
         (a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader,
@@ -172,18 +172,6 @@ export async function readZip(
       const names = normalisePaths(entries.map((entry) => entry.fileName));
       const files = new Map<string, ArchiveFile>();
       const duplicates: string[] = [];
-      const window = Buffer.allocUnsafe(WINDOW);
-      let windowStart = 0;
-      let windowEnd = 0;
-      const slice = (position: number, length: number): Buffer => {
-        if (position < windowStart || position + length > windowEnd) {
-          const read = readSync(fd, window, 0, WINDOW, position);
-          windowStart = position;
-          windowEnd = position + read;
-          if (length > read) throw new ArchiveReadError(`${path}: unexpected end of archive`);
-        }
-        return window.subarray(position - windowStart, position - windowStart + length);
-      };
       let bytes = 0;
       let done = 0;
       let lastReport = Date.now();
@@ -205,20 +193,28 @@ export async function readZip(
           lastReport = Date.now();
         }
       };
-      // Small entries go to the hash workers in batches (inflate and hash off the main thread, on
-      // every core); results are taken in archive order, so duplicates and errors read as before.
+      // Small entries go to the hash workers in batches (read, inflate and hash off the main thread,
+      // on every core); results are taken in archive order, so duplicates and errors read as before.
       type Pending = { entry: yauzl.Entry; name: string; keep: boolean; counting: boolean };
-      let batch: { items: Pending[]; parts: Buffer[]; bytes: number } = { items: [], parts: [], bytes: 0 };
+      let batch: { items: Pending[]; bytes: number } = { items: [], bytes: 0 };
       const sent: { items: Pending[]; results: Promise<Hashed[]> }[] = [];
       const send = () => {
-        if (batch.items.length === 0) return;
-        const buffer = Buffer.allocUnsafeSlow(batch.bytes);
-        let at = 0;
-        for (const part of batch.parts) at += part.copy(buffer, at);
+        const { items } = batch;
+        const first = items[0]?.entry;
+        const last = items[items.length - 1]?.entry;
+        if (!first || !last) return;
+        const end =
+          last.relativeOffsetOfLocalHeader +
+          30 +
+          last.fileNameLength +
+          last.extraFieldLength +
+          last.compressedSize;
         const results = pool.run({
           kind: 'zip',
-          buffer,
-          entries: batch.items.map(({ entry, keep, counting }) => ({
+          fd,
+          span: Math.min(end, fileSize) - first.relativeOffsetOfLocalHeader,
+          entries: items.map(({ entry, keep, counting }) => ({
+            offset: entry.relativeOffsetOfLocalHeader,
             compressedSize: entry.compressedSize,
             method: entry.compressionMethod,
             size: entry.uncompressedSize,
@@ -227,8 +223,9 @@ export async function readZip(
           })),
         });
         results.catch(() => {});
-        sent.push({ items: batch.items, results });
-        batch = { items: [], parts: [], bytes: 0 };
+        reading.push(results);
+        sent.push({ items, results });
+        batch = { items: [], bytes: 0 };
       };
       const receive = async (keepInFlight: number) => {
         while (sent.length > keepInFlight) {
@@ -238,6 +235,7 @@ export async function readZip(
           next.items.forEach(({ entry, name }, index) => {
             const result = results[index];
             if (!result) throw new ArchiveReadError(`${entry.fileName}: the hashing worker returned nothing`);
+            if (result.truncated) throw new ArchiveReadError(`${path}: unexpected end of archive`);
             if (result.invalid !== undefined)
               throw new ArchiveReadError(`${entry.fileName}: ${result.invalid}`);
             record(entry, name, result.sha256, result.content, result.lines);
@@ -252,14 +250,7 @@ export async function readZip(
         }
         const keep = keepsContent(name) && entry.uncompressedSize <= MAX_KEPT_BYTES;
         const counting = countsLines(name);
-        const header = slice(entry.relativeOffsetOfLocalHeader, 30);
-        if (header.readUInt32LE(0) !== 0x04034b50)
-          throw new ArchiveReadError(`${entry.fileName}: invalid local file header`);
-        const dataStart =
-          entry.relativeOffsetOfLocalHeader + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
         if (entry.compressedSize <= WINDOW && entry.uncompressedSize <= MAX_INLINE_UNCOMPRESSED) {
-          // Copied out of the window, which the next read reuses.
-          batch.parts.push(Buffer.from(slice(dataStart, entry.compressedSize)));
           batch.items.push({ entry, name, keep, counting });
           batch.bytes += entry.compressedSize;
           if (batch.bytes >= BATCH_BYTES || batch.items.length >= BATCH_ENTRIES) {
@@ -271,6 +262,11 @@ export async function readZip(
         // Too large for one buffer: streamed through yauzl here, after everything before it.
         send();
         await receive(0);
+        const header = Buffer.alloc(30);
+        if (readSync(fd, header, 0, 30, entry.relativeOffsetOfLocalHeader) < 30)
+          throw new ArchiveReadError(`${path}: unexpected end of archive`);
+        if (header.readUInt32LE(0) !== 0x04034b50)
+          throw new ArchiveReadError(`${entry.fileName}: invalid local file header`);
         const hash = createHash('sha256');
         const chunks: Buffer[] = [];
         let lines = 0;
@@ -293,12 +289,14 @@ export async function readZip(
       return { kind: 'zip', source: path, files, bytes, duplicates };
     } finally {
       zip.close();
-      await pool.close();
     }
   } catch (error) {
-    if (error instanceof ArchiveReadError) throw error;
+    if (error instanceof ArchiveReadError || error instanceof HashWorkerError) throw error;
     throw new ArchiveReadError(`${path}: ${(error as Error).message}`, { cause: error });
   } finally {
+    // The workers read through fd: let them finish (or stop them) before it closes.
+    if (options.pool) await Promise.allSettled(reading);
+    else await pool.close();
     closeSync(fd);
   }
 }

@@ -4,7 +4,7 @@ import { EXPORT_INFO_FILE, type ExportInfo } from '../export/export-info.ts';
 import type { ArchiveContents } from './archive-file.ts';
 import { checkChain } from './check-chain.ts';
 import { checkCheckpoints, checkPinned } from './check-checkpoints.ts';
-import { type ControlDraft, checkCoverage } from './check-coverage.ts';
+import { type ControlDraft, checkCoverage, expectedPeriodsOnce } from './check-coverage.ts';
 import { checkEntries } from './check-entries.ts';
 import { checkManifests, type ParsedManifest } from './check-manifests.ts';
 import { checkPopulations } from './check-populations.ts';
@@ -67,6 +67,14 @@ export interface VerifyOptions {
  * own pure function; this only runs them in order and assembles the report.
  */
 export function verifyArchive(contents: ArchiveContents, options: VerifyOptions = {}): VerificationReport {
+  return verifyArchiveParsed(contents, options).report;
+}
+
+/** {@link verifyArchive}, with the manifests it parsed (by path), for the report check after it. */
+export function verifyArchiveParsed(
+  contents: ArchiveContents,
+  options: VerifyOptions = {},
+): { readonly report: VerificationReport; readonly manifests: ReadonlyMap<string, ParsedManifest> } {
   const { files } = contents;
   const problems: Finding[] = [...checkEntries(contents)];
   const notes: Finding[] = [];
@@ -131,6 +139,7 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
   const timeZone = checkpoints.newest?.checkpoint.timeZone ?? 'UTC';
   const drafts: ControlDraft[] = [];
   const reported = new Set<string>();
+  const periodsOwed = expectedPeriodsOnce();
   const ordered = [...byChain.values()].sort((a, b) =>
     a.controlId < b.controlId ? -1 : a.controlId > b.controlId ? 1 : a.kind < b.kind ? 1 : -1,
   );
@@ -150,6 +159,7 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
       range,
       asOf,
       ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+      periodsOwed,
     });
     take(coverage);
     drafts.push(coverage.draft);
@@ -176,7 +186,7 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
     const count = problems.filter((finding) => finding.controlId === draft.controlId).length;
     return { ...draft, problems: count, ok: count === 0 };
   });
-  return {
+  const report: VerificationReport = {
     ok: problems.length === 0,
     source: contents.source,
     kind: contents.kind,
@@ -199,4 +209,5 @@ export function verifyArchive(contents: ArchiveContents, options: VerifyOptions 
     notes,
     ...(exportInfo ? { exportInfo } : {}),
   };
+  return { report, manifests: new Map(checked.manifests.map((parsed) => [parsed.path, parsed])) };
 }
