@@ -3,7 +3,7 @@
  * validator that accepts exactly what `JSON.parse` of the line (decoded as UTF-8) accepts, and
  * reports where the id's characters are when that id is a non-empty string of ASCII characters
  * written without escapes (what every id the population writer produced so far looks like).
- * Anything else (an escape in the id or in a top-level key, a non-ASCII id, nesting deeper than
+ * Anything else (an escape in the id or in a top-level key that reads "id", a non-ASCII id, nesting deeper than
  * {@link MAX_DEPTH}, invalid JSON, no id) answers `false` and the caller parses the line in full,
  * so an unusual line is slower, never read differently. A property test compares it with
  * `JSON.parse` on generated and mutated lines.
@@ -153,6 +153,13 @@ function scanArray(depth: number): boolean {
   }
 }
 
+/** Whether the escaped string literal `bytes[from..to)` (quotes included) reads "id". */
+function escapedKeyIsId(from: number, to: number): boolean {
+  return (
+    JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('latin1')) === 'id'
+  );
+}
+
 /** An object; at the top level, remembers the last `id` member (JSON.parse keeps the last duplicate). */
 function scanObject(depth: number, top: boolean): boolean {
   if (depth > MAX_DEPTH) return false;
@@ -167,14 +174,12 @@ function scanObject(depth: number, top: boolean): boolean {
     const keyStart = pos + 1;
     const keyKind = scanString();
     if (keyKind === INVALID) return false;
-    // An escaped top-level key might spell "id" (\u0069d): leave that line to JSON.parse.
-    if (top && keyKind === ESCAPED) return false;
+    const keyLength = pos - 1 - keyStart;
+    // An escaped top-level key might spell "id" ("\u0069d"): two characters, each at most a
+    // 6-byte escape, so only keys of up to 12 bytes can; those few are decoded by JSON.parse.
+    if (top && keyKind === ESCAPED && keyLength <= 12 && escapedKeyIsId(keyStart - 1, pos)) return false;
     const isId =
-      top &&
-      keyKind === PLAIN &&
-      pos - 1 - keyStart === 2 &&
-      bytes[keyStart] === 0x69 &&
-      bytes[keyStart + 1] === 0x64;
+      top && keyKind === PLAIN && keyLength === 2 && bytes[keyStart] === 0x69 && bytes[keyStart + 1] === 0x64;
     skipWhitespace();
     if (pos >= limit || bytes[pos] !== COLON) return false;
     pos += 1;

@@ -168,3 +168,45 @@ export class PopulationRanker {
     return picked;
   }
 }
+
+/**
+ * Offers every line of one population file, streamed: each chunk goes to `onChunk` (hashing,
+ * copying) and its lines to the ranker in place; only a line cut by a chunk boundary is copied.
+ * Returns the lines counted and whether bytes follow the last newline.
+ */
+export async function offerStream(
+  ranker: PopulationRanker,
+  stream: AsyncIterable<unknown>,
+  label: string,
+  onChunk: (chunk: Buffer) => void | Promise<void>,
+): Promise<{ rows: number; unterminated: boolean }> {
+  let rows = 0;
+  let rest: Buffer | undefined;
+  const where = { text: () => `${label} line ${rows}` };
+  for await (const raw of stream) {
+    const chunk = raw as Buffer;
+    await onChunk(chunk);
+    let start = 0;
+    let end = chunk.indexOf(10);
+    if (rest !== undefined && end !== -1) {
+      const line = Buffer.concat([rest, chunk.subarray(0, end + 1)]);
+      rows += 1;
+      ranker.offerBytes(line, 0, line.length - 1, where);
+      rest = undefined;
+      start = end + 1;
+      end = chunk.indexOf(10, start);
+    }
+    while (end !== -1) {
+      rows += 1;
+      ranker.offerBytes(chunk, start, end, where);
+      start = end + 1;
+      end = chunk.indexOf(10, start);
+    }
+    if (start < chunk.length)
+      rest =
+        rest === undefined
+          ? Buffer.from(chunk.subarray(start))
+          : Buffer.concat([rest, chunk.subarray(start)]);
+  }
+  return { rows, unterminated: rest !== undefined };
+}

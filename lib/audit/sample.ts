@@ -9,6 +9,7 @@ import { verifySignature } from '../evidence/verify-signature.ts';
 import { canonicalJson, sha256Hex } from '../shared/canonical-json.ts';
 import {
   DuplicateItemError,
+  offerStream,
   PopulationLineError,
   PopulationRanker,
   parseLineId,
@@ -313,48 +314,22 @@ export async function drawSample(
     }
     evidenceKeys.add(population.key);
     const hash = createHash('sha256');
-    let rows = 0;
-    let rest: Buffer | undefined;
     const stream = await source.getStream(population.key).catch((error: unknown) => {
       throw new SampleProblemError('population-missing', `${population.key} cannot be read`, {
         cause: error,
       });
     });
-    const where = { text: () => `${population.key} line ${rows}` };
-    // One try around the whole stream, not a closure per line: this loop runs for every item.
+    let streamed: { rows: number; unterminated: boolean };
     try {
-      for await (const raw of stream) {
-        const chunk = raw as Buffer;
+      streamed = await offerStream(ranker, stream, population.key, async (chunk) => {
         hash.update(chunk);
         await hooks.onPopulationChunk?.(population.key, chunk);
-        let start = 0;
-        let end = chunk.indexOf(10);
-        if (rest !== undefined && end !== -1) {
-          // The line that straddles the previous chunk: join only that line, not the whole chunk.
-          const line = Buffer.concat([rest, chunk.subarray(0, end + 1)]);
-          rows += 1;
-          ranker.offerBytes(line, 0, line.length - 1, where);
-          rest = undefined;
-          start = end + 1;
-          end = chunk.indexOf(10, start);
-        }
-        while (end !== -1) {
-          rows += 1;
-          ranker.offerBytes(chunk, start, end, where);
-          start = end + 1;
-          end = chunk.indexOf(10, start);
-        }
-        if (start < chunk.length)
-          rest =
-            rest === undefined
-              ? Buffer.from(chunk.subarray(start))
-              : Buffer.concat([rest, chunk.subarray(start)]);
-      }
+      });
     } catch (error) {
       throw asSampleProblem(error);
     }
+    const { rows, unterminated } = streamed;
     const sha256 = hash.digest('hex');
-    const unterminated = rest !== undefined && rest.length > 0;
     if (unterminated || sha256 !== population.sha256 || rows !== population.rows)
       throw new SampleProblemError(
         'population-altered',
