@@ -44,6 +44,8 @@ function* events(count: number) {
 
 interface Measured {
   readonly seconds: number;
+  /** User + system CPU time: less sensitive than wall time to other processes on a shared machine. */
+  readonly cpuSeconds: number;
   readonly peakMb: number;
 }
 
@@ -61,10 +63,16 @@ function measure(command: string, args: readonly string[]): Measured {
     report,
   );
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(report);
+  const cpu = (label: string) =>
+    Number(new RegExp(`${label} time \\(seconds\\): (\\d+(?:\\.\\d+)?)`).exec(report)?.[1]);
   const seconds = elapsed
     ? Number(elapsed[1] ?? 0) * 3600 + Number(elapsed[2]) * 60 + Number(elapsed[3])
     : Number.NaN;
-  return { seconds, peakMb: rss ? Number(rss[1]) / 1024 : Number.NaN };
+  return {
+    seconds,
+    cpuSeconds: cpu('User') + cpu('System'),
+    peakMb: rss ? Number(rss[1]) / 1024 : Number.NaN,
+  };
 }
 
 /** Signed evidence of one annual run with a `count`-item population, synced to `dir`; the population's path. */
@@ -134,9 +142,10 @@ try {
 
   const baseline = measure('sha256sum', [file]);
   const ratio = (m: Measured) => `x${(m.seconds / baseline.seconds).toFixed(1)}`;
+  const cpuRatio = (m: Measured) => `x${(m.cpuSeconds / baseline.cpuSeconds).toFixed(1)}`;
   const row = (label: string, m: Measured, extra = '') =>
     console.log(
-      `${label.padEnd(34)} ${m.seconds.toFixed(2).padStart(7)} s  ${ratio(m).padStart(6)}  peak RSS ${m.peakMb.toFixed(1).padStart(6)} MB${extra}`,
+      `${label.padEnd(34)} wall ${m.seconds.toFixed(2).padStart(6)} s ${ratio(m).padStart(6)}  cpu ${m.cpuSeconds.toFixed(2).padStart(6)} s ${cpuRatio(m).padStart(6)}  peak RSS ${m.peakMb.toFixed(1).padStart(6)} MB${extra}`,
     );
   console.log(
     `population: ${ITEMS.toLocaleString('en')} items, ${(bytes / 1024 / 1024).toFixed(1)} MB JSON Lines`,

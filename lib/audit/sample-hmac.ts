@@ -146,7 +146,9 @@ export class KeyedHmacSha256 {
     if (this.#message.length < padded) this.#message = new Uint8Array(padded * 2);
     const message = this.#message;
     message.set(prefix, 0);
-    message.set(source.subarray(start, end), prefix.length);
+    // A plain loop, not set(subarray()): no view object per item, millions of times.
+    for (let from = start, to = prefix.length; from < end; from += 1, to += 1)
+      message[to] = source[from] as number;
     message[length] = 0x80;
     message.fill(0, length + 1, padded - 8);
     // Bit length of ipad block + message; messages stay far below 2^32 bytes.
