@@ -36,6 +36,8 @@ export interface LineIdRange {
   idEnd: number;
 }
 
+// The scan's cursor, in module variables rather than an object passed around: it runs once per
+// line, millions of times, synchronously (one scan at a time), and the functions stay monomorphic.
 let bytes: Uint8Array = new Uint8Array(0);
 let pos = 0;
 let limit = 0;
