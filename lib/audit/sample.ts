@@ -7,6 +7,14 @@ import { type Manifest, parseManifest } from '../evidence/manifest.ts';
 import { parsePublicKey, publicKeyInfo } from '../evidence/signer.ts';
 import { verifySignature } from '../evidence/verify-signature.ts';
 import { canonicalJson, sha256Hex } from '../shared/canonical-json.ts';
+import {
+  DuplicateItemError,
+  offerStream,
+  PopulationLineError,
+  PopulationRanker,
+  parseLineId,
+  type RankedItem,
+} from './sample-ranking.ts';
 import { type SampleSizeTable, sampleSizeFor } from './sample-size.ts';
 import type { EvidenceSource } from './sample-source.ts';
 
@@ -202,54 +210,18 @@ async function signedRuns(source: EvidenceSource, request: SampleRequest): Promi
   return runs;
 }
 
-/** The N smallest (digest, id) pairs seen, in a max-heap: memory is N items, whatever the population. */
-class SmallestN {
-  readonly #heap: { hmac: string; id: string; periodKey: string; itemId: string; line: string }[] = [];
-  constructor(readonly capacity: number) {}
-  static #greater(a: { hmac: string; id: string }, b: { hmac: string; id: string }): boolean {
-    return a.hmac > b.hmac || (a.hmac === b.hmac && a.id > b.id);
-  }
-  offer(entry: { hmac: string; id: string; periodKey: string; itemId: string; line: string }): void {
-    const heap = this.#heap;
-    if (this.capacity === 0) return;
-    if (heap.length < this.capacity) {
-      heap.push(entry);
-      let at = heap.length - 1;
-      while (at > 0) {
-        const parent = (at - 1) >> 1;
-        if (!SmallestN.#greater(heap[at] as typeof entry, heap[parent] as typeof entry)) break;
-        [heap[at], heap[parent]] = [heap[parent] as typeof entry, heap[at] as typeof entry];
-        at = parent;
-      }
-      return;
-    }
-    if (!SmallestN.#greater(heap[0] as typeof entry, entry)) return;
-    heap[0] = entry;
-    let at = 0;
-    for (;;) {
-      const left = at * 2 + 1;
-      const right = left + 1;
-      let largest = at;
-      if (left < heap.length && SmallestN.#greater(heap[left] as typeof entry, heap[largest] as typeof entry))
-        largest = left;
-      if (
-        right < heap.length &&
-        SmallestN.#greater(heap[right] as typeof entry, heap[largest] as typeof entry)
-      )
-        largest = right;
-      if (largest === at) break;
-      [heap[at], heap[largest]] = [heap[largest] as typeof entry, heap[at] as typeof entry];
-      at = largest;
-    }
-  }
-  sorted() {
-    return [...this.#heap].sort((a, b) => (SmallestN.#greater(a, b) ? 1 : -1));
-  }
-}
-
 /** The digest that orders an item: HMAC-SHA256 keyed by the seed over "<periodKey>/<item id>". */
 export function itemDigest(seed: string, qualifiedId: string): string {
   return createHmac('sha256', seed).update(qualifiedId, 'utf8').digest('hex');
+}
+
+/** The ranker's errors as the sample's named problems; anything else unchanged. */
+function asSampleProblem(error: unknown): unknown {
+  if (error instanceof PopulationLineError)
+    return new SampleProblemError('population-altered', error.message, { cause: error.cause });
+  if (error instanceof DuplicateItemError)
+    return new SampleProblemError('population-duplicate-id', error.message, { cause: error });
+  return error;
 }
 
 function runsPopulationLines(runs: readonly SignedRun[]): string[] {
@@ -266,19 +238,6 @@ function runsPopulationLines(runs: readonly SignedRun[]): string[] {
         manifestSha256,
       })}\n`,
   );
-}
-
-function idOf(line: string, where: string): string {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch (error) {
-    throw new SampleProblemError('population-altered', `${where}: not a JSON line`, { cause: error });
-  }
-  const id = (parsed as { id?: unknown } | null)?.id;
-  if (typeof id !== 'string' || id.length === 0)
-    throw new SampleProblemError('population-altered', `${where}: the item has no string id`);
-  return id;
 }
 
 /**
@@ -330,16 +289,12 @@ export async function drawSample(
           request.table,
           isRuns ? { kind: 'frequency', cadence } : { kind: 'population' },
         );
-  const smallest = new SmallestN(chosen.size);
+  const ranker = new PopulationRanker(request.seed, chosen.size);
   const sources: SampleSource[] = [];
 
   for (const { run, population } of plan) {
     const periodKey = run.manifest.period.key;
-    const offerLine = (line: string, where: string) => {
-      const itemId = idOf(line, where);
-      const id = `${periodKey}/${itemId}`;
-      smallest.offer({ hmac: itemDigest(request.seed, id), id, periodKey, itemId, line });
-    };
+    ranker.startPeriod(periodKey);
     const base = {
       periodKey,
       runId: run.manifest.runId,
@@ -348,51 +303,46 @@ export async function drawSample(
       keyFingerprint: run.manifest.signing.keyFingerprint,
     };
     if (!population) {
-      const [line] = runsPopulationLines([run]);
-      offerLine(line ?? '', run.manifestKey);
-      sources.push({ ...base, populationSha256: sha256Hex(line ?? ''), rows: 1 });
+      const line = runsPopulationLines([run])[0] ?? '';
+      try {
+        ranker.offerLine(line, parseLineId(line, run.manifestKey));
+      } catch (error) {
+        throw asSampleProblem(error);
+      }
+      sources.push({ ...base, populationSha256: sha256Hex(line), rows: 1 });
       continue;
     }
     evidenceKeys.add(population.key);
     const hash = createHash('sha256');
-    let rows = 0;
-    let rest = Buffer.alloc(0);
     const stream = await source.getStream(population.key).catch((error: unknown) => {
       throw new SampleProblemError('population-missing', `${population.key} cannot be read`, {
         cause: error,
       });
     });
-    for await (const raw of stream) {
-      const chunk = raw as Buffer;
-      hash.update(chunk);
-      await hooks.onPopulationChunk?.(population.key, chunk);
-      const data = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
-      let start = 0;
-      let end = data.indexOf(10, start);
-      while (end !== -1) {
-        rows += 1;
-        offerLine(data.toString('utf8', start, end + 1), `${population.key} line ${rows}`);
-        start = end + 1;
-        end = data.indexOf(10, start);
-      }
-      rest = Buffer.from(data.subarray(start));
+    let streamed: { rows: number; unterminated: boolean };
+    try {
+      streamed = await offerStream(ranker, stream, population.key, async (chunk) => {
+        hash.update(chunk);
+        await hooks.onPopulationChunk?.(population.key, chunk);
+      });
+    } catch (error) {
+      throw asSampleProblem(error);
     }
+    const { rows, unterminated } = streamed;
     const sha256 = hash.digest('hex');
-    if (rest.length > 0 || sha256 !== population.sha256 || rows !== population.rows)
+    if (unterminated || sha256 !== population.sha256 || rows !== population.rows)
       throw new SampleProblemError(
         'population-altered',
-        `population ${population.name} of ${periodKey} (${population.key}): ${rows} lines${rest.length > 0 ? ' and an unterminated one' : ''}, SHA-256 ${sha256.slice(0, 16)}…, but its signed manifest seals ${population.rows} items, ${population.sha256.slice(0, 16)}…: a line was changed, added or removed`,
+        `population ${population.name} of ${periodKey} (${population.key}): ${rows} lines${unterminated ? ' and an unterminated one' : ''}, SHA-256 ${sha256.slice(0, 16)}…, but its signed manifest seals ${population.rows} items, ${population.sha256.slice(0, 16)}…: a line was changed, added or removed`,
       );
     sources.push({ ...base, populationKey: population.key, populationSha256: sha256, rows });
   }
 
-  const picked = smallest.sorted();
-  for (let index = 1; index < picked.length; index += 1) {
-    if (picked[index]?.id === picked[index - 1]?.id)
-      throw new SampleProblemError(
-        'population-duplicate-id',
-        `item id ${picked[index]?.id} occurs more than once in the population: ids must be unique`,
-      );
+  let picked: RankedItem[];
+  try {
+    picked = ranker.sorted();
+  } catch (error) {
+    throw asSampleProblem(error);
   }
   return {
     request,
