@@ -454,7 +454,9 @@ describe('required actions, retention, future events and empty periods', () => {
     for (const table of ['retention_hole', 'retention_hole_scan', 'retention_hole_naive']) {
       const run = await check({ table });
       expect(run.outcome.reasons, table).toEqual([expected]);
-      expect(details(run).retention, table).toMatchObject({ emptyDays: 3 });
+      expect((run.outcome.details as { retention: unknown }).retention, table).toMatchObject({
+        emptyDays: 3,
+      });
     }
     // One old event alone, every later day before the neighbourhood deleted: 333 empty days, five named.
     await auditLog('old_row_alone', {
