@@ -42,6 +42,11 @@ const edges = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+const coverage = (emptyDays = 0, firstEmpty: string[] = []) => ({
+  empty_days: String(emptyDays),
+  first_empty: firstEmpty,
+});
+
 const gap = (start: string, end: string, violations: number, limit = 'maxSilence', longest?: number) => {
   const seconds = (Date.parse(end) - Date.parse(start)) / 1000;
   return {
@@ -65,6 +70,8 @@ function check(
     'period edges, retention and future events': [edges()],
     'gaps (probe)': [],
     'gaps (scan)': [],
+    'retention coverage (probe)': [coverage()],
+    'retention coverage (scan)': [coverage()],
     ...script,
   } as Record<string, ScriptedAnswer>);
   const run = runTest({
@@ -117,10 +124,17 @@ describe('log completeness verdicts', () => {
       gapCount: 0,
       gapsTruncated: false,
       gapSearch: 'probe',
-      retention: { oldestEvent: '2025-11-01T00:00:00.000Z', retainedDays: 395 },
+      retention: {
+        oldestEvent: '2025-11-01T00:00:00.000Z',
+        retainedDays: 395,
+        emptyDays: 0,
+        firstEmptyDays: [],
+      },
       futureEvents: 0,
     });
-    expect(queries.map((query) => query.target)).toEqual(['app', 'app', 'app', 'app']);
+    expect(queries.map((query) => query.target)).toEqual(['app', 'app', 'app', 'app', 'app']);
+    // The retention window: the 365 days before the check, from its first instant.
+    expect(paramsOf(queries, 'retention coverage (probe)')).toEqual(['2025-12-01T06:00:00.000Z', 365]);
     expect(paramsOf(queries, 'table shape')).toEqual(['public', 'audit_log']);
     expect(paramsOf(queries, 'period summary')).toEqual([
       '2026-11-01T00:00:00.000Z',
@@ -283,6 +297,59 @@ describe('log completeness verdicts', () => {
     expect(oneMsShort.outcome.reasons).toEqual([
       'oldest retained event is 364 days old (2025-12-01T06:00:00.001Z), less than the P365D retention: the log may have been truncated',
     ]);
+  });
+
+  // One old row must not stand for a whole retained year: every day of the window needs an event.
+  it('fails retention when days of the window hold no event, naming up to five', async () => {
+    const days = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        new Date(Date.parse('2026-03-10T06:00:00Z') + i * 86_400_000).toISOString(),
+      );
+    const three = await check({ 'retention coverage (probe)': [coverage(3, days(3))] }).run;
+    expect(three.outcome.verdict).toBe('fail');
+    expect(three.outcome.reasons).toEqual([
+      'the P365D retention is not intact: 3 of its 365 days hold no event (from 2026-03-10T06:00:00.000Z, 2026-03-11T06:00:00.000Z, 2026-03-12T06:00:00.000Z): events in that window may have been deleted',
+    ]);
+    expect(three.outcome.details).toMatchObject({ retention: { emptyDays: 3, firstEmptyDays: days(3) } });
+    const many = await check({ 'retention coverage (probe)': [coverage(300, days(5))] }).run;
+    expect(many.outcome.reasons).toEqual([
+      `the P365D retention is not intact: 300 of its 365 days hold no event (from ${days(5).join(', ')}, ...): events in that window may have been deleted`,
+    ]);
+    const five = await check({ 'retention coverage (probe)': [coverage(5, days(5))] }).run;
+    expect(five.outcome.reasons[0]).toMatch(/2026-03-14T06:00:00.000Z\): events/);
+  });
+
+  it('scans for empty days without an index, and skips the window when the oldest event is too young', async () => {
+    const scan = check(
+      {
+        'table shape': shape({ timestamp: { leads_index: false } }),
+        'retention coverage (scan)': [coverage(1, ['2026-01-01T06:00:00.000Z'])],
+      },
+      { retention: 'P30D' },
+    );
+    expect((await scan.run).outcome.reasons).toEqual([
+      'the P30D retention is not intact: 1 of its 30 days hold no event (from 2026-01-01T06:00:00.000Z): events in that window may have been deleted',
+    ]);
+    expect(paramsOf(scan.queries, 'retention coverage (scan)')).toEqual(['2026-11-01T06:00:00.000Z', 30]);
+    const young = check({
+      'period edges, retention and future events': [
+        edges({ oldest_event: new Date('2026-06-01T06:00:00Z') }),
+      ],
+    });
+    await young.run;
+    expect(young.queries.map((query) => query.label)).not.toContain('retention coverage (probe)');
+    // A retention shorter than a day has no whole day to check.
+    const hours = check({}, { retention: 'PT23H' });
+    expect((await hours.run).outcome.reasons).toEqual([]);
+    expect(hours.queries.map((query) => query.label)).not.toContain('retention coverage (probe)');
+  });
+
+  it('errors when the retention coverage query returns no row', async () => {
+    const { outcome } = await check({ 'retention coverage (probe)': [] }).run;
+    expect(outcome).toMatchObject({
+      verdict: 'error',
+      reasons: ['the retention coverage query returned no row'],
+    });
   });
 
   it('fails an empty log for retention too, saying it holds no events at all', async () => {
