@@ -281,8 +281,8 @@ const ZONED_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{
 /** Whether a recording time is a zoned instant at or before `checkedAt`. */
 function recordedBy(recordedAt: unknown, checkedAt: Date): boolean {
   if (typeof recordedAt !== 'string' || !ZONED_INSTANT.test(recordedAt)) return false;
-  const at = Date.parse(recordedAt);
-  return !Number.isNaN(at) && at <= checkedAt.getTime();
+  // An unparsable date is NaN, and NaN <= anything is false: not recorded by the check.
+  return Date.parse(recordedAt) <= checkedAt.getTime();
 }
 
 /**

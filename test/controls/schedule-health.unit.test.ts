@@ -304,6 +304,14 @@ describe('schedule health verdicts', () => {
       ]),
     );
     expect(passedBefore.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    // The latest by its finishing time, whatever order the history lists the attempts in.
+    const listedOutOfOrder = await check(
+      late([
+        ['fail', '2026-12-01T01:00:00.000Z'],
+        ['error', '2026-12-01T00:10:00.000Z'],
+      ]),
+    );
+    expect(listedOutOfOrder.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
     const erroredBefore = await check(
       late([
         ['fail', '2026-12-01T00:10:00.000Z'],
