@@ -210,9 +210,10 @@ function timestampSql(params: LogCompletenessParams, shape: TableShape) {
 
 /**
  * The retention window's empty days: [$1, $1 + $2 days) cut into days from its start ($1 = the check
- * instant minus the retention), and the days holding no event at all. The oldest event alone does
+ * instant minus the retention; $2 = the whole days up to the period's cutoff, min(check, period
+ * end)), and the days holding no event at all. The oldest event alone does
  * not show the window is retained: one row kept from a year ago passes that test with every month
- * between deleted. Events after the check instant never count (they are not in the window).
+ * between deleted. Events after the cutoff never count (they are not in the window).
  * - probe (a usable index): one index probe per day (365 for a year), whatever the row count.
  * - scan: one pass over the window bins events by day.
  * Returns the count and the first five empty days' starts (ISO, UTC).
@@ -484,12 +485,17 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
     const retainedMs = oldest ? now.getTime() - oldest.getTime() : 0;
     const futureEvents = Number(edges.future_events);
     // Only once the oldest event is old enough: before that, the window is short by definition.
-    const retentionDays = Math.floor(retentionMs / DAY_MS);
+    // The window starts a retention before the check (what must be kept today) and ends at the
+    // period's cutoff, min(check, period end): a run for an earlier period (a backfill, --as-of)
+    // judges the log up to that period and must not need events written after it.
+    const windowStart = now.getTime() - retentionMs;
+    const windowEnd = Math.min(now.getTime(), period.end.getTime());
+    const windowDays = Math.floor((windowEnd - windowStart) / DAY_MS);
     const coverage =
-      oldest && retainedMs >= retentionMs && retentionDays > 0
+      oldest && retainedMs >= retentionMs && windowDays > 0
         ? await retentionCoverage(session, relation, ts, shape.timestampIndexed ? 'probe' : 'scan', {
-            from: new Date(now.getTime() - retentionMs),
-            days: retentionDays,
+            from: new Date(windowStart),
+            days: windowDays,
           })
         : null;
 
@@ -512,7 +518,7 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
     }
     if (coverage && coverage.emptyDays > 0) {
       reasons.push(
-        `the ${params.retention} retention is not intact: ${coverage.emptyDays} of its ${retentionDays} days hold no event (from ${coverage.firstEmpty.join(', ')}${coverage.emptyDays > coverage.firstEmpty.length ? ', ...' : ''}): events in that window may have been deleted`,
+        `the ${params.retention} retention is not intact: ${coverage.emptyDays} of its ${windowDays} days hold no event (from ${coverage.firstEmpty.join(', ')}${coverage.emptyDays > coverage.firstEmpty.length ? ', ...' : ''}): events in that window may have been deleted`,
       );
     }
     if (futureEvents > 0) {
@@ -565,7 +571,13 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
         retention: {
           oldestEvent: oldest?.toISOString() ?? null,
           retainedDays: Math.floor(retainedMs / 86_400_000),
-          ...(coverage ? { emptyDays: coverage.emptyDays, firstEmptyDays: coverage.firstEmpty } : {}),
+          ...(coverage
+            ? {
+                coverageDays: windowDays,
+                emptyDays: coverage.emptyDays,
+                firstEmptyDays: coverage.firstEmpty,
+              }
+            : {}),
         },
         futureEvents,
       },

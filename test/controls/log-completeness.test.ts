@@ -90,14 +90,14 @@ async function auditLog(name: string, options: TableOptions = {}): Promise<void>
 
 async function check(
   test: Record<string, unknown>,
-  options: { periodKey?: string; timeZone?: string; ports?: { postgres: PostgresPort } } = {},
+  options: { periodKey?: string; timeZone?: string; now?: Date; ports?: { postgres: PostgresPort } } = {},
 ): Promise<HarnessRun> {
   return runTest({
     test: { type: 'log-completeness', target: 'app', ...test },
     cadence: 'monthly',
     periodKey: options.periodKey ?? '2026-11',
     asOf: NOW,
-    now: NOW,
+    now: options.now ?? NOW,
     timeZone: options.timeZone ?? 'UTC',
     ports: options.ports ?? { postgres: port },
   });
@@ -447,7 +447,7 @@ describe('required actions, retention, future events and empty periods', () => {
   it('fails retention on days of the window with no event, whatever the oldest event, with or without an index', async () => {
     const hole = `DELETE FROM $table WHERE "timestamp" >= '2026-03-10T00:00:00Z' AND "timestamp" < '2026-03-13T00:00:00Z'`;
     const expected =
-      'the P365D retention is not intact: 3 of its 365 days hold no event (from 2026-03-10T06:00:00.000Z, 2026-03-11T06:00:00.000Z, 2026-03-12T06:00:00.000Z): events in that window may have been deleted';
+      'the P365D retention is not intact: 3 of its 364 days hold no event (from 2026-03-10T06:00:00.000Z, 2026-03-11T06:00:00.000Z, 2026-03-12T06:00:00.000Z): events in that window may have been deleted';
     await auditLog('retention_hole', { afterFill: hole });
     await auditLog('retention_hole_scan', { index: false, afterFill: hole });
     await auditLog('retention_hole_naive', { type: 'timestamp', afterFill: hole.replaceAll("Z'", "'") });
@@ -458,14 +458,36 @@ describe('required actions, retention, future events and empty periods', () => {
         emptyDays: 3,
       });
     }
-    // One old event alone, every later day before the neighbourhood deleted: 333 empty days, five named.
+    // One old event alone, every later day before the neighbourhood deleted: 334 empty days, five named.
     await auditLog('old_row_alone', {
       index: false,
       afterFill: `DELETE FROM $table WHERE "timestamp" > '2025-11-01T00:00:00Z' AND "timestamp" < '2026-10-31T00:00:00Z'`,
     });
     const alone = await check({ table: 'old_row_alone' });
     expect(alone.outcome.reasons).toEqual([
-      'the P365D retention is not intact: 334 of its 365 days hold no event (from 2025-12-01T06:00:00.000Z, 2025-12-02T06:00:00.000Z, 2025-12-03T06:00:00.000Z, 2025-12-04T06:00:00.000Z, 2025-12-05T06:00:00.000Z, ...): events in that window may have been deleted',
+      'the P365D retention is not intact: 334 of its 364 days hold no event (from 2025-12-01T06:00:00.000Z, 2025-12-02T06:00:00.000Z, 2025-12-03T06:00:00.000Z, 2025-12-04T06:00:00.000Z, 2025-12-05T06:00:00.000Z, ...): events in that window may have been deleted',
+    ]);
+  });
+
+  // A backfill of November run on 15 January: the log stops on 1 December, six weeks before the
+  // check. The window starts a retention before the check and ends at November's end, so the days
+  // after the period (which the rule once required) do not count, while a day inside it still does.
+  it("checks a past period's retention window up to the period end, not up to the check", async () => {
+    const later = new Date('2027-01-15T00:00:00Z');
+    const backfill = await check({ table: 'complete' }, { now: later });
+    expect(backfill.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    // 15 January 2026 to 1 December 2026.
+    expect((backfill.outcome.details as { retention: unknown }).retention).toMatchObject({
+      coverageDays: 320,
+      emptyDays: 0,
+    });
+    await auditLog('backfill_hole', {
+      afterFill: `DELETE FROM $table WHERE "timestamp" >= '2026-06-10T00:00:00Z' AND "timestamp" < '2026-06-11T00:00:00Z'`,
+    });
+    const hole = await check({ table: 'backfill_hole' }, { now: later });
+    expect(hole.outcome.verdict).toBe('fail');
+    expect(hole.outcome.reasons).toEqual([
+      'the P365D retention is not intact: 1 of its 320 days hold no event (from 2026-06-10T00:00:00.000Z): events in that window may have been deleted',
     ]);
   });
 
@@ -489,8 +511,8 @@ describe('required actions, retention, future events and empty periods', () => {
     expect(run.outcome.verdict).toBe('fail');
     expect(run.outcome.reasons).toEqual([
       'no events in 2026-11: the audit log was silent for the whole period',
-      // The retention window's last 30 days are November's: empty, so the window is not retained either.
-      'the P365D retention is not intact: 30 of its 365 days hold no event (from 2026-11-01T06:00:00.000Z, 2026-11-02T06:00:00.000Z, 2026-11-03T06:00:00.000Z, 2026-11-04T06:00:00.000Z, 2026-11-05T06:00:00.000Z, ...): events in that window may have been deleted',
+      // The retention window's last 29 whole days are November's: empty, so the window is not retained either.
+      'the P365D retention is not intact: 29 of its 364 days hold no event (from 2026-11-01T06:00:00.000Z, 2026-11-02T06:00:00.000Z, 2026-11-03T06:00:00.000Z, 2026-11-04T06:00:00.000Z, 2026-11-05T06:00:00.000Z, ...): events in that window may have been deleted',
     ]);
     // The silence runs from the last October event to the check: reported whole.
     expect(run.outcome.figures).toMatchObject({

@@ -127,14 +127,16 @@ describe('log completeness verdicts', () => {
       retention: {
         oldestEvent: '2025-11-01T00:00:00.000Z',
         retainedDays: 395,
+        coverageDays: 364,
         emptyDays: 0,
         firstEmptyDays: [],
       },
       futureEvents: 0,
     });
     expect(queries.map((query) => query.target)).toEqual(['app', 'app', 'app', 'app', 'app']);
-    // The retention window: the 365 days before the check, from its first instant.
-    expect(paramsOf(queries, 'retention coverage (probe)')).toEqual(['2025-12-01T06:00:00.000Z', 365]);
+    // The retention window: from a year before the check to the period's end (before the check),
+    // 364.75 days, so its 364 whole days from its first instant.
+    expect(paramsOf(queries, 'retention coverage (probe)')).toEqual(['2025-12-01T06:00:00.000Z', 364]);
     expect(paramsOf(queries, 'table shape')).toEqual(['public', 'audit_log']);
     expect(paramsOf(queries, 'period summary')).toEqual([
       '2026-11-01T00:00:00.000Z',
@@ -308,12 +310,12 @@ describe('log completeness verdicts', () => {
     const three = await check({ 'retention coverage (probe)': [coverage(3, days(3))] }).run;
     expect(three.outcome.verdict).toBe('fail');
     expect(three.outcome.reasons).toEqual([
-      'the P365D retention is not intact: 3 of its 365 days hold no event (from 2026-03-10T06:00:00.000Z, 2026-03-11T06:00:00.000Z, 2026-03-12T06:00:00.000Z): events in that window may have been deleted',
+      'the P365D retention is not intact: 3 of its 364 days hold no event (from 2026-03-10T06:00:00.000Z, 2026-03-11T06:00:00.000Z, 2026-03-12T06:00:00.000Z): events in that window may have been deleted',
     ]);
     expect(three.outcome.details).toMatchObject({ retention: { emptyDays: 3, firstEmptyDays: days(3) } });
     const many = await check({ 'retention coverage (probe)': [coverage(300, days(5))] }).run;
     expect(many.outcome.reasons).toEqual([
-      `the P365D retention is not intact: 300 of its 365 days hold no event (from ${days(5).join(', ')}, ...): events in that window may have been deleted`,
+      `the P365D retention is not intact: 300 of its 364 days hold no event (from ${days(5).join(', ')}, ...): events in that window may have been deleted`,
     ]);
     const five = await check({ 'retention coverage (probe)': [coverage(5, days(5))] }).run;
     expect(five.outcome.reasons[0]).toMatch(/2026-03-14T06:00:00.000Z\): events/);
@@ -328,9 +330,9 @@ describe('log completeness verdicts', () => {
       { retention: 'P30D' },
     );
     expect((await scan.run).outcome.reasons).toEqual([
-      'the P30D retention is not intact: 1 of its 30 days hold no event (from 2026-01-01T06:00:00.000Z): events in that window may have been deleted',
+      'the P30D retention is not intact: 1 of its 29 days hold no event (from 2026-01-01T06:00:00.000Z): events in that window may have been deleted',
     ]);
-    expect(paramsOf(scan.queries, 'retention coverage (scan)')).toEqual(['2026-11-01T06:00:00.000Z', 30]);
+    expect(paramsOf(scan.queries, 'retention coverage (scan)')).toEqual(['2026-11-01T06:00:00.000Z', 29]);
     const young = check({
       'period edges, retention and future events': [
         edges({ oldest_event: new Date('2026-06-01T06:00:00Z') }),
@@ -342,6 +344,41 @@ describe('log completeness verdicts', () => {
     const hours = check({}, { retention: 'PT23H' });
     expect((await hours.run).outcome.reasons).toEqual([]);
     expect(hours.queries.map((query) => query.label)).not.toContain('retention coverage (probe)');
+  });
+
+  // A backfill (a run as of an earlier date) judges the log up to the period's end, not up to the
+  // check: the window keeps its start (a retention before the check) and ends at the period's end.
+  it('ends the coverage window at the period end when the period ended before the check, and skips it when the retention ends first', async () => {
+    const backfill = check({}, {}, { periodKey: '2026-03', now: NOW });
+    expect((await backfill.run).outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    // 2025-12-01T06:00 to 2026-04-01T00:00 is 120.75 days: its 120 whole days.
+    expect(paramsOf(backfill.queries, 'retention coverage (probe)')).toEqual([
+      '2025-12-01T06:00:00.000Z',
+      120,
+    ]);
+    const empty = await check(
+      { 'retention coverage (probe)': [coverage(1, ['2026-03-31T06:00:00.000Z'])] },
+      {},
+      { periodKey: '2026-03' },
+    ).run;
+    expect(empty.outcome.reasons).toEqual([
+      'the P365D retention is not intact: 1 of its 120 days hold no event (from 2026-03-31T06:00:00.000Z): events in that window may have been deleted',
+    ]);
+    expect(empty.outcome.details).toMatchObject({ retention: { coverageDays: 120, emptyDays: 1 } });
+    // A period ending before the window starts (or less than a day after) leaves no whole day.
+    for (const [cadence, periodKey] of [
+      ['monthly', '2025-11'],
+      ['daily', '2025-12-01'],
+    ] as const) {
+      const old = check({}, {}, { cadence, periodKey });
+      const { outcome } = await old.run;
+      expect(old.queries.map((query) => query.label)).not.toContain('retention coverage (probe)');
+      expect(outcome.details).not.toHaveProperty('retention.emptyDays');
+    }
+    // A period ending after the check: the window still ends at the check.
+    const current = check({}, { retention: 'P30D' }, { now: '2026-11-20T00:00:00.000Z' });
+    await current.run;
+    expect(paramsOf(current.queries, 'retention coverage (probe)')).toEqual(['2026-10-21T00:00:00.000Z', 30]);
   });
 
   it('errors when the retention coverage query returns no row', async () => {
