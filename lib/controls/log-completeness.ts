@@ -9,6 +9,7 @@ import {
 } from '../shared/identifiers.ts';
 import { needs, targetNeed } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
+import { DAY_MS } from './evaluation-time.ts';
 import { ControlCheckError, type ControlOutcome, outcome } from './outcome.ts';
 import type { PopulationDeclaration } from './population.ts';
 import { identityOnce, writeSqlPopulation } from './population-query.ts';
@@ -206,6 +207,38 @@ function timestampSql(params: LogCompletenessParams, shape: TableShape) {
     instant: (value: string) => (shape.timestampHasZone ? value : `(${value} AT TIME ZONE 'UTC')`),
   };
 }
+
+/**
+ * The retention window's empty days: [$1, $1 + $2 days) cut into days from its start ($1 = the check
+ * instant minus the retention; $2 = the whole days up to the period's cutoff, min(check, period
+ * end)), and the days holding no event at all. The oldest event alone does
+ * not show the window is retained: one row kept from a year ago passes that test with every month
+ * between deleted. Events after the cutoff never count (they are not in the window).
+ * - probe (a usable index): one index probe per day (365 for a year), whatever the row count.
+ * - scan: one pass over the window bins events by day.
+ * Returns the count and the first five empty days' starts (ISO, UTC).
+ */
+// Stryker disable all: SQL text, covered by the integration and differential suites on real PostgreSQL.
+function retentionCoverageSql(
+  relation: string,
+  ts: ReturnType<typeof timestampSql>,
+  strategy: 'probe' | 'scan',
+) {
+  const day = `($1::timestamptz + d.day * interval '1 day')`;
+  const empty =
+    strategy === 'probe'
+      ? `NOT EXISTS (SELECT 1 FROM ${relation}
+                      WHERE ${ts.column} >= ${ts.bound(day)} AND ${ts.column} < ${ts.bound(`${day} + interval '1 day'`)})`
+      : `d.day NOT IN (SELECT floor(extract(epoch FROM (${ts.instant(ts.column)} - $1::timestamptz)) / 86400)::int
+                         FROM ${relation}
+                        WHERE ${ts.column} >= ${ts.bound('$1')}
+                          AND ${ts.column} < ${ts.bound(`$1::timestamptz + $2::int * interval '1 day'`)})`;
+  return `SELECT count(*) AS empty_days,
+                 coalesce((array_agg(to_char(${day} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') ORDER BY d.day))[1:5], '{}') AS first_empty
+            FROM generate_series(0, $2::int - 1) AS d(day)
+           WHERE ${empty}`;
+}
+// Stryker restore all
 
 /**
  * The search for silences longer than `maxSilence` that overlap [$1, $2). A silence is measured
@@ -451,6 +484,20 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
     const oldest = edges.oldest_event;
     const retainedMs = oldest ? now.getTime() - oldest.getTime() : 0;
     const futureEvents = Number(edges.future_events);
+    // Only once the oldest event is old enough: before that, the window is short by definition.
+    // The window starts a retention before the check (what must be kept today) and ends at the
+    // period's cutoff, min(check, period end): a run for an earlier period (a backfill, --as-of)
+    // judges the log up to that period and must not need events written after it.
+    const windowStart = now.getTime() - retentionMs;
+    const windowEnd = Math.min(now.getTime(), period.end.getTime());
+    const windowDays = Math.floor((windowEnd - windowStart) / DAY_MS);
+    const coverage =
+      oldest && retainedMs >= retentionMs && windowDays > 0
+        ? await retentionCoverage(session, relation, ts, shape.timestampIndexed ? 'probe' : 'scan', {
+            from: new Date(windowStart),
+            days: windowDays,
+          })
+        : null;
 
     const reasons: string[] = [];
     if (total === 0) {
@@ -467,6 +514,11 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
         oldest
           ? `oldest retained event is ${days} days old (${oldest.toISOString()}), less than the ${params.retention} retention: the log may have been truncated`
           : 'the audit log holds no events at all',
+      );
+    }
+    if (coverage && coverage.emptyDays > 0) {
+      reasons.push(
+        `the ${params.retention} retention is not intact: ${coverage.emptyDays} of its ${windowDays} days hold no event (from ${coverage.firstEmpty.join(', ')}${coverage.emptyDays > coverage.firstEmpty.length ? ', ...' : ''}): events in that window may have been deleted`,
       );
     }
     if (futureEvents > 0) {
@@ -519,11 +571,35 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
         retention: {
           oldestEvent: oldest?.toISOString() ?? null,
           retainedDays: Math.floor(retainedMs / 86_400_000),
+          ...(coverage
+            ? {
+                coverageDays: windowDays,
+                emptyDays: coverage.emptyDays,
+                firstEmptyDays: coverage.firstEmpty,
+              }
+            : {}),
         },
         futureEvents,
       },
     });
   });
+}
+
+/** The retention window's days with no event ({@link retentionCoverageSql}). */
+async function retentionCoverage(
+  session: ReadOnlySession,
+  relation: string,
+  ts: ReturnType<typeof timestampSql>,
+  strategy: 'probe' | 'scan',
+  window: { from: Date; days: number },
+): Promise<{ emptyDays: number; firstEmpty: string[] }> {
+  const [row] = await session.query<{ empty_days: string; first_empty: string[] }>(
+    `retention coverage (${strategy})`,
+    retentionCoverageSql(relation, ts, strategy),
+    [window.from.toISOString(), window.days],
+  );
+  if (!row) throw new ControlCheckError('the retention coverage query returned no row');
+  return { emptyDays: Number(row.empty_days), firstEmpty: row.first_empty };
 }
 
 export const logCompleteness: ControlTest<LogCompletenessParams> = {

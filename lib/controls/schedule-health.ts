@@ -6,7 +6,7 @@ import { completePeriodsSince, lastCompletePeriod, type Period, periodContaining
 import type { ControlDefinition } from './control-definition.ts';
 import { NO_NEEDS } from './control-needs.ts';
 import type { ControlContext, ControlTest } from './control-test.ts';
-import { type ControlOutcome, type EvidenceLog, outcome } from './outcome.ts';
+import { ControlCheckError, type ControlOutcome, type EvidenceLog, outcome } from './outcome.ts';
 import { requirePort, type VerdictHistoryPort } from './ports.ts';
 import {
   controlReviewChainId,
@@ -43,6 +43,14 @@ export type PeriodProblem =
       readonly periodEnd: string;
       readonly stored: string | null;
     }
+  /** The only verdict was recorded after the check ran (or at an unreadable time): no proof yet. */
+  | {
+      readonly kind: 'late';
+      readonly periodKey: string;
+      readonly periodEnd: string;
+      readonly recordedAt: string;
+      readonly checkedAt: string;
+    }
   | {
       readonly kind: 'stuck';
       readonly periodKey: string;
@@ -71,8 +79,11 @@ export interface ControlHealth {
 
 /**
  * Pure: compares the periods a control owes with its stored verdicts. A period whose verdict is
- * `error` was never actually checked: the run is stuck until an attempt gets through. (When a
- * verdict was recorded is not judged: runs "as of" another instant, like the demo's, are legitimate.)
+ * `error` was never actually checked: the run is stuck until an attempt gets through. A verdict
+ * counts only when it was recorded by `checkedAt`, the instant this check runs (its clock): one
+ * recorded later, or whose recording time is not a zoned timestamp, does not show the period had
+ * run when the check looked (`late`; the caller then looks for an earlier attempt). Recorded after
+ * the period's `asOf` is fine: backfills and the demo run periods "as of" earlier instants.
  */
 export function judgeControlSchedule(
   owed: readonly Period[],
@@ -80,6 +91,7 @@ export function judgeControlSchedule(
     VerdictRecord,
     'periodKey' | 'cadence' | 'verdict' | 'lastAttemptAt' | 'attempts'
   >[],
+  checkedAt: Date,
 ): PeriodProblem[] {
   const byKey = new Map(verdicts.map((verdict) => [`${verdict.cadence}#${verdict.periodKey}`, verdict]));
   const problems: PeriodProblem[] = [];
@@ -87,6 +99,14 @@ export function judgeControlSchedule(
     const verdict = byKey.get(`${period.cadence}#${period.key}`);
     const periodEnd = period.end.toISOString();
     if (!verdict) problems.push({ kind: 'missing', periodKey: period.key, periodEnd });
+    else if (!recordedBy(verdict.lastAttemptAt, checkedAt))
+      problems.push({
+        kind: 'late',
+        periodKey: period.key,
+        periodEnd,
+        recordedAt: String(verdict.lastAttemptAt),
+        checkedAt: checkedAt.toISOString(),
+      });
     else if (verdict.verdict !== 'pass' && verdict.verdict !== 'fail' && verdict.verdict !== 'error') {
       const stored: unknown = verdict.verdict;
       problems.push({
@@ -120,6 +140,10 @@ function describe(controlId: string, problems: readonly PeriodProblem[]): string
       lines.push(
         `${controlId}: ${problem.periodKey} has no real verdict (stored verdict: ${problem.stored ?? 'none'})`,
       );
+    if (problem.kind === 'late')
+      lines.push(
+        `${controlId}: ${problem.periodKey} has no verdict recorded by ${problem.checkedAt}, when this check ran (its verdict is recorded at ${problem.recordedAt})`,
+      );
     if (problem.kind === 'review-missing' || problem.kind === 'review-stale') lines.push(problem.message);
     if (problem.kind === 'stuck') {
       lines.push(
@@ -138,7 +162,7 @@ async function checkControl(
   notBefore: Date | null,
 ): Promise<ControlHealth> {
   const timeZone = context.period.timeZone;
-  const since = control.addedOn ? DateTime.fromISO(control.addedOn, { zone: timeZone }).toJSDate() : null;
+  const since = control.addedOn ? addedOnStart(control.id, control.addedOn, timeZone) : null;
   // Periods that ended before the lookback are not judged, so they need not be listed: starting at
   // the period containing its first instant keeps a daily run over a long history cheap.
   const listFrom =
@@ -168,10 +192,16 @@ async function checkControl(
     };
   }
   const verdicts = await owedVerdicts(control, history, owed, context.evidence);
-  const problems = judgeControlSchedule(owed, verdicts);
-  const refined = await Promise.all(
-    problems.map((problem) => refineStuck(control, problem, history, context.evidence)),
-  );
+  const problems = judgeControlSchedule(owed, verdicts, context.now);
+  const refined = (
+    await Promise.all(
+      problems.map(async (problem) =>
+        problem.kind === 'late'
+          ? earlierAttempt(control, problem, history, context)
+          : refineStuck(control, problem, history, context.evidence),
+      ),
+    )
+  ).filter((problem): problem is PeriodProblem => problem !== null);
   refined.push(...(await reviewProblems(control, history, context, dueBy, notBefore, verdicts)));
   return {
     controlId: control.id,
@@ -237,6 +267,72 @@ async function reviewProblems(
   }));
 }
 
+/**
+ * A period whose stored verdict was recorded after this check ran may still have had an attempt
+ * recorded before it (a re-run since): judged by the latest attempt finished by the check's clock.
+ * Returns null when that attempt is a real verdict.
+ */
+async function earlierAttempt(
+  control: ControlDefinition,
+  problem: Extract<PeriodProblem, { kind: 'late' }>,
+  history: VerdictHistoryPort,
+  context: ControlContext,
+): Promise<PeriodProblem | null> {
+  const attempts = (
+    await history.attemptsFor(control.id, control.cadence, problem.periodKey, context.evidence)
+  ).filter((attempt) => recordedBy(attempt.finishedAt, context.now));
+  const latest = attempts.reduce<(typeof attempts)[number] | undefined>(
+    (newest, attempt) =>
+      newest === undefined || Date.parse(attempt.finishedAt) > Date.parse(newest.finishedAt)
+        ? attempt
+        : newest,
+    undefined,
+  );
+  if (latest === undefined) return problem;
+  const { periodKey, periodEnd } = problem;
+  if (latest.verdict === 'pass' || latest.verdict === 'fail') return null;
+  if (latest.verdict === 'error')
+    return {
+      kind: 'stuck',
+      periodKey,
+      periodEnd,
+      attempts: attempts.length,
+      allErrors: attempts.every((attempt) => attempt.verdict === 'error'),
+      lastAttemptAt: latest.finishedAt,
+    };
+  const stored: unknown = latest.verdict;
+  return {
+    kind: 'unreal',
+    periodKey,
+    periodEnd,
+    stored: stored === undefined || stored === null ? null : String(stored),
+  };
+}
+
+/** An ISO 8601 instant with its zone (`Z` or an offset). Without one it names no instant: local to what? */
+const ZONED_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Whether a recording time is a zoned instant at or before `checkedAt`. */
+function recordedBy(recordedAt: unknown, checkedAt: Date): boolean {
+  if (typeof recordedAt !== 'string' || !ZONED_INSTANT.test(recordedAt)) return false;
+  // An unparsable date is NaN, and NaN <= anything is false: not recorded by the check.
+  return Date.parse(recordedAt) <= checkedAt.getTime();
+}
+
+/**
+ * `addedOn` is a calendar day (YYYY-MM-DD), the first day the control is in force, read as the
+ * start of that day in the configuration's time zone (never the process's zone). A timestamp, with
+ * or without a zone, or anything else is rejected: what the control owes would be a guess.
+ */
+function addedOnStart(controlId: string, addedOn: string, timeZone: string): Date {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(addedOn) ? DateTime.fromISO(addedOn, { zone: timeZone }) : null;
+  if (!day?.isValid)
+    throw new ControlCheckError(
+      `${controlId}: addedOn ${JSON.stringify(addedOn)} is not a calendar date (YYYY-MM-DD), so the periods it owes are unknown`,
+    );
+  return day.toJSDate();
+}
+
 /** A stuck period is "all attempts errored" or "the latest errored after earlier real verdicts". */
 async function refineStuck(
   control: ControlDefinition,
@@ -284,6 +380,7 @@ async function run(params: ScheduleHealthParams, context: ControlContext): Promi
       controls: health.length,
       periodsOwed: health.reduce((sum, h) => sum + h.periodsOwed, 0),
       missing: problems.filter((p) => p.kind === 'missing').length,
+      late: problems.filter((p) => p.kind === 'late').length,
       stuck: problems.filter((p) => p.kind === 'stuck').length,
       reviewsMissing: problems.filter((p) => p.kind === 'review-missing' || p.kind === 'review-stale').length,
     },

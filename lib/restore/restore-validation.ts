@@ -106,6 +106,13 @@ async function verifyJob(
 ): Promise<ControlOutcome> {
   if (!job.recoveryPointCreationDate)
     return errorOutcome(`restore job ${job.restoreJobId} has no recovery point creation date`);
+  // Without both ends the job cannot show when it ran or how long it took: no pass on a warning.
+  if (!job.creationDate || !job.completionDate) {
+    const missing = job.creationDate ? 'completion time (CompletionDate)' : 'start time (CreationDate)';
+    return errorOutcome(
+      `restore job ${job.restoreJobId} has no ${missing}: it cannot show when the restore ran or that it met the RTO`,
+    );
+  }
   if (job.resourceType && !['RDS', 'Aurora'].includes(job.resourceType)) {
     return errorOutcome(
       `restore job ${job.restoreJobId} restored a ${job.resourceType} resource, not a PostgreSQL database`,
@@ -122,8 +129,8 @@ async function verifyJob(
     restoredTarget,
     comparison: control.test,
     recoveryPoint: job.recoveryPointCreationDate,
-    ...(job.creationDate ? { restoreStartedAt: job.creationDate } : {}),
-    ...(job.completionDate ? { restoreCompletedAt: job.completionDate } : {}),
+    restoreStartedAt: job.creationDate,
+    restoreCompletedAt: job.completionDate,
   });
   return outcome({
     reasons: comparison.reasons,

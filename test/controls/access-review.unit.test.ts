@@ -34,7 +34,7 @@ const counts = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-const account = (name: string, extra: Record<string, unknown> = {}) => ({
+const account = (name: string | null, extra: Record<string, unknown> = {}) => ({
   account: name,
   enabled: true,
   last_login: null,
@@ -156,6 +156,60 @@ describe('access review verdicts', () => {
     expect(outcome.details).toMatchObject({ dormantTruncated: false });
   });
 
+  it('fails accounts without a name, and names dormant ones without a name, a long name or a login after the check', async () => {
+    const long = 'x'.repeat(51);
+    const fifty = 'y'.repeat(50);
+    const { outcome } = await check(
+      {
+        'account counts': [counts({ dormant: '5', unnamed: '2' })],
+        'accounts: dormant': [
+          account(null, { dormant: true }),
+          account(long, { dormant: true }),
+          account(fifty, { dormant: true }),
+          account('zed', { dormant: true, last_login: new Date('2030-01-01T00:00:00Z') }),
+          account('amy', { dormant: true, last_login: new Date(AS_OF) }),
+        ],
+      },
+      withDates,
+    ).run;
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      '2 accounts in public.users have no username: they cannot be reviewed',
+      `5 enabled accounts have had no successful login for P90D: (no name) (never logged in), ${'x'.repeat(50)}... (never logged in), ${fifty} (never logged in), zed (last login 2030-01-01T00:00:00.000Z is after the check), amy (last login 0 days ago)`,
+    ]);
+    expect(outcome.details).toMatchObject({ unnamedAccounts: 2 });
+  });
+
+  it('names five accounts active after removal without an ellipsis, and says when the list is cut', async () => {
+    const rows = Array.from({ length: 5 }, (_, i) =>
+      account(`u${i}`, { removed_at: new Date(`2026-09-0${i + 1}T00:00:00Z`), active_after_removal: true }),
+    );
+    const five = await check(
+      { 'account counts': [counts({ active_after_removal: '5' })], 'accounts: active after removal': rows },
+      withDates,
+    ).run;
+    expect(five.outcome.reasons).toEqual([
+      '5 accounts are still active after their recorded removal date: u0 (removed 2026-09-01), u1 (removed 2026-09-02), u2 (removed 2026-09-03), u3 (removed 2026-09-04), u4 (removed 2026-09-05)',
+    ]);
+    const cut = await check(
+      {
+        'account counts': [counts({ active_after_removal: '9' })],
+        'accounts: active after removal': rows.slice(0, 2),
+      },
+      withDates,
+    ).run;
+    expect(cut.outcome.reasons[0]).toMatch(/^9 accounts .*u1 \(removed 2026-09-02\), \.\.\.$/);
+    expect(cut.outcome.details).toMatchObject({ activeAfterRemovalTruncated: true });
+    const fiveDormant = await check(
+      {
+        'account counts': [counts({ dormant: '5' })],
+        'accounts: dormant': ['a', 'b', 'c', 'd', 'e'].map((name) => account(name, { dormant: true })),
+      },
+      withDates,
+    ).run;
+    expect(fiveDormant.outcome.reasons[0]).toMatch(/e \(never logged in\)$/);
+  });
+
   it('fails accounts still active after their removal date, naming the date', async () => {
     const rows = Array.from({ length: 6 }, (_, i) =>
       account(`u${i}`, { removed_at: new Date(`2026-09-0${i + 1}T00:00:00Z`), active_after_removal: true }),
@@ -272,6 +326,24 @@ describe('access review verdicts', () => {
       { 'columns of public.audit_log': logColumns.filter((c) => c.column_name !== 'user_id') },
       { loginEvents: {} },
       'column public.audit_log.user_id does not exist',
+    ],
+    [
+      {
+        'columns of public.users': userColumns.map((c) =>
+          c.column_name === 'enabled' ? { ...c, data_type: 'timestamp with time zone' } : c,
+        ),
+      },
+      {},
+      'column public.users.enabled is timestamp with time zone, expected a boolean',
+    ],
+    [
+      {
+        'columns of public.users': userColumns.map((c) =>
+          c.column_name === 'last_login_at' ? { ...c, data_type: 'boolean' } : c,
+        ),
+      },
+      {},
+      'column public.users.last_login_at is boolean, expected a timestamp',
     ],
     [{ 'account counts': [] }, {}, 'the account count query returned no row'],
   ])('errors on a wrong table shape or an empty answer (%#)', async (script, test, reason) => {

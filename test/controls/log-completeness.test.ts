@@ -9,7 +9,8 @@ import { type HarnessRun, runTest } from './control-harness.ts';
 /**
  * Fixtures: November 2026 with an event every 10 minutes from 00:05 to 23:55 UTC (4,320 events,
  * 7 users, every 25th attempt failed, actions cycling through six values), plus one event a year
- * earlier so the 365-day retention holds, and the log's neighbourhood: events every 10 minutes on
+ * earlier and one every day at noon since (to 30 October) so the 365-day retention holds, and the
+ * log's neighbourhood: events every 10 minutes on
  * 31 October from 23:05 and on 1 December until 05:55, so the silences at the period's edges are
  * bounded by real events. Each test changes one thing in a table of its own.
  */
@@ -18,6 +19,8 @@ const EVENTS_IN_NOVEMBER = 4320;
 const FAILED_IN_NOVEMBER = Math.floor(EVENTS_IN_NOVEMBER / 25);
 /** 6 on 31 October (23:05-23:55), 36 on 1 December (00:05-05:55). */
 const NEIGHBOUR_EVENTS = 42;
+/** One at noon every day from 2 November 2025 to 30 October 2026, after the year-old event. */
+const RETENTION_EVENTS = 363;
 
 let env: TestEnvironment;
 let url: string;
@@ -68,6 +71,11 @@ async function auditLog(name: string, options: TableOptions = {}): Promise<void>
       : [
           `INSERT INTO ${table} (${c.timestamp}, ${c.userId}, ${c.action}, ${c.success})
            VALUES (${value(`'${options.oldestEvent ?? '2025-11-01T00:00:00Z'}'::timestamptz`)}, 'u0', 'login', true)`,
+          // The retention window holds an event every day (at noon) up to the neighbourhood.
+          `INSERT INTO ${table} (${c.timestamp}, ${c.userId}, ${c.action}, ${c.success})
+           SELECT ${value('ts')}, 'u0', 'read', true
+             FROM generate_series(date_trunc('day', '${options.oldestEvent ?? '2025-11-01T00:00:00Z'}'::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' + interval '1 day 12 hours',
+                                  '2026-10-30T12:00:00Z'::timestamptz, interval '1 day') AS ts`,
         ]),
     ...(options.silences ?? []).map(
       ([from, to]) =>
@@ -82,14 +90,14 @@ async function auditLog(name: string, options: TableOptions = {}): Promise<void>
 
 async function check(
   test: Record<string, unknown>,
-  options: { periodKey?: string; timeZone?: string; ports?: { postgres: PostgresPort } } = {},
+  options: { periodKey?: string; timeZone?: string; now?: Date; ports?: { postgres: PostgresPort } } = {},
 ): Promise<HarnessRun> {
   return runTest({
     test: { type: 'log-completeness', target: 'app', ...test },
     cadence: 'monthly',
     periodKey: options.periodKey ?? '2026-11',
     asOf: NOW,
-    now: NOW,
+    now: options.now ?? NOW,
     timeZone: options.timeZone ?? 'UTC',
     ports: options.ports ?? { postgres: port },
   });
@@ -166,6 +174,7 @@ describe('log completeness on a complete month', () => {
       'period summary',
       'period edges, retention and future events',
       'gaps (probe)',
+      'retention coverage (probe)',
     ]);
     for (const entry of sql) expect(entry.text).not.toContain('DROP TABLE');
     expect(sql[1]?.params).toEqual([
@@ -174,7 +183,7 @@ describe('log completeness on a complete month', () => {
       "login'; DROP TABLE complete; --",
     ]);
     const [count] = (await env.sql(url, 'SELECT count(*)::int AS n FROM complete')).rows;
-    expect(count.n).toBe(EVENTS_IN_NOVEMBER + NEIGHBOUR_EVENTS + 1);
+    expect(count.n).toBe(EVENTS_IN_NOVEMBER + NEIGHBOUR_EVENTS + RETENTION_EVENTS + 1);
   });
 });
 
@@ -435,6 +444,53 @@ describe('required actions, retention, future events and empty periods', () => {
     expect(shorter.outcome.verdict).toBe('pass');
   });
 
+  it('fails retention on days of the window with no event, whatever the oldest event, with or without an index', async () => {
+    const hole = `DELETE FROM $table WHERE "timestamp" >= '2026-03-10T00:00:00Z' AND "timestamp" < '2026-03-13T00:00:00Z'`;
+    const expected =
+      'the P365D retention is not intact: 3 of its 364 days hold no event (from 2026-03-10T06:00:00.000Z, 2026-03-11T06:00:00.000Z, 2026-03-12T06:00:00.000Z): events in that window may have been deleted';
+    await auditLog('retention_hole', { afterFill: hole });
+    await auditLog('retention_hole_scan', { index: false, afterFill: hole });
+    await auditLog('retention_hole_naive', { type: 'timestamp', afterFill: hole.replaceAll("Z'", "'") });
+    for (const table of ['retention_hole', 'retention_hole_scan', 'retention_hole_naive']) {
+      const run = await check({ table });
+      expect(run.outcome.reasons, table).toEqual([expected]);
+      expect((run.outcome.details as { retention: unknown }).retention, table).toMatchObject({
+        emptyDays: 3,
+      });
+    }
+    // One old event alone, every later day before the neighbourhood deleted: 334 empty days, five named.
+    await auditLog('old_row_alone', {
+      index: false,
+      afterFill: `DELETE FROM $table WHERE "timestamp" > '2025-11-01T00:00:00Z' AND "timestamp" < '2026-10-31T00:00:00Z'`,
+    });
+    const alone = await check({ table: 'old_row_alone' });
+    expect(alone.outcome.reasons).toEqual([
+      'the P365D retention is not intact: 334 of its 364 days hold no event (from 2025-12-01T06:00:00.000Z, 2025-12-02T06:00:00.000Z, 2025-12-03T06:00:00.000Z, 2025-12-04T06:00:00.000Z, 2025-12-05T06:00:00.000Z, ...): events in that window may have been deleted',
+    ]);
+  });
+
+  // A backfill of November run on 15 January: the log stops on 1 December, six weeks before the
+  // check. The window starts a retention before the check and ends at November's end, so the days
+  // after the period (which the rule once required) do not count, while a day inside it still does.
+  it("checks a past period's retention window up to the period end, not up to the check", async () => {
+    const later = new Date('2027-01-15T00:00:00Z');
+    const backfill = await check({ table: 'complete' }, { now: later });
+    expect(backfill.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    // 15 January 2026 to 1 December 2026.
+    expect((backfill.outcome.details as { retention: unknown }).retention).toMatchObject({
+      coverageDays: 320,
+      emptyDays: 0,
+    });
+    await auditLog('backfill_hole', {
+      afterFill: `DELETE FROM $table WHERE "timestamp" >= '2026-06-10T00:00:00Z' AND "timestamp" < '2026-06-11T00:00:00Z'`,
+    });
+    const hole = await check({ table: 'backfill_hole' }, { now: later });
+    expect(hole.outcome.verdict).toBe('fail');
+    expect(hole.outcome.reasons).toEqual([
+      'the P365D retention is not intact: 1 of its 320 days hold no event (from 2026-06-10T00:00:00.000Z): events in that window may have been deleted',
+    ]);
+  });
+
   it('fails on events dated after the time of the check', async () => {
     await auditLog('future', {
       afterFill: `INSERT INTO $table ("timestamp", user_id, action, success)
@@ -455,6 +511,8 @@ describe('required actions, retention, future events and empty periods', () => {
     expect(run.outcome.verdict).toBe('fail');
     expect(run.outcome.reasons).toEqual([
       'no events in 2026-11: the audit log was silent for the whole period',
+      // The retention window's last 29 whole days are November's: empty, so the window is not retained either.
+      'the P365D retention is not intact: 29 of its 364 days hold no event (from 2026-11-01T06:00:00.000Z, 2026-11-02T06:00:00.000Z, 2026-11-03T06:00:00.000Z, 2026-11-04T06:00:00.000Z, 2026-11-05T06:00:00.000Z, ...): events in that window may have been deleted',
     ]);
     // The silence runs from the last October event to the check: reported whole.
     expect(run.outcome.figures).toMatchObject({
@@ -526,9 +584,9 @@ describe('non-default names and types', () => {
   it('reads the period in the configured zone: November in Auckland starts at 11:00 UTC on 31 October', async () => {
     const run = await check({ table: 'complete' }, { timeZone: 'Pacific/Auckland' });
     // The fixture's October events start at 23:05 UTC on 31 October, so Auckland's November opens
-    // inside a silence that began at the year-old event, and closes 13 hours early.
+    // inside a silence that began at the retention window's last daily event, and closes 13 hours early.
     expect(details(run).gaps[0]).toMatchObject({
-      start: '2025-11-01T00:00:00.000Z',
+      start: '2026-10-30T12:00:00.000Z',
       end: '2026-10-31T23:05:00.000Z',
     });
     expect(details(run).counts.total).toBe(EVENTS_IN_NOVEMBER - 13 * 6 + 6);
@@ -615,6 +673,6 @@ describe('the session the check runs in', () => {
         `SELECT count(*)::int AS n, to_regclass('planted') IS NULL AS no_table FROM complete`,
       )
     ).rows;
-    expect(row).toEqual({ n: EVENTS_IN_NOVEMBER + NEIGHBOUR_EVENTS + 1, no_table: true });
+    expect(row).toEqual({ n: EVENTS_IN_NOVEMBER + NEIGHBOUR_EVENTS + RETENTION_EVENTS + 1, no_table: true });
   });
 });

@@ -42,6 +42,11 @@ const edges = (extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
+const coverage = (emptyDays = 0, firstEmpty: string[] = []) => ({
+  empty_days: String(emptyDays),
+  first_empty: firstEmpty,
+});
+
 const gap = (start: string, end: string, violations: number, limit = 'maxSilence', longest?: number) => {
   const seconds = (Date.parse(end) - Date.parse(start)) / 1000;
   return {
@@ -65,6 +70,8 @@ function check(
     'period edges, retention and future events': [edges()],
     'gaps (probe)': [],
     'gaps (scan)': [],
+    'retention coverage (probe)': [coverage()],
+    'retention coverage (scan)': [coverage()],
     ...script,
   } as Record<string, ScriptedAnswer>);
   const run = runTest({
@@ -117,10 +124,19 @@ describe('log completeness verdicts', () => {
       gapCount: 0,
       gapsTruncated: false,
       gapSearch: 'probe',
-      retention: { oldestEvent: '2025-11-01T00:00:00.000Z', retainedDays: 395 },
+      retention: {
+        oldestEvent: '2025-11-01T00:00:00.000Z',
+        retainedDays: 395,
+        coverageDays: 364,
+        emptyDays: 0,
+        firstEmptyDays: [],
+      },
       futureEvents: 0,
     });
-    expect(queries.map((query) => query.target)).toEqual(['app', 'app', 'app', 'app']);
+    expect(queries.map((query) => query.target)).toEqual(['app', 'app', 'app', 'app', 'app']);
+    // The retention window: from a year before the check to the period's end (before the check),
+    // 364.75 days, so its 364 whole days from its first instant.
+    expect(paramsOf(queries, 'retention coverage (probe)')).toEqual(['2025-12-01T06:00:00.000Z', 364]);
     expect(paramsOf(queries, 'table shape')).toEqual(['public', 'audit_log']);
     expect(paramsOf(queries, 'period summary')).toEqual([
       '2026-11-01T00:00:00.000Z',
@@ -283,6 +299,94 @@ describe('log completeness verdicts', () => {
     expect(oneMsShort.outcome.reasons).toEqual([
       'oldest retained event is 364 days old (2025-12-01T06:00:00.001Z), less than the P365D retention: the log may have been truncated',
     ]);
+  });
+
+  // One old row must not stand for a whole retained year: every day of the window needs an event.
+  it('fails retention when days of the window hold no event, naming up to five', async () => {
+    const days = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        new Date(Date.parse('2026-03-10T06:00:00Z') + i * 86_400_000).toISOString(),
+      );
+    const three = await check({ 'retention coverage (probe)': [coverage(3, days(3))] }).run;
+    expect(three.outcome.verdict).toBe('fail');
+    expect(three.outcome.reasons).toEqual([
+      'the P365D retention is not intact: 3 of its 364 days hold no event (from 2026-03-10T06:00:00.000Z, 2026-03-11T06:00:00.000Z, 2026-03-12T06:00:00.000Z): events in that window may have been deleted',
+    ]);
+    expect(three.outcome.details).toMatchObject({ retention: { emptyDays: 3, firstEmptyDays: days(3) } });
+    const many = await check({ 'retention coverage (probe)': [coverage(300, days(5))] }).run;
+    expect(many.outcome.reasons).toEqual([
+      `the P365D retention is not intact: 300 of its 364 days hold no event (from ${days(5).join(', ')}, ...): events in that window may have been deleted`,
+    ]);
+    const five = await check({ 'retention coverage (probe)': [coverage(5, days(5))] }).run;
+    expect(five.outcome.reasons[0]).toMatch(/2026-03-14T06:00:00.000Z\): events/);
+  });
+
+  it('scans for empty days without an index, and skips the window when the oldest event is too young', async () => {
+    const scan = check(
+      {
+        'table shape': shape({ timestamp: { leads_index: false } }),
+        'retention coverage (scan)': [coverage(1, ['2026-01-01T06:00:00.000Z'])],
+      },
+      { retention: 'P30D' },
+    );
+    expect((await scan.run).outcome.reasons).toEqual([
+      'the P30D retention is not intact: 1 of its 29 days hold no event (from 2026-01-01T06:00:00.000Z): events in that window may have been deleted',
+    ]);
+    expect(paramsOf(scan.queries, 'retention coverage (scan)')).toEqual(['2026-11-01T06:00:00.000Z', 29]);
+    const young = check({
+      'period edges, retention and future events': [
+        edges({ oldest_event: new Date('2026-06-01T06:00:00Z') }),
+      ],
+    });
+    await young.run;
+    expect(young.queries.map((query) => query.label)).not.toContain('retention coverage (probe)');
+    // A retention shorter than a day has no whole day to check.
+    const hours = check({}, { retention: 'PT23H' });
+    expect((await hours.run).outcome.reasons).toEqual([]);
+    expect(hours.queries.map((query) => query.label)).not.toContain('retention coverage (probe)');
+  });
+
+  // A backfill (a run as of an earlier date) judges the log up to the period's end, not up to the
+  // check: the window keeps its start (a retention before the check) and ends at the period's end.
+  it('ends the coverage window at the period end when the period ended before the check, and skips it when the retention ends first', async () => {
+    const backfill = check({}, {}, { periodKey: '2026-03', now: NOW });
+    expect((await backfill.run).outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    // 2025-12-01T06:00 to 2026-04-01T00:00 is 120.75 days: its 120 whole days.
+    expect(paramsOf(backfill.queries, 'retention coverage (probe)')).toEqual([
+      '2025-12-01T06:00:00.000Z',
+      120,
+    ]);
+    const empty = await check(
+      { 'retention coverage (probe)': [coverage(1, ['2026-03-31T06:00:00.000Z'])] },
+      {},
+      { periodKey: '2026-03' },
+    ).run;
+    expect(empty.outcome.reasons).toEqual([
+      'the P365D retention is not intact: 1 of its 120 days hold no event (from 2026-03-31T06:00:00.000Z): events in that window may have been deleted',
+    ]);
+    expect(empty.outcome.details).toMatchObject({ retention: { coverageDays: 120, emptyDays: 1 } });
+    // A period ending before the window starts (or less than a day after) leaves no whole day.
+    for (const [cadence, periodKey] of [
+      ['monthly', '2025-11'],
+      ['daily', '2025-12-01'],
+    ] as const) {
+      const old = check({}, {}, { cadence, periodKey });
+      const { outcome } = await old.run;
+      expect(old.queries.map((query) => query.label)).not.toContain('retention coverage (probe)');
+      expect(outcome.details).not.toHaveProperty('retention.emptyDays');
+    }
+    // A period ending after the check: the window still ends at the check.
+    const current = check({}, { retention: 'P30D' }, { now: '2026-11-20T00:00:00.000Z' });
+    await current.run;
+    expect(paramsOf(current.queries, 'retention coverage (probe)')).toEqual(['2026-10-21T00:00:00.000Z', 30]);
+  });
+
+  it('errors when the retention coverage query returns no row', async () => {
+    const { outcome } = await check({ 'retention coverage (probe)': [] }).run;
+    expect(outcome).toMatchObject({
+      verdict: 'error',
+      reasons: ['the retention coverage query returned no row'],
+    });
   });
 
   it('fails an empty log for retention too, saying it holds no events at all', async () => {

@@ -241,3 +241,80 @@ describe('restore verification: which restore counts', () => {
     expect(String(same)).toContain('the restored target must differ from the source target');
   });
 });
+
+describe('restore verification: what the restore itself proves', () => {
+  it("keeps the comparison's own reasons and warnings, and measures the RTO from the log's start and end", async () => {
+    const { outcome } = await check({}).run;
+    // Two empty databases: the comparison itself fails (nothing compared) and cannot measure the RPO.
+    expect(outcome.reasons).toEqual(['no tables to compare: check the configured schemas']);
+    expect(outcome.warnings).toEqual([
+      'RPO not measured: the source has no timestamped rows before the recovery point',
+    ]);
+    expect(outcome.details).toMatchObject({
+      rto: {
+        startedAt: '2026-11-28T03:05:00.000Z',
+        completedAt: '2026-11-28T03:40:00.000Z',
+        durationMinutes: 35,
+        met: true,
+      },
+    });
+  });
+
+  it('measures the RTO from the configured start and end with a fixed recovery point', async () => {
+    const { outcome } = await check(
+      {},
+      {
+        recoveryPoint: '2026-11-15T00:00:00Z',
+        restoreStartedAt: '2026-11-15T01:00:00Z',
+        restoreCompletedAt: '2026-11-15T01:20:00Z',
+      },
+    ).run;
+    expect(outcome.details).toMatchObject({
+      rto: {
+        startedAt: '2026-11-15T01:00:00.000Z',
+        completedAt: '2026-11-15T01:20:00.000Z',
+        durationMinutes: 20,
+      },
+    });
+    expect(outcome.warnings).not.toContain('RTO not measured: the restore start and end times are unknown');
+  });
+
+  it('fails a log row whose recovery point is after the restore completed', async () => {
+    const { outcome } = await check({
+      'newest completed restore': [
+        restore('2026-11-28T04:00:00Z', '2026-11-28T03:40:00Z', '2026-11-28T03:05:00Z'),
+      ],
+    }).run;
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons[0]).toBe(
+      'the recovery point 2026-11-28T04:00:00.000Z is after the restore completed (2026-11-28T03:40:00.000Z): the restore log is wrong',
+    );
+  });
+
+  it('fails a logged restore without a start time: the RTO cannot be measured', async () => {
+    const { outcome } = await check({
+      'newest completed restore': [restore('2026-11-28T03:00:00Z', '2026-11-28T03:40:00Z', null)],
+    }).run;
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons[0]).toBe(
+      'the newest restore in public.soc2_restore_log has no started_at: the RTO cannot be measured',
+    );
+  });
+
+  it('errors when a restore log column holds text instead of a timestamp', async () => {
+    const { outcome } = await check({
+      'restore log columns': logColumns.map((c) =>
+        c.column_name === 'completed_at' ? { ...c, data_type: 'text' } : c,
+      ),
+    }).run;
+    expect(outcome).toMatchObject({
+      verdict: 'error',
+      reasons: ['column public.soc2_restore_log.completed_at is text, expected a timestamp'],
+    });
+    // A naive timestamp column is a timestamp too.
+    const naive = await check({
+      'restore log columns': logColumns.map((c) => ({ ...c, data_type: 'timestamp without time zone' })),
+    }).run;
+    expect(naive.outcome.reasons).toEqual(['no tables to compare: check the configured schemas']);
+  });
+});

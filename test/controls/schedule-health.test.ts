@@ -102,7 +102,14 @@ describe('schedule-health', () => {
       controls: ['monthly-ok', 'annual-no-date', 'daily-recent', 'schedule-health'],
     });
     expect(outcome.verdict).toBe('pass');
-    expect(outcome.figures).toEqual({ controls: 4, periodsOwed: 4, missing: 0, stuck: 0, reviewsMissing: 0 });
+    expect(outcome.figures).toEqual({
+      controls: 4,
+      periodsOwed: 4,
+      missing: 0,
+      late: 0,
+      stuck: 0,
+      reviewsMissing: 0,
+    });
     expect(outcome.warnings).toEqual([
       'annual-no-date has no addedOn date: only its last complete period was checked',
     ]);
@@ -163,15 +170,19 @@ describe('schedule-health', () => {
 describe('judgeControlSchedule', () => {
   it('matches verdicts by cadence as well as period key', () => {
     const owed = [periodFromKey('monthly', '2026-10', 'UTC')];
-    const problems = judgeControlSchedule(owed, [
-      {
-        cadence: 'daily',
-        periodKey: '2026-10',
-        verdict: 'pass',
-        lastAttemptAt: '2026-11-01T01:00:00Z',
-        attempts: 1,
-      },
-    ]);
+    const problems = judgeControlSchedule(
+      owed,
+      [
+        {
+          cadence: 'daily',
+          periodKey: '2026-10',
+          verdict: 'pass',
+          lastAttemptAt: '2026-11-01T01:00:00Z',
+          attempts: 1,
+        },
+      ],
+      new Date('2026-12-01T00:00:00Z'),
+    );
     expect(problems).toEqual([
       { kind: 'missing', periodKey: '2026-10', periodEnd: '2026-11-01T00:00:00.000Z' },
     ]);

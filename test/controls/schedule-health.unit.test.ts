@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { ControlDefinition } from '../../lib/controls/control-definition.ts';
 import type { Verdict } from '../../lib/controls/outcome.ts';
@@ -28,6 +29,7 @@ const verdict = (
   periodKey: string,
   value: Verdict,
   attempts = 1,
+  lastAttemptAt = '2026-12-01T00:10:00.000Z',
 ): VerdictRecord => ({
   controlId,
   cadence,
@@ -40,7 +42,7 @@ const verdict = (
   figures: {},
   runId: 'run',
   attempts,
-  lastAttemptAt: '2026-12-01T00:10:00.000Z',
+  lastAttemptAt,
   evidenceKey: '',
   evidenceSha256: '',
   manifestKey: '',
@@ -50,7 +52,8 @@ const verdict = (
 function history(
   controls: ControlDefinition[],
   verdicts: VerdictRecord[],
-  attempts: Record<string, Verdict[]> = {},
+  /** Per `<control>#<period>`, attempts as verdicts, or `[verdict, finishedAt]` pairs. */
+  attempts: Record<string, (Verdict | [Verdict, string])[]> = {},
 ): VerdictHistoryPort & { asked: string[] } {
   const asked: string[] = [];
   return {
@@ -61,14 +64,14 @@ function history(
       return verdicts.filter((v) => v.controlId === controlId);
     },
     async attemptsFor(controlId, cadence, periodKey) {
-      return (attempts[`${controlId}#${periodKey}`] ?? []).map(
-        (value) =>
-          ({
-            ...verdict(controlId, cadence, periodKey, value),
-            startedAt: '',
-            finishedAt: '',
-          }) as AttemptRecord,
-      );
+      return (attempts[`${controlId}#${periodKey}`] ?? []).map((entry) => {
+        const [value, finishedAt] = typeof entry === 'string' ? [entry, '2026-12-01T00:10:00.000Z'] : entry;
+        return {
+          ...verdict(controlId, cadence, periodKey, value),
+          startedAt: finishedAt,
+          finishedAt,
+        } as AttemptRecord;
+      });
     },
   };
 }
@@ -77,12 +80,16 @@ function check(
   port: VerdictHistoryPort,
   test: Record<string, unknown> = {},
   asOf = '2026-12-01T12:00:00.000Z',
+  clock: { now?: string; timeZone?: string } = {},
 ) {
   return runTest({
     test: { type: 'schedule-health', ...test },
     cadence: 'daily',
-    periodKey: '2026-11-30',
+    periodKey: clock.timeZone
+      ? (DateTime.fromISO(asOf, { zone: clock.timeZone }).minus({ days: 1 }).toISODate() ?? '')
+      : '2026-11-30',
     asOf,
+    ...clock,
     controlId: SELF,
     ports: { verdictHistory: port },
   });
@@ -104,7 +111,14 @@ describe('schedule health verdicts', () => {
     expect(outcome.warnings).toEqual([
       'backups has no addedOn date: only its last complete period was checked',
     ]);
-    expect(outcome.figures).toEqual({ controls: 2, periodsOwed: 3, missing: 0, stuck: 0, reviewsMissing: 0 });
+    expect(outcome.figures).toEqual({
+      controls: 2,
+      periodsOwed: 3,
+      missing: 0,
+      late: 0,
+      stuck: 0,
+      reviewsMissing: 0,
+    });
     expect(outcome.details).toMatchObject({
       asOf: '2026-12-01T12:00:00.000Z',
       dueBy: '2026-12-01T06:00:00.000Z',
@@ -250,6 +264,112 @@ describe('schedule health verdicts', () => {
     ]);
   });
 
+  // A verdict recorded after the check ran does not show the period had run when it looked (a
+  // retried schedule-health run, a clock ahead, a hand-written item): only what was there counts.
+  it('does not count a verdict recorded after the check instant as the period having run', async () => {
+    const port = history(
+      [control('audit-log', 'monthly', '2026-11-01')],
+      [verdict('audit-log', 'monthly', '2026-11', 'pass', 1, '2026-12-01T12:00:00.001Z')],
+    );
+    const { outcome } = await check(port);
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'audit-log: 2026-11 has no verdict recorded by 2026-12-01T12:00:00.000Z, when this check ran (its verdict is recorded at 2026-12-01T12:00:00.001Z)',
+    ]);
+    expect(outcome.figures).toMatchObject({ missing: 0, late: 1, stuck: 0 });
+  });
+
+  it('counts a verdict recorded exactly at the check instant, and judges by the clock, not asOf', async () => {
+    const port = history(
+      [control('audit-log', 'monthly', '2026-11-01')],
+      [verdict('audit-log', 'monthly', '2026-11', 'pass', 1, '2026-12-01T12:00:00.000Z')],
+    );
+    expect((await check(port)).outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    // A backfill runs the period as of an earlier instant, after the verdicts it checks were recorded.
+    const backfill = await check(port, {}, '2026-12-01T07:00:00.000Z', { now: '2026-12-05T00:00:00.000Z' });
+    expect(backfill.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+  });
+
+  it('judges a re-run period by its latest attempt recorded before the check', async () => {
+    const late = (earlier: [Verdict, string][]) =>
+      history(
+        [control('audit-log', 'monthly', '2026-11-01')],
+        [verdict('audit-log', 'monthly', '2026-11', 'pass', 3, '2026-12-02T00:00:00.000Z')],
+        { 'audit-log#2026-11': [...earlier, ['pass', '2026-12-02T00:00:00.000Z']] },
+      );
+    const passedBefore = await check(
+      late([
+        ['error', '2026-12-01T00:10:00.000Z'],
+        ['fail', '2026-12-01T01:00:00.000Z'],
+      ]),
+    );
+    expect(passedBefore.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    // The latest by its finishing time, whatever order the history lists the attempts in.
+    const listedOutOfOrder = await check(
+      late([
+        ['fail', '2026-12-01T01:00:00.000Z'],
+        ['error', '2026-12-01T00:10:00.000Z'],
+      ]),
+    );
+    expect(listedOutOfOrder.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    const erroredBefore = await check(
+      late([
+        ['fail', '2026-12-01T00:10:00.000Z'],
+        ['error', '2026-12-01T01:00:00.000Z'],
+      ]),
+    );
+    expect(erroredBefore.outcome.reasons).toEqual([
+      'audit-log: 2026-11 is stuck: the latest of 2 attempts errored',
+    ]);
+    const onlyErrors = await check(late([['error', '2026-12-01T00:10:00.000Z']]));
+    expect(onlyErrors.outcome.reasons).toEqual(['audit-log: 2026-11 is stuck: all 1 attempts errored']);
+    const nothingBefore = await check(late([]));
+    expect(nothingBefore.outcome.reasons).toEqual([
+      'audit-log: 2026-11 has no verdict recorded by 2026-12-01T12:00:00.000Z, when this check ran (its verdict is recorded at 2026-12-02T00:00:00.000Z)',
+    ]);
+  });
+
+  it('does not count a verdict whose recording time has no zone or is not a time', async () => {
+    for (const recordedAt of ['2026-12-01T00:10:00', '2026-12-01', 'yesterday', '2026-13-01T00:10:00Z']) {
+      const port = history(
+        [control('audit-log', 'monthly', '2026-11-01')],
+        [verdict('audit-log', 'monthly', '2026-11', 'pass', 1, recordedAt)],
+      );
+      const { outcome } = await check(port);
+      expect(outcome.reasons, recordedAt).toEqual([
+        `audit-log: 2026-11 has no verdict recorded by 2026-12-01T12:00:00.000Z, when this check ran (its verdict is recorded at ${recordedAt})`,
+      ]);
+    }
+    const withOffset = history(
+      [control('audit-log', 'monthly', '2026-11-01')],
+      [verdict('audit-log', 'monthly', '2026-11', 'pass', 1, '2026-12-01T13:00:00+01:00')],
+    );
+    expect((await check(withOffset)).outcome).toMatchObject({ verdict: 'pass' });
+  });
+
+  // addedOn is the first day in force in the configuration's time zone, whatever the process's zone.
+  it('reads addedOn as a day in the configured time zone, not the process zone', async () => {
+    // Los Angeles is UTC-8 in November: its 2026-11-30 starts at 2026-11-30T08:00Z. Read in the
+    // process's zone (UTC), addedOn would start at 2026-11-29T16:00 local and owe 2026-11-29 as well.
+    const port = history([control('daily-check', 'daily', '2026-11-30')], []);
+    const { outcome } = await check(port, { grace: 'PT0S' }, '2026-12-01T08:00:00.000Z', {
+      timeZone: 'America/Los_Angeles',
+    });
+    expect(outcome.reasons).toEqual(['daily-check: no verdict for 2026-11-30']);
+    expect(outcome.figures).toMatchObject({ periodsOwed: 1 });
+  });
+
+  it('rejects an addedOn that is not a calendar date, naming the control', async () => {
+    for (const addedOn of ['2026-11-01T00:00:00', '2026-11-01T00:00:00Z', '1 Nov 2026', '2026-02-30']) {
+      const port = history([control('audit-log', 'monthly', addedOn)], []);
+      const { outcome } = await check(port);
+      expect(outcome.verdict, addedOn).toBe('error');
+      expect(outcome.reasons).toEqual([
+        `audit-log: addedOn ${JSON.stringify(addedOn)} is not a calendar date (YYYY-MM-DD), so the periods it owes are unknown`,
+      ]);
+    }
+  });
+
   it('errors without the verdict history port', async () => {
     const { outcome } = await runTest({
       test: { type: 'schedule-health' },
@@ -268,10 +388,11 @@ describe('judgeControlSchedule', () => {
   it('matches verdicts by cadence and key, and passes fail verdicts as real ones', () => {
     const owed = [periodFromKey('monthly', '2026-10', 'UTC'), periodFromKey('monthly', '2026-11', 'UTC')];
     expect(
-      judgeControlSchedule(owed, [
-        verdict('c', 'weekly', '2026-10', 'pass'),
-        verdict('c', 'monthly', '2026-11', 'fail'),
-      ]),
+      judgeControlSchedule(
+        owed,
+        [verdict('c', 'weekly', '2026-10', 'pass'), verdict('c', 'monthly', '2026-11', 'fail')],
+        new Date('2026-12-01T12:00:00.000Z'),
+      ),
     ).toEqual([{ kind: 'missing', periodKey: '2026-10', periodEnd: '2026-11-01T00:00:00.000Z' }]);
   });
 

@@ -63,6 +63,8 @@ describe('parseTrivyReport', () => {
     expect(report.artifact).toBe('registry.example/app:1.4');
     expect(report.repository).toBe('registry.example/app');
     expect(report.key).toBe('scans/app/r.json');
+    // The classes scanned (a later report that skips one is a partial scan), once each, sorted.
+    expect(report.classes).toEqual(['lang-pkgs', 'os-pkgs']);
     expect(report.findings).toEqual([
       {
         vulnerabilityId: 'CVE-1',
@@ -248,6 +250,15 @@ describe('assessOpenFindings', () => {
       ['one', 2, 96],
       ['two', 1, 0],
     ]);
+  });
+
+  it('lists histories by name, whatever order the reports came in', () => {
+    const histories = assessOpenFindings(
+      [report('a', 1, ['X'], 'zeta:1'), report('b', 1, ['X'], 'alpha:1'), report('c', 1, ['X'], 'mid:1')],
+      48 * HOUR,
+      { at: day(2) },
+    );
+    expect(histories.map((h) => h.artifact)).toEqual(['alpha', 'mid', 'zeta']);
   });
 
   it('keys by artifact, target or installed version when configured', () => {

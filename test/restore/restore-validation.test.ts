@@ -199,6 +199,28 @@ describe('validateRestoreJob', () => {
     );
   });
 
+  // Hostile cell: a completed job without its start (or end) time cannot show when it ran or how long
+  // it took (the RTO), so it is not a pass with a warning but a verdict that names the missing field.
+  it.each([
+    ['CreationDate', 'start time'],
+    ['CompletionDate', 'completion time'],
+  ] as const)('reports FAILED as "could not verify" when the job has no %s (its %s)', async (field, what) => {
+    const { [field]: _dropped, ...job } = describedJob('job-ok');
+    backup.on(DescribeRestoreJobCommand, { RestoreJobId: 'job-ok' }).resolves(job);
+    const report = await validateRestoreJob(parseRestoreJobEvent(event()), deps);
+    expect(report).toMatchObject({ action: 'validated', validationStatus: 'FAILED' });
+    if (report.action !== 'validated') throw new Error('not validated');
+    expect(report.outcome.verdict).toBe('error');
+    expect(report.outcome.reasons).toEqual([
+      `restore job job-ok has no ${what} (${field}): it cannot show when the restore ran or that it met the RTO`,
+    ]);
+    const put = backup.commandCalls(PutRestoreValidationResultCommand)[0]?.args[0].input;
+    expect(put?.ValidationStatus).toBe('FAILED');
+    expect(put?.ValidationStatusMessage).toContain(
+      `could not verify the restore: restore job job-ok has no ${what}`,
+    );
+  });
+
   it('ignores jobs that are not completed restore tests of a configured plan, without touching AWS Backup', async () => {
     const running = await validateRestoreJob(parseRestoreJobEvent(event({ status: 'RUNNING' })), deps);
     expect(running).toEqual({

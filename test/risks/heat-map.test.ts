@@ -31,6 +31,14 @@ describe('heat map model', () => {
     expect(maps.residualNotStated).toHaveLength(10);
   });
 
+  it('lists the risks of a cell, and those without a stated residual, in id order (R2 before R10)', () => {
+    const risks = ['R10', 'R2', 'R9'].map((id) => riskInput({ id, likelihood: 2, impact: 4 }));
+    const maps = buildHeatMaps(register({ risks }));
+    expect(cellAt(maps.inherent, 2, 4)?.riskIds).toEqual(['R2', 'R9', 'R10']);
+    expect(cellAt(maps.residual, 2, 4)?.riskIds).toEqual(['R2', 'R9', 'R10']);
+    expect(maps.residualNotStated).toEqual(['R2', 'R9', 'R10']);
+  });
+
   it('colours by the threshold: 12 (3 x 4, 4 x 3) is at it, 10 is below; a custom threshold moves the line', () => {
     const maps = buildHeatMaps(register({}));
     expect(cellAt(maps.inherent, 3, 4)?.band).toBe('at-or-above-threshold');

@@ -88,7 +88,88 @@ describe('risks check (the pull-request gate), pure', () => {
   });
 
   it('refuses risks without an asset inventory', () => {
-    expect(kinds({ risks: [riskInput()] })).toEqual(['no-asset-inventory assets']);
+    expect(check({ risks: [riskInput()] }).violations).toEqual([
+      {
+        kind: 'no-asset-inventory',
+        path: 'assets',
+        message:
+          'the register has risks but no asset inventory, so no STRIDE walk-through can be checked: list the assets and point each risk at one by id',
+      },
+    ]);
+  });
+
+  it('refuses an acceptance exactly at the threshold, and names the score and the threshold', () => {
+    // Residual 3 x 4 = 12 is the threshold itself: "at or above" refuses it.
+    const risks = walkThrough('customer-data').map((r, i) =>
+      i === 0
+        ? {
+            ...r,
+            status: 'accepted' as const,
+            likelihood: 3,
+            impact: 4,
+            mitigation: 'Accepted by the board.',
+          }
+        : r,
+    );
+    expect(check({ assets: [assetInput()], risks }).violations).toEqual([
+      {
+        kind: 'acceptance-above-threshold',
+        path: 'risks[0].status',
+        message: `risk ${risks[0]?.id} is accepted at a residual score of 12, at or above the threshold 12`,
+      },
+    ]);
+    // Just below (residual 11 is impossible as a product; 2 x 5 = 10): the acceptance stands.
+    const below = risks.map((r, i) => (i === 0 ? { ...r, likelihood: 2, impact: 5 } : r));
+    expect(kinds({ assets: [assetInput()], risks: below })).toEqual([]);
+  });
+
+  it('does not treat a mitigated high risk as an acceptance', () => {
+    // A mitigated (not accepted) risk scoring 20 with a written mitigation breaks no rule of the gate.
+    const risks = walkThrough('customer-data').map((r, i) =>
+      i === 0 ? { ...r, status: 'mitigated' as const, likelihood: 4, impact: 5, mitigation: 'WAF.' } : r,
+    );
+    expect(kinds({ assets: [assetInput()], risks })).toEqual([]);
+  });
+
+  it('words the missing-mitigation and unencrypted findings in full', () => {
+    const risks = walkThrough('customer-data').map((r, i) =>
+      i === 0 ? { ...r, likelihood: 3, impact: 4, mitigation: '' } : r,
+    );
+    expect(check({ assets: [assetInput()], risks }).violations).toEqual([
+      {
+        kind: 'missing-mitigation',
+        path: 'risks[0].mitigation',
+        message: `risk ${risks[0]?.id}: inherent score 12 (3 x 4) is at or above the threshold 12, but no mitigation is written`,
+      },
+    ]);
+    const unknown = assetInput({
+      encryption: { atRest: { encrypted: 'unknown' }, inTransit: { encrypted: true, detail: 'TLS' } },
+    });
+    const plain = assetInput({
+      encryption: { atRest: { encrypted: false }, inTransit: { encrypted: true, detail: 'TLS' } },
+    });
+    const message = (asset: typeof unknown) =>
+      check({ assets: [asset], risks: walkThrough('customer-data') }).violations.map((v) => v.message);
+    expect(message(unknown)).toEqual([
+      'asset customer-data is confidential but not encrypted at rest (unknown), and no information-disclosure risk against it is accepted with a reason',
+    ]);
+    expect(message(plain)).toEqual([
+      'asset customer-data is confidential but not encrypted at rest, and no information-disclosure risk against it is accepted with a reason',
+    ]);
+  });
+
+  it('reports a parse failure with the path apart from the message, and adds no assets', () => {
+    const result = check({ ...complete, settings: { scoreThreshold: 'high' } }, { base: null });
+    expect(result).toEqual({
+      violations: [
+        {
+          kind: 'invalid-register',
+          path: 'settings.scoreThreshold',
+          message: 'expected number, received string',
+        },
+      ],
+      addedAssets: [],
+    });
   });
 
   it.each([
@@ -121,6 +202,11 @@ describe('risks check (the pull-request gate), pure', () => {
       expect(result.violations[0]?.message).toMatch(
         /^asset okta-tokens is new \(not on origin\/main\) and has no complete STRIDE walk-through: missing spoofing, .*elevation-of-privilege; add a risk/,
       );
+      expect(result.violations[0]?.path).toBe('assets[1]');
+      // Without a label, the message still says what it compared against.
+      expect(check(withNew, { base: complete }).violations[0]?.message).toMatch(
+        /^asset okta-tokens is new \(not on the base\)/,
+      );
     });
 
     it('accepts the added asset once it is walked through', () => {
@@ -142,6 +228,10 @@ describe('risks check (the pull-request gate), pure', () => {
       expect(check(withNew, { base: { assets: [{ id: 'customer-data', bogus: 1 }] } }).addedAssets).toEqual([
         'okta-tokens',
       ]);
+      // Holes and non-string ids in an old inventory are skipped, not fatal.
+      expect(
+        check(withNew, { base: { assets: [null, { id: 7 }, { id: 'customer-data' }] } }).addedAssets,
+      ).toEqual(['okta-tokens']);
     });
 
     it('still refuses gaps that were already on the base (the gate is not a ratchet)', () => {

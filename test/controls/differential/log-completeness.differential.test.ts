@@ -33,7 +33,11 @@ interface Expected {
   readonly figures: Record<string, number | string | null>;
   readonly gaps: readonly Pick<LogGap, 'start' | 'end'>[];
   readonly requiredActions: readonly { action: string; events: number }[];
+  /** Days of the retention window with no event; null when the window is not checked (too young). */
+  readonly emptyDays: number | null;
 }
+
+const DAY_MS = 86_400_000;
 
 /** The reference: what the control promises, computed the slow, obvious way. */
 function reference(events: readonly Event[], period: Period, now: number): Expected {
@@ -67,12 +71,24 @@ function reference(events: readonly Event[], period: Period, now: number): Expec
     action,
     events: inPeriod.filter((e) => e.action === action).length,
   }));
+  // Retention: the oldest event is old enough, and every whole day of the window
+  // [now - retention, min(now, period end)), cut from its start, holds an event (one old row does
+  // not retain a year; a run for a past period needs no event written after that period).
+  const windowStart = now - RETENTION_MS;
+  const windowDays = Math.floor((Math.min(now, end) - windowStart) / DAY_MS);
+  const emptyDays =
+    oldest === null || now - oldest < RETENTION_MS || windowDays <= 0
+      ? null
+      : Array.from({ length: windowDays }, (_, day) => windowStart + day * DAY_MS).filter(
+          (from) => !events.some((e) => e.at >= from && e.at < from + DAY_MS),
+        ).length;
   const failing =
     inPeriod.length === 0 ||
     gaps.length > 0 ||
     actionCounts.some((a) => a.events === 0) ||
     oldest === null ||
     now - oldest < RETENTION_MS ||
+    (emptyDays ?? 0) > 0 ||
     future > 0;
   return {
     verdict: failing ? 'fail' : 'pass',
@@ -87,6 +103,7 @@ function reference(events: readonly Event[], period: Period, now: number): Expec
     },
     gaps: gaps.map(({ start: s, end: e }) => ({ start: s, end: e })),
     requiredActions: actionCounts,
+    emptyDays,
   };
 }
 
@@ -106,9 +123,11 @@ function instants(period: Period, now: number): fc.Arbitrary<number> {
 
 function scenario(period: Period) {
   const end = period.end.getTime();
+  // Mostly a check just around the period's end; sometimes a backfill days later, whose retention
+  // window ends at the period's end, days before the check.
   return fc
-    .integer({ min: -2 * 60, max: 5 * 60 })
-    .map((minutes) => end + minutes * 60_000)
+    .tuple(fc.integer({ min: -2 * 60, max: 5 * 60 }), fc.constantFrom(0, 0, 0, 5))
+    .map(([minutes, lateDays]) => end + minutes * 60_000 + lateDays * DAY_MS)
     .chain((now) =>
       fc.record({
         now: fc.constant(now),
@@ -123,6 +142,12 @@ function scenario(period: Period) {
         ),
         // One old event for the retention, sometimes too young, sometimes absent.
         oldest: fc.constantFrom<number | null>(null, 10, 40),
+        // The retention window's days: empty, one event a day, or events exactly on (or a
+        // millisecond before) each day's first instant, some days skipped.
+        backbone: fc.record({
+          kind: fc.constantFrom('none', 'noon', 'on-edge', 'before-edge'),
+          skip: fc.option(fc.integer({ min: 0, max: 29 }), { freq: 2 }),
+        }),
       }),
     );
 }
@@ -183,10 +208,24 @@ describe.each(ZONES)('log completeness against the reference ($zone $key)', ({ z
 
   it('agrees on verdict, counts, gaps, required actions, retention and future events', async () => {
     await fc.assert(
-      fc.asyncProperty(scenario(period), async ({ now, events, oldest }) => {
+      fc.asyncProperty(scenario(period), async ({ now, events, oldest, backbone }) => {
         runs++;
+        const windowStart = now - RETENTION_MS;
+        const offset = { none: 0, noon: DAY_MS / 2, 'on-edge': 0, 'before-edge': -1 }[backbone.kind];
+        const daily: Event[] =
+          backbone.kind === 'none'
+            ? []
+            : Array.from({ length: 30 }, (_, day) => day)
+                .filter((day) => day !== backbone.skip)
+                .map((day) => ({
+                  at: windowStart + day * DAY_MS + offset,
+                  user: 'u1',
+                  action: 'read',
+                  success: true,
+                }));
         const all: Event[] = [
           ...events,
+          ...daily,
           ...(oldest === null
             ? []
             : [
@@ -220,11 +259,13 @@ describe.each(ZONES)('log completeness against the reference ($zone $key)', ({ z
           const details = outcome.details as {
             gaps: LogGap[];
             requiredActions: { action: string; events: number }[];
+            retention: { emptyDays?: number };
           };
           expect({ table, verdict: outcome.verdict }).toEqual({ table, verdict: expected.verdict });
           expect(outcome.figures).toMatchObject(expected.figures);
           expect(details.gaps.map(({ start, end }) => ({ start, end }))).toEqual(expected.gaps);
           expect(details.requiredActions).toEqual(expected.requiredActions);
+          expect(details.retention.emptyDays ?? null).toBe(expected.emptyDays);
         }
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },

@@ -26,7 +26,10 @@ function portFor(connectionUrl: string): PostgresPort {
   );
 }
 
-/** A log with an event every 10 minutes on 2026-11-01 (UTC) and around it, then `plant`. */
+/**
+ * A log with an event every 10 minutes on 2026-11-01 (UTC) and around it, one a day at noon for the
+ * year before (the retention window), and one at 2025-10-01T00:00Z; then `plant`.
+ */
 async function cell(
   schema: string,
   plant: string,
@@ -40,6 +43,8 @@ async function cell(
      INSERT INTO ${schema}.audit_log SELECT ts, 'u' || (extract(minute FROM ts)::int % 3), 'login', NULL, true
        FROM generate_series('2026-10-31T23:05:00Z'::timestamptz, '2026-11-02T05:55:00Z'::timestamptz, interval '10 minutes') AS ts;
      INSERT INTO ${schema}.audit_log VALUES ('2025-10-01T00:00:00Z', 'u0', 'login', NULL, true);
+     INSERT INTO ${schema}.audit_log SELECT ts, 'u0', 'read', NULL, true
+       FROM generate_series('2025-10-01T12:00:00Z'::timestamptz, '2026-10-30T12:00:00Z'::timestamptz, interval '1 day') AS ts;
      ${plant.replaceAll('$log', `${schema}.audit_log`)};
      CREATE INDEX ON ${schema}.audit_log ("timestamp");
      ANALYZE ${schema}.audit_log;`,
@@ -107,6 +112,16 @@ describeMatrix('log-completeness', logCompletenessMatrix, {
   'future-events': async () => {
     await cell('future_event', `INSERT INTO $log VALUES ('2026-11-03T06:00:00Z', 'u1', 'login', NULL, true)`);
     return check('future_event');
+  },
+  'outlier-one-old-row-retention': async () => {
+    await cell(
+      'old_row_alone',
+      `DELETE FROM $log WHERE "timestamp" > '2025-10-01T00:00:00Z' AND "timestamp" < '2026-10-31T00:00:00Z'`,
+    );
+    const run = await check('old_row_alone');
+    // The period itself is complete: only the retention window's emptiness fails it.
+    expect(run.outcome.reasons).toHaveLength(1);
+    return run;
   },
   'outlier-one-event': async () => {
     await cell(

@@ -125,6 +125,16 @@ describeMatrix('schedule-health', scheduleHealthMatrix, {
     await record('m-future', '2026-12', 'pass');
     return health([control('m-future')]);
   },
+  'verdict-recorded-after-the-check': async () => {
+    await everyMonth('m-late', ['2026-10']);
+    // 2026-10 ends 2026-11-01T00:00Z; the check runs at 2026-11-24T06:00Z.
+    await record('m-late', '2026-10', 'pass', 'monthly', (23 * 24 + 6) * 60 + 1);
+    return health([control('m-late')]);
+  },
+  'added-on-timestamp-without-zone': async () => {
+    await everyMonth('m-zoneless');
+    return health([control('m-zoneless', 'monthly', '2026-08-01T00:00:00')]);
+  },
   'outlier-one-old-verdict': async () => {
     await record('m-outlier', '2026-08', 'pass');
     return health([control('m-outlier')]);

@@ -45,6 +45,16 @@ export const logCompletenessMatrix = defineMatrix({
       verdict: 'fail',
       reason: /^1 events are dated after 2026-11-02T06:00:00.000Z, the time of the check/,
     },
+    'outlier-one-old-row-retention': {
+      case: 'outlier',
+      plants:
+        'one event from 2025-10-01 and the period, nothing else in the P365D retention window (the oldest event alone is old enough)',
+      verdict: 'fail',
+      reason:
+        /^the P365D retention is not intact: 363 of its 364 days hold no event \(from 2025-11-02T06:00:00\.000Z, .*\): events in that window may have been deleted$/,
+      before: 'pass',
+      fix: 'retention needs an event on every day of the window, not just one old enough',
+    },
     'outlier-one-event': {
       case: 'outlier',
       plants: 'one event in an otherwise silent day',

@@ -55,6 +55,23 @@ export const scheduleHealthMatrix = defineMatrix({
       verdict: 'fail',
       reason: /^m-future: no verdict for 2026-09, 2026-10$/,
     },
+    'verdict-recorded-after-the-check': {
+      case: 'future',
+      plants: "the owed month's only verdict is recorded a minute after the check ran",
+      verdict: 'fail',
+      reason:
+        /^m-late: 2026-10 has no verdict recorded by 2026-11-24T06:00:00\.000Z, when this check ran \(its verdict is recorded at 2026-11-24T06:01:00\.000Z\)$/,
+      before: 'pass',
+      fix: 'a verdict counts only when recorded by the check instant (its clock)',
+    },
+    'added-on-timestamp-without-zone': {
+      case: 'types',
+      plants: "addedOn '2026-08-01T00:00:00' (a timestamp without a zone, not a calendar date)",
+      verdict: 'error',
+      reason: /^m-zoneless: addedOn "2026-08-01T00:00:00" is not a calendar date \(YYYY-MM-DD\)/,
+      before: 'pass',
+      fix: 'addedOn must be a calendar date, read in the configured time zone',
+    },
     'outlier-one-old-verdict': {
       case: 'outlier',
       plants: 'one verdict for the first owed month, none after it',
