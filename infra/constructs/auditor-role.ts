@@ -3,9 +3,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { type HumanRoleTrust, humanRolePrincipal } from './human-role-trust.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
 
-export interface AuditorRoleProps {
+export interface AuditorRoleProps extends HumanRoleTrust {
   /** The evidence bucket the auditor reads. */
   readonly bucket: s3.IBucket;
   /** The bucket's encryption key: reading SSE-KMS objects needs kms:Decrypt, through S3 only. */
@@ -25,17 +26,6 @@ export interface AuditorRoleProps {
    */
   readonly restorablePrefixes?: readonly string[];
   /**
-   * Principals allowed to assume the role (IAM user, role or account ARNs).
-   * @default - this account: any of its principals whose own policy allows sts:AssumeRole on the role
-   */
-  readonly trustedPrincipalArns?: readonly string[];
-  /**
-   * Require MFA when assuming the role (`aws:MultiFactorAuthPresent`). Off by default because
-   * sessions federated through IAM Identity Center do not carry that key and would be refused.
-   * @default false
-   */
-  readonly requireMfa?: boolean;
-  /**
    * Longest session an auditor gets.
    * @default 1 hour (the IAM default)
    */
@@ -53,17 +43,6 @@ export class AuditorRole extends Construct {
 
   constructor(scope: Construct, id: string, props: AuditorRoleProps) {
     super(scope, id);
-    const principals = (props.trustedPrincipalArns ?? []).map((arn) => new iam.ArnPrincipal(arn));
-    const trusted: iam.IPrincipal =
-      principals.length === 0
-        ? new iam.AccountRootPrincipal()
-        : principals.length === 1 && principals[0]
-          ? principals[0]
-          : new iam.CompositePrincipal(...principals);
-    const assumedBy = props.requireMfa
-      ? new iam.PrincipalWithConditions(trusted, { Bool: { 'aws:MultiFactorAuthPresent': 'true' } })
-      : trusted;
-
     const objectArns = props.readablePrefixes.map((prefix) => props.bucket.arnForObjects(`${prefix}*`));
     const uploadArn = props.exportUploadPrefix
       ? props.bucket.arnForObjects(`${props.exportUploadPrefix}*`)
@@ -74,7 +53,7 @@ export class AuditorRole extends Construct {
     this.role = new iam.Role(this, 'Role', {
       description:
         'soc2-evidence auditor: reads evidence, public keys, checkpoints and exports; uploads exports',
-      assumedBy,
+      assumedBy: humanRolePrincipal(props),
       maxSessionDuration: Duration.hours(props.maxSessionDurationHours ?? 1),
       inlinePolicies: {
         ReadEvidence: new iam.PolicyDocument({

@@ -4,9 +4,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { type HumanRoleTrust, humanRolePrincipal } from './human-role-trust.ts';
 import { acknowledgeWildcardResource } from './nag.ts';
 
-export interface ReviewerRoleProps {
+export interface ReviewerRoleProps extends HumanRoleTrust {
   readonly bucket: s3.IBucket;
   readonly table: dynamodb.ITable;
   /** Encrypts the bucket and the table. */
@@ -21,16 +22,6 @@ export interface ReviewerRoleProps {
   readonly writablePartitions: readonly string[];
   /** The prefix whose evidence the reviewer reads (the period's evidence, earlier sign-offs). */
   readonly readablePrefix: string;
-  /**
-   * Principals allowed to assume the role.
-   * @default - this account: any of its principals whose own policy allows sts:AssumeRole on the role
-   */
-  readonly trustedPrincipalArns?: readonly string[];
-  /**
-   * Require MFA when assuming the role.
-   * @default false (IAM Identity Center sessions carry no MFA key)
-   */
-  readonly requireMfa?: boolean;
 }
 
 /**
@@ -45,21 +36,12 @@ export class ReviewerRole extends Construct {
 
   constructor(scope: Construct, id: string, props: ReviewerRoleProps) {
     super(scope, id);
-    const principals = (props.trustedPrincipalArns ?? []).map((arn) => new iam.ArnPrincipal(arn));
-    const trusted: iam.IPrincipal =
-      principals.length === 0
-        ? new iam.AccountRootPrincipal()
-        : principals.length === 1 && principals[0]
-          ? principals[0]
-          : new iam.CompositePrincipal(...principals);
     const writeArns = props.writablePrefixes.map((prefix) => props.bucket.arnForObjects(`${prefix}*`));
     const readArn = props.bucket.arnForObjects(`${props.readablePrefix}*`);
     this.role = new iam.Role(this, 'Role', {
       description:
         'soc2-evidence reviewer: records signed sign-offs (control periods, documents, risk register)',
-      assumedBy: props.requireMfa
-        ? new iam.PrincipalWithConditions(trusted, { Bool: { 'aws:MultiFactorAuthPresent': 'true' } })
-        : trusted,
+      assumedBy: humanRolePrincipal(props),
       maxSessionDuration: Duration.hours(1),
     });
     // A separate policy resource, not an inline one: the key policy names this role, so the role

@@ -2,11 +2,13 @@ import { parseArgs } from 'node:util';
 import { ConfigError, DEFAULT_CONFIG_PATH, loadConfig } from '../config/load-config.ts';
 import { SigningError } from '../evidence/signer.ts';
 import { recordSignOff, SignOffError, type SignOffRecord } from '../risks/sign-off.ts';
-import { ENV } from '../shared/runtime-env.ts';
 import { makeSignOffDeps } from '../wiring/make-sign-off-deps.ts';
-import { type CliIo, EXIT, UsageError } from './io.ts';
+import { type CliIo, cliCommand, EXIT, UsageError } from './io.ts';
 import {
   LOCAL_SIGNING_KEY_FILE_ENV,
+  noteLocalSigner,
+  requireReviewer,
+  SIGNER_OPTIONS,
   SIGNING_ENVIRONMENT_HELP,
   signOffEnvironment,
   withSignOffClients,
@@ -53,17 +55,13 @@ function describe(record: SignOffRecord, manifestKey: string): string {
 }
 
 /** `soc2-evidence risks sign-off`: see RISKS_SIGN_OFF_HELP. */
-export async function risksSignOffCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  try {
+export const risksSignOffCommand = cliCommand({
+  help: RISKS_SIGN_OFF_HELP,
+  usageErrors: [ConfigError, SignOffError, SigningError],
+  async run(argv: readonly string[], io: CliIo) {
     const { values } = parseArgs({
       args: [...argv],
-      options: {
-        by: { type: 'string' },
-        role: { type: 'string' },
-        note: { type: 'string' },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      options: SIGNER_OPTIONS,
       strict: true,
       allowPositionals: false,
     });
@@ -71,9 +69,7 @@ export async function risksSignOffCommand(argv: readonly string[], io: CliIo): P
       io.stdout(RISKS_SIGN_OFF_HELP);
       return EXIT.ok;
     }
-    const { by, role } = values;
-    if (!by?.trim()) throw new UsageError('--by: who reviewed the register is required');
-    if (!role?.trim()) throw new UsageError('--role: the reviewer role is required');
+    const reviewer = requireReviewer(values);
     const where = await signOffEnvironment(io.env);
     const configPath = values.config ?? DEFAULT_CONFIG_PATH;
     const config = await loadConfig(configPath);
@@ -86,35 +82,15 @@ export async function risksSignOffCommand(argv: readonly string[], io: CliIo): P
         {
           register,
           timeZone: config.timeZone,
-          by,
-          role,
-          ...(values.note !== undefined ? { note: values.note } : {}),
+          ...reviewer,
           at: new Date(),
           owner: register.settings.escalationOwner ?? config.owners[0]?.id ?? 'risk-register',
         },
         deps,
       );
       io.stdout(describe(record, stored.manifestKey));
-      if (where.local)
-        io.stderr(
-          `note: signed with ${LOCAL_SIGNING_KEY_FILE_ENV}; set ${ENV.signingKeyId} to sign with KMS`,
-        );
+      noteLocalSigner(where, io);
       return EXIT.ok;
     });
-  } catch (error) {
-    if (
-      error instanceof ConfigError ||
-      error instanceof UsageError ||
-      error instanceof SignOffError ||
-      error instanceof SigningError
-    ) {
-      io.stderr(error.message);
-      return EXIT.usage;
-    }
-    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-      io.stderr(`${error.message}\n\n${RISKS_SIGN_OFF_HELP}`);
-      return EXIT.usage;
-    }
-    throw error;
-  }
-}
+  },
+});

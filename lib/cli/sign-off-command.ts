@@ -99,6 +99,12 @@ export async function signOffEnvironment(
   return { bucket, table, signer: makeLocalSigner({ privateKeyPem: pem }), local: true };
 }
 
+/** Says when a sign-off was signed with the local key file rather than KMS. */
+export function noteLocalSigner(where: { readonly local: boolean }, io: CliIo): void {
+  if (where.local)
+    io.stderr(`note: signed with ${LOCAL_SIGNING_KEY_FILE_ENV}; set ${ENV.signingKeyId} to sign with KMS`);
+}
+
 /** Runs `use` with the AWS clients, closing their sockets after. */
 export async function withSignOffClients<T>(
   env: CliIo['env'],
@@ -142,7 +148,17 @@ const text = (values: Values, name: string) => {
   return typeof value === 'string' ? value : undefined;
 };
 
-function requireReviewer(values: Values): { by: string; role: string; note?: string } {
+/** The options every sign-off command takes: who signs, in which role, why, and the config file. */
+export const SIGNER_OPTIONS = {
+  by: { type: 'string' },
+  role: { type: 'string' },
+  note: { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/** `--by` and `--role` are required (trimmed, not blank); `--note` is kept as given. */
+export function requireReviewer(values: Values): { by: string; role: string; note?: string } {
   const by = text(values, 'by')?.trim();
   const role = text(values, 'role')?.trim();
   if (!by) throw new UsageError('--by: who reviewed is required');
@@ -220,8 +236,7 @@ async function controlSignOff(values: Values, config: Config, io: CliIo): Promis
       `Evidence: ${stored.manifestKey}`,
     ];
     io.stdout(lines.join('\n'));
-    if (where.local)
-      io.stderr(`note: signed with ${LOCAL_SIGNING_KEY_FILE_ENV}; set ${ENV.signingKeyId} to sign with KMS`);
+    noteLocalSigner(where, io);
     return EXIT.ok;
   });
 }
@@ -296,11 +311,7 @@ export const signOffCommand = cliCommand({
         template: { type: 'boolean', default: false },
         output: { type: 'string' },
         decisions: { type: 'string' },
-        by: { type: 'string' },
-        role: { type: 'string' },
-        note: { type: 'string' },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
+        ...SIGNER_OPTIONS,
       },
       strict: true,
       allowPositionals: false,

@@ -1,6 +1,4 @@
 import type { ControlConfig } from '../config/schema.ts';
-import type { ControlOutcome, EvidenceEntry } from '../controls/outcome.ts';
-import type { WrittenPopulation } from '../controls/population.ts';
 import type { EvidenceRecorder } from '../evidence/evidence-recorder.ts';
 import type { Notification } from '../notify/notification.ts';
 import type { Period } from '../shared/period.ts';
@@ -54,20 +52,16 @@ export function failureNotification(
   };
 }
 
-/** One finished check, ready to be stored. */
-export interface OutcomeToRecord {
+/**
+ * One finished check, ready to be stored: what the run produced (as in {@link RunResult}) with the
+ * control and period it was for, and its times as dates.
+ */
+export interface OutcomeToRecord
+  extends Pick<RunResult, 'runId' | 'asOf' | 'outcome' | 'entries' | 'populations' | 'chainKind'> {
   readonly control: ControlConfig;
   readonly period: Pick<Period, 'cadence' | 'key' | 'start' | 'end'>;
-  readonly runId: string;
-  readonly asOf: string;
   readonly startedAt: Date;
   readonly finishedAt: Date;
-  readonly outcome: ControlOutcome;
-  readonly entries: readonly EvidenceEntry[];
-  /** Populations the check wrote to the run's folder. */
-  readonly populations?: readonly WrittenPopulation[];
-  /** Which evidence chain of the control this extends. @default 'scheduled' */
-  readonly chainKind?: 'scheduled' | 'events';
 }
 
 export interface RecordedOutcome {

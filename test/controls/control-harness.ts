@@ -7,6 +7,7 @@ import {
 } from '../../lib/controls/outcome.ts';
 import type { ControlPorts, PostgresPort } from '../../lib/controls/ports.ts';
 import { controlTestParamsSchema, runControlTest } from '../../lib/controls/registry.ts';
+import type { AttemptRecord } from '../../lib/runs/run-record.ts';
 import { type Cadence, periodFromKey } from '../../lib/shared/period.ts';
 
 /** A PostgreSQL port for tests that must not touch a database. */
@@ -63,4 +64,38 @@ export async function runTest(options: {
     outcome = errorOutcome(error instanceof Error ? error.message : String(error));
   }
   return { outcome, evidence };
+}
+
+/**
+ * A stored attempt for a control's period, as the runner records one: finished `finishedAt` (by
+ * default ten minutes after the period's end), evidence keys that are placeholders (schedule health
+ * reads verdicts, not evidence).
+ */
+export function periodAttempt(
+  controlId: string,
+  cadence: Cadence,
+  periodKey: string,
+  verdict: AttemptRecord['verdict'],
+  finishedAt?: string,
+): AttemptRecord {
+  const period = periodFromKey(cadence, periodKey, 'UTC');
+  const at = finishedAt ?? new Date(period.end.getTime() + 600_000).toISOString();
+  return {
+    controlId,
+    cadence,
+    periodKey,
+    periodStart: period.start.toISOString(),
+    periodEnd: period.end.toISOString(),
+    verdict,
+    reasons: verdict === 'pass' ? [] : ['something'],
+    warnings: [],
+    figures: {},
+    runId: `${at.replace(/[-:.]/g, '')}-${Math.random().toString(16).slice(2, 8)}`,
+    startedAt: at,
+    finishedAt: at,
+    evidenceKey: 'evidence/x',
+    evidenceSha256: '0'.repeat(64),
+    manifestKey: 'evidence/m',
+    manifestSha256: '0'.repeat(64),
+  };
 }

@@ -7,7 +7,7 @@ import { makeVerdictHistory } from '../../lib/controls/verdict-history.ts';
 import type { ResultsStore } from '../../lib/runs/results-store.ts';
 import { type Cadence, periodFromKey } from '../../lib/shared/period.ts';
 import { startTestEnvironment, type TestEnvironment } from '../support/test-environment.ts';
-import { runTest } from './control-harness.ts';
+import { periodAttempt, runTest } from './control-harness.ts';
 
 // 05:00 the day after 2026-11-23: with the default 6 h grace, yesterday is not yet owed.
 const AS_OF = '2026-11-24T05:00:00Z';
@@ -45,26 +45,7 @@ describe('schedule-health', () => {
     verdict: Verdict,
     finishedAt?: string,
   ) {
-    const period = periodFromKey(cadence, periodKey, 'UTC');
-    const at = finishedAt ?? new Date(period.end.getTime() + 600_000).toISOString();
-    await results.recordAttempt({
-      controlId,
-      cadence,
-      periodKey,
-      periodStart: period.start.toISOString(),
-      periodEnd: period.end.toISOString(),
-      verdict,
-      reasons: verdict === 'pass' ? [] : ['something'],
-      warnings: [],
-      figures: {},
-      runId: `${at.replace(/[-:.]/g, '')}-${Math.random().toString(16).slice(2, 8)}`,
-      startedAt: at,
-      finishedAt: at,
-      evidenceKey: 'evidence/x',
-      evidenceSha256: '0'.repeat(64),
-      manifestKey: 'evidence/m',
-      manifestSha256: '0'.repeat(64),
-    });
+    await results.recordAttempt(periodAttempt(controlId, cadence, periodKey, verdict, finishedAt));
   }
 
   const run = (test: Record<string, unknown>, history = makeVerdictHistory(CONTROLS, results)) =>

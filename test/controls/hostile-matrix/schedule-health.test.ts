@@ -8,7 +8,7 @@ import { makeVerdictHistory } from '../../../lib/controls/verdict-history.ts';
 import type { ResultsStore } from '../../../lib/runs/results-store.ts';
 import { type Cadence, periodFromKey } from '../../../lib/shared/period.ts';
 import { startTestEnvironment, type TestEnvironment } from '../../support/test-environment.ts';
-import { runTest } from '../control-harness.ts';
+import { periodAttempt, runTest } from '../control-harness.ts';
 import { describeMatrix } from './cell-test.ts';
 import { scheduleHealthMatrix } from './cells/schedule-health.ts';
 
@@ -37,25 +37,8 @@ async function record(
   minutes = 10,
 ) {
   const period = periodFromKey(cadence, periodKey, 'UTC');
-  const at = new Date(period.end.getTime() + minutes * 60_000).toISOString();
-  await results.recordAttempt({
-    controlId,
-    cadence,
-    periodKey,
-    periodStart: period.start.toISOString(),
-    periodEnd: period.end.toISOString(),
-    verdict,
-    reasons: verdict === 'pass' ? [] : ['something'],
-    warnings: [],
-    figures: {},
-    runId: `${at.replace(/[-:.]/g, '')}-${Math.random().toString(16).slice(2, 8)}`,
-    startedAt: at,
-    finishedAt: at,
-    evidenceKey: 'evidence/x',
-    evidenceSha256: '0'.repeat(64),
-    manifestKey: 'evidence/m',
-    manifestSha256: '0'.repeat(64),
-  });
+  const finishedAt = new Date(period.end.getTime() + minutes * 60_000).toISOString();
+  await results.recordAttempt(periodAttempt(controlId, cadence, periodKey, verdict, finishedAt));
 }
 const everyMonth = async (id: string, except: string[] = []) => {
   for (const key of ['2026-08', '2026-09', '2026-10'].filter((k) => !except.includes(k)))
