@@ -384,6 +384,81 @@ describe('schedule health verdicts', () => {
   });
 });
 
+describe('schedule health of review: required controls', () => {
+  const reviewed = (reviewWithin?: string): ControlDefinition => ({
+    ...control('audit-log', 'monthly', '2026-10-01'),
+    review: 'required',
+    ...(reviewWithin ? { reviewWithin } : {}),
+  });
+  const ran = (key: string) => ({ ...verdict('audit-log', 'monthly', key, 'pass'), manifestKey: `m/${key}` });
+  const signOff = (key: string, reviewedManifestKey: string, value: Verdict = 'pass') => ({
+    ...verdict('audit-log.review', 'monthly', key, value),
+    figures: { reviewedManifestKey },
+  });
+
+  it('fails a closed period whose review is due and has no sign-off, and reads the sign-offs once', async () => {
+    // Checked 2026-12-01T12:00 (due by 06:00): 2026-10's review was due 14 days after it closed, on
+    // 2026-11-15; 2026-11's is not due yet.
+    const port = history([reviewed()], [ran('2026-10'), ran('2026-11')]);
+    const { outcome } = await check(port);
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'audit-log: 2026-10 has no review sign-off (due 2026-11-15; `soc2-evidence sign-off --control audit-log --period 2026-10`)',
+    ]);
+    expect(outcome.figures).toMatchObject({ missing: 0, stuck: 0, reviewsMissing: 1 });
+    expect((outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems).toEqual([
+      {
+        kind: 'review-missing',
+        periodKey: '2026-10',
+        periodEnd: '2026-11-01T00:00:00.000Z',
+        dueAt: '2026-11-15T00:00:00.000Z',
+        message: outcome.reasons[0],
+      },
+    ]);
+    expect(port.asked).toEqual(['audit-log', 'audit-log.review']);
+  });
+
+  it('owes reviews by the configured reviewWithin', async () => {
+    const port = history([reviewed('PT1H')], [ran('2026-10'), ran('2026-11')], {});
+    const { outcome } = await check(port);
+    expect(outcome.reasons).toEqual([
+      'audit-log: 2026-10 has no review sign-off (due 2026-11-01; `soc2-evidence sign-off --control audit-log --period 2026-10`)',
+      'audit-log: 2026-11 has no review sign-off (due 2026-12-01; `soc2-evidence sign-off --control audit-log --period 2026-11`)',
+    ]);
+  });
+
+  it('passes a signed-off period, and fails one re-run since its sign-off', async () => {
+    const current = await check(
+      history([reviewed()], [ran('2026-10'), ran('2026-11'), signOff('2026-10', 'm/2026-10')]),
+    );
+    expect(current.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    const stale = await check(
+      history([reviewed()], [ran('2026-10'), ran('2026-11'), signOff('2026-10', 'm/old')]),
+    );
+    expect(stale.outcome.reasons).toEqual([
+      'audit-log: the sign-off of 2026-10 reviewed m/old, but the period was re-run since (now m/2026-10): review it again',
+    ]);
+    expect(stale.outcome.figures).toMatchObject({ reviewsMissing: 1 });
+    expect(
+      (stale.outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems,
+    ).toMatchObject([{ kind: 'review-stale', periodKey: '2026-10', periodEnd: '2026-11-01T00:00:00.000Z' }]);
+  });
+
+  it('owes no review before the lookback, and reads no sign-offs when none is owed', async () => {
+    // Twenty days back from 2026-12-01T12:00 is 2026-11-11T12:00: 2026-10 ended before it.
+    const port = history([reviewed()], [ran('2026-10'), ran('2026-11')]);
+    const { outcome } = await check(port, { lookback: 'P20D' });
+    expect(outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect(port.asked).toEqual(['audit-log']);
+    const optional = history(
+      [control('audit-log', 'monthly', '2026-10-01')],
+      [ran('2026-10'), ran('2026-11')],
+    );
+    expect((await check(optional)).outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect(optional.asked).toEqual(['audit-log']);
+  });
+});
+
 describe('judgeControlSchedule', () => {
   it('matches verdicts by cadence and key, and passes fail verdicts as real ones', () => {
     const owed = [periodFromKey('monthly', '2026-10', 'UTC'), periodFromKey('monthly', '2026-11', 'UTC')];
