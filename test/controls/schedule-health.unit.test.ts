@@ -444,6 +444,21 @@ describe('schedule health of review: required controls', () => {
     ).toMatchObject([{ kind: 'review-stale', periodKey: '2026-10', periodEnd: '2026-11-01T00:00:00.000Z' }]);
   });
 
+  // As with the control's own verdicts: a sign-off recorded after the check ran (a retried run, a
+  // clock ahead, a hand-written item) does not show the period was reviewed when the check looked.
+  it('does not count a sign-off recorded after the check instant, or at an unreadable time', async () => {
+    for (const recordedAt of ['2026-12-01T12:00:00.001Z', '2026-11-20T00:00:00', 'yesterday']) {
+      const late = { ...signOff('2026-10', 'm/2026-10'), lastAttemptAt: recordedAt };
+      const { outcome } = await check(history([reviewed()], [ran('2026-10'), ran('2026-11'), late]));
+      expect(outcome.reasons, recordedAt).toEqual([
+        'audit-log: 2026-10 has no review sign-off (due 2026-11-15; `soc2-evidence sign-off --control audit-log --period 2026-10`)',
+      ]);
+    }
+    const atTheCheck = { ...signOff('2026-10', 'm/2026-10'), lastAttemptAt: '2026-12-01T12:00:00.000Z' };
+    const counted = await check(history([reviewed()], [ran('2026-10'), ran('2026-11'), atTheCheck]));
+    expect(counted.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+  });
+
   it('owes no review before the lookback, and reads no sign-offs when none is owed', async () => {
     // Twenty days back from 2026-12-01T12:00 is 2026-11-11T12:00: 2026-10 ended before it.
     const port = history([reviewed()], [ran('2026-10'), ran('2026-11')]);
