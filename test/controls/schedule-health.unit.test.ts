@@ -370,6 +370,65 @@ describe('schedule health verdicts', () => {
     }
   });
 
+  it('fails a period whose stored verdict, or latest earlier attempt, is not pass, fail or error', async () => {
+    const stored = (value: unknown) =>
+      history(
+        [control('audit-log', 'monthly', '2026-11-01')],
+        [{ ...verdict('audit-log', 'monthly', '2026-11', 'pass'), verdict: value as Verdict }],
+      );
+    expect((await check(stored('skipped'))).outcome.reasons).toEqual([
+      'audit-log: 2026-11 has no real verdict (stored verdict: skipped)',
+    ]);
+    for (const value of [null, undefined]) {
+      const { outcome } = await check(stored(value));
+      expect(outcome.reasons, String(value)).toEqual([
+        'audit-log: 2026-11 has no real verdict (stored verdict: none)',
+      ]);
+      expect((outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems).toEqual([
+        { kind: 'unreal', periodKey: '2026-11', periodEnd: '2026-12-01T00:00:00.000Z', stored: null },
+      ]);
+    }
+    // Recorded after the check; the latest attempt before it is no real verdict either.
+    const rerun = (value: unknown) =>
+      history(
+        [control('audit-log', 'monthly', '2026-11-01')],
+        [verdict('audit-log', 'monthly', '2026-11', 'pass', 2, '2026-12-02T00:00:00.000Z')],
+        {
+          'audit-log#2026-11': [
+            [value as Verdict, '2026-12-01T00:10:00.000Z'],
+            ['pass', '2026-12-02T00:00:00.000Z'],
+          ],
+        },
+      );
+    const skipped = await check(rerun('skipped'));
+    expect(skipped.outcome.reasons).toEqual([
+      'audit-log: 2026-11 has no real verdict (stored verdict: skipped)',
+    ]);
+    expect(
+      (skipped.outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems,
+    ).toEqual([
+      { kind: 'unreal', periodKey: '2026-11', periodEnd: '2026-12-01T00:00:00.000Z', stored: 'skipped' },
+    ]);
+    for (const value of [null, undefined]) {
+      expect((await check(rerun(value))).outcome.reasons, String(value)).toEqual([
+        'audit-log: 2026-11 has no real verdict (stored verdict: none)',
+      ]);
+    }
+  });
+
+  it('fails a check of no controls, but not a check whose listed controls are all unknown for that reason', async () => {
+    const none = await check(history([], []));
+    expect(none.outcome).toMatchObject({
+      verdict: 'fail',
+      reasons: ['no controls to check: the verdict history lists no configured controls'],
+    });
+    expect(none.outcome.figures).toMatchObject({ controls: 0, periodsOwed: 0 });
+    const unknown = await check(history([control('audit-log', 'monthly')], []), { controls: ['ghost'] });
+    expect(unknown.outcome.reasons).toEqual([
+      'ghost: not a configured control, so its schedule cannot be checked',
+    ]);
+  });
+
   it('errors without the verdict history port', async () => {
     const { outcome } = await runTest({
       test: { type: 'schedule-health' },
