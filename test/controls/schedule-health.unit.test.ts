@@ -524,6 +524,9 @@ describe('schedule health of review: required controls', () => {
     const { outcome } = await check(port, { lookback: 'P20D' });
     expect(outcome).toMatchObject({ verdict: 'pass', reasons: [] });
     expect(port.asked).toEqual(['audit-log']);
+    // 30.5 days back is 2026-11-01T00:00, the instant 2026-10 ended: its review is still owed.
+    const atTheLimit = await check(port, { lookback: 'P30DT12H' });
+    expect(atTheLimit.outcome.figures).toMatchObject({ reviewsMissing: 1 });
     const optional = history(
       [control('audit-log', 'monthly', '2026-10-01')],
       [ran('2026-10'), ran('2026-11')],
