@@ -312,6 +312,13 @@ describe('schedule health verdicts', () => {
       ]),
     );
     expect(listedOutOfOrder.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    const passedLast = await check(
+      late([
+        ['error', '2026-12-01T00:10:00.000Z'],
+        ['pass', '2026-12-01T01:00:00.000Z'],
+      ]),
+    );
+    expect(passedLast.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
     const erroredBefore = await check(
       late([
         ['fail', '2026-12-01T00:10:00.000Z'],
@@ -360,7 +367,13 @@ describe('schedule health verdicts', () => {
   });
 
   it('rejects an addedOn that is not a calendar date, naming the control', async () => {
-    for (const addedOn of ['2026-11-01T00:00:00', '2026-11-01T00:00:00Z', '1 Nov 2026', '2026-02-30']) {
+    for (const addedOn of [
+      '2026-11-01T00:00:00',
+      '2026-11-01T00:00:00Z',
+      '1 Nov 2026',
+      '2026-02-30',
+      '+002026-11-01',
+    ]) {
       const port = history([control('audit-log', 'monthly', addedOn)], []);
       const { outcome } = await check(port);
       expect(outcome.verdict, addedOn).toBe('error');
@@ -429,6 +442,38 @@ describe('schedule health verdicts', () => {
     ]);
   });
 
+  it('owes nothing before addedOn, however far back the lookback reaches', async () => {
+    const port = history([control('daily-check', 'daily', '2026-11-28')], []);
+    const { outcome } = await check(port, { lookback: 'P10D' });
+    expect(outcome.reasons).toEqual(['daily-check: no verdict for 2026-11-28, 2026-11-29, 2026-11-30']);
+  });
+
+  it('counts each kind of problem in its own figure', async () => {
+    const port = history(
+      [
+        control('missing-check', 'monthly', '2026-11-01'),
+        control('late-check', 'monthly', '2026-11-01'),
+        control('stuck-check', 'monthly', '2026-11-01'),
+        { ...control('reviewed-check', 'monthly', '2026-10-01'), review: 'required' },
+      ],
+      [
+        verdict('late-check', 'monthly', '2026-11', 'pass', 1, '2026-12-02T00:00:00.000Z'),
+        verdict('stuck-check', 'monthly', '2026-11', 'error'),
+        verdict('reviewed-check', 'monthly', '2026-10', 'pass'),
+        verdict('reviewed-check', 'monthly', '2026-11', 'pass'),
+      ],
+    );
+    const { outcome } = await check(port);
+    expect(outcome.figures).toEqual({
+      controls: 4,
+      periodsOwed: 5,
+      missing: 1,
+      late: 1,
+      stuck: 1,
+      reviewsMissing: 1,
+    });
+  });
+
   it('errors without the verdict history port', async () => {
     const { outcome } = await runTest({
       test: { type: 'schedule-health' },
@@ -480,6 +525,14 @@ describe('schedule health of review: required controls', () => {
   it('owes reviews by the configured reviewWithin', async () => {
     const port = history([reviewed('PT1H')], [ran('2026-10'), ran('2026-11')], {});
     const { outcome } = await check(port);
+    expect(
+      (
+        outcome.details as { controls: { problems: { periodEnd: string; dueAt: string }[] }[] }
+      ).controls[0]?.problems.map((problem) => [problem.periodEnd, problem.dueAt]),
+    ).toEqual([
+      ['2026-11-01T00:00:00.000Z', '2026-11-01T01:00:00.000Z'],
+      ['2026-12-01T00:00:00.000Z', '2026-12-01T01:00:00.000Z'],
+    ]);
     expect(outcome.reasons).toEqual([
       'audit-log: 2026-10 has no review sign-off (due 2026-11-01; `soc2-evidence sign-off --control audit-log --period 2026-10`)',
       'audit-log: 2026-11 has no review sign-off (due 2026-12-01; `soc2-evidence sign-off --control audit-log --period 2026-11`)',
@@ -523,6 +576,7 @@ describe('schedule health of review: required controls', () => {
     const port = history([reviewed()], [ran('2026-10'), ran('2026-11')]);
     const { outcome } = await check(port, { lookback: 'P20D' });
     expect(outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect((outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems).toEqual([]);
     expect(port.asked).toEqual(['audit-log']);
     // 30.5 days back is 2026-11-01T00:00, the instant 2026-10 ended: its review is still owed.
     const atTheLimit = await check(port, { lookback: 'P30DT12H' });
@@ -615,6 +669,29 @@ describe('schedule health reads only the history its lookback can owe', () => {
     const { outcome } = await check(port, { lookback: 'P60D' });
     expect(outcome).toMatchObject({ verdict: 'pass', reasons: [] });
     expect(reads).toEqual([5, undefined]);
+  });
+
+  it('reads the whole history when the newest verdicts of its cadence do not reach its oldest owed period', async () => {
+    // Thirty daily periods owed (limit 33). Twenty old weekly verdicts sort first and fill most of
+    // the read, whose daily part (2026-11-18 on) does not reach 2026-11-01: the whole history is read.
+    const daily = days('2026-11-01', 30);
+    const weekly = (count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        dated('daily-check', 'weekly', `2026-W${String(i + 10).padStart(2, '0')}`, 'pass'),
+      );
+    const mixed = orderedHistory(
+      [control('daily-check', 'daily', '2026-11-01')],
+      [...weekly(20), ...daily.map((day) => dated('daily-check', 'daily', day, 'pass'))],
+    );
+    expect((await check(mixed.port)).outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect(mixed.reads).toEqual([33, undefined]);
+    // Three weekly ones: the read ends exactly at the oldest owed period, which is far enough.
+    const exact = orderedHistory(
+      [control('daily-check', 'daily', '2026-11-01')],
+      [...weekly(3), ...daily.map((day) => dated('daily-check', 'daily', day, 'pass'))],
+    );
+    expect((await check(exact.port)).outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect(exact.reads).toEqual([33]);
   });
 
   it('judges a missing oldest owed period as missing when older verdicts fill the read', async () => {
