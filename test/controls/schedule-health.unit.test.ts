@@ -337,7 +337,14 @@ describe('schedule health verdicts', () => {
   });
 
   it('does not count a verdict whose recording time has no zone or is not a time', async () => {
-    for (const recordedAt of ['2026-12-01T00:10:00', '2026-12-01', 'yesterday', '2026-13-01T00:10:00Z']) {
+    // An expanded year (+002026-...) is not the form any writer here records: not counted either.
+    for (const recordedAt of [
+      '2026-12-01T00:10:00',
+      '2026-12-01',
+      'yesterday',
+      '2026-13-01T00:10:00Z',
+      '+002026-12-01T00:10:00Z',
+    ]) {
       const port = history(
         [control('audit-log', 'monthly', '2026-11-01')],
         [verdict('audit-log', 'monthly', '2026-11', 'pass', 1, recordedAt)],
@@ -352,6 +359,11 @@ describe('schedule health verdicts', () => {
       [verdict('audit-log', 'monthly', '2026-11', 'pass', 1, '2026-12-01T13:00:00+01:00')],
     );
     expect((await check(withOffset)).outcome).toMatchObject({ verdict: 'pass' });
+    const withoutSeconds = history(
+      [control('audit-log', 'monthly', '2026-11-01')],
+      [verdict('audit-log', 'monthly', '2026-11', 'pass', 1, '2026-12-01T12:00Z')],
+    );
+    expect((await check(withoutSeconds)).outcome).toMatchObject({ verdict: 'pass' });
   });
 
   // addedOn is the first day in force in the configuration's time zone, whatever the process's zone.
