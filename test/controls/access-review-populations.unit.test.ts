@@ -11,32 +11,17 @@ import type {
 import type { PostgresPort } from '../../lib/controls/ports.ts';
 import { controlTestParamsSchema, runControlTest } from '../../lib/controls/registry.ts';
 import { periodFromKey } from '../../lib/shared/period.ts';
+import { AS_OF, CUTOFF, logColumns, userColumns } from './access-review-fixture.ts';
 
 /**
  * The populations access review hands an auditor (every account at the period's end, the removals
  * in the period, the flagged accounts): which are written, bound to which instants, read by which
  * query, and how each row becomes an item. In memory: the session answers by label and streams the
  * rows a test gives it, the sink keeps what it was handed. The same queries run on real PostgreSQL
- * in control-populations.int.test.ts.
+ * in test/evidence/populations.int.test.ts.
  */
-const AS_OF = '2026-10-01T00:30:00.000Z';
-const CUTOFF = '2026-07-03T00:30:00.000Z'; // AS_OF - P90D
 const PERIOD = periodFromKey('quarterly', '2026-Q3', 'UTC');
 const IDENTITY: DatabaseIdentity = { systemIdentifier: '7', serverVersion: '18.0', databaseName: 'app' };
-
-const userColumns = [
-  { column_name: 'username', data_type: 'text' },
-  { column_name: 'enabled', data_type: 'boolean' },
-  { column_name: 'last_login_at', data_type: 'timestamp with time zone' },
-  { column_name: 'created_at', data_type: 'timestamp without time zone' },
-  { column_name: 'removed_at', data_type: 'date' },
-];
-const logColumns = [
-  { column_name: 'timestamp', data_type: 'timestamp with time zone' },
-  { column_name: 'user_id', data_type: 'integer' },
-  { column_name: 'action', data_type: 'text' },
-  { column_name: 'success', data_type: 'boolean' },
-];
 
 interface Written {
   readonly name: string;
