@@ -238,7 +238,8 @@ async function owedVerdicts(
 
 /**
  * A `review: required` control's periods whose review is owed (closed, and `reviewWithin` passed by
- * `dueBy`) with no sign-off, or a sign-off of evidence a re-run has since replaced.
+ * `dueBy`) with no sign-off recorded by the check's clock, or a sign-off of evidence a re-run has
+ * since replaced.
  */
 async function reviewProblems(
   control: ControlDefinition,
@@ -257,7 +258,10 @@ async function reviewProblems(
   let owed = reviewsOwed(reviewed, dueBy, timeZone);
   if (notBefore) owed = owed.filter((period) => period.end.getTime() >= notBefore.getTime());
   if (owed.length === 0) return [];
-  const reviews = await history.verdictsOf(controlReviewChainId(control.id), context.evidence);
+  // A sign-off counts, like a verdict, only when it was recorded by the instant this check runs.
+  const reviews = (await history.verdictsOf(controlReviewChainId(control.id), context.evidence)).filter(
+    (review) => recordedBy(review.lastAttemptAt, context.now),
+  );
   return reviewGaps(reviewed, owed, reviews, verdicts).map((gap) => ({
     kind: gap.kind,
     periodKey: gap.periodKey,

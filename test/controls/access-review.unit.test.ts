@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { accessReviewParamsSchema } from '../../lib/controls/access-review.ts';
+import { AS_OF, CUTOFF, logColumns, userColumns } from './access-review-fixture.ts';
 import { runTest } from './control-harness.ts';
 import { type ScriptedAnswer, scriptedPostgres } from './scripted-postgres.ts';
 
@@ -8,22 +9,6 @@ import { type ScriptedAnswer, scriptedPostgres } from './scripted-postgres.ts';
  * the query, and the reasons, warnings and evidence. Dormancy itself is judged in SQL, run on real
  * PostgreSQL in access-review.test.ts.
  */
-const AS_OF = '2026-10-01T00:30:00.000Z';
-const CUTOFF = '2026-07-03T00:30:00.000Z'; // AS_OF - P90D
-
-const userColumns = [
-  { column_name: 'username', data_type: 'text' },
-  { column_name: 'enabled', data_type: 'boolean' },
-  { column_name: 'last_login_at', data_type: 'timestamp with time zone' },
-  { column_name: 'created_at', data_type: 'timestamp without time zone' },
-  { column_name: 'removed_at', data_type: 'date' },
-];
-const logColumns = [
-  { column_name: 'timestamp', data_type: 'timestamp with time zone' },
-  { column_name: 'user_id', data_type: 'integer' },
-  { column_name: 'action', data_type: 'character varying' },
-  { column_name: 'success', data_type: 'boolean' },
-];
 
 const counts = (extra: Record<string, string> = {}) => ({
   total: '6',

@@ -312,6 +312,13 @@ describe('schedule health verdicts', () => {
       ]),
     );
     expect(listedOutOfOrder.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    const passedLast = await check(
+      late([
+        ['error', '2026-12-01T00:10:00.000Z'],
+        ['pass', '2026-12-01T01:00:00.000Z'],
+      ]),
+    );
+    expect(passedLast.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
     const erroredBefore = await check(
       late([
         ['fail', '2026-12-01T00:10:00.000Z'],
@@ -330,7 +337,14 @@ describe('schedule health verdicts', () => {
   });
 
   it('does not count a verdict whose recording time has no zone or is not a time', async () => {
-    for (const recordedAt of ['2026-12-01T00:10:00', '2026-12-01', 'yesterday', '2026-13-01T00:10:00Z']) {
+    // An expanded year (+002026-...) is not the form any writer here records: not counted either.
+    for (const recordedAt of [
+      '2026-12-01T00:10:00',
+      '2026-12-01',
+      'yesterday',
+      '2026-13-01T00:10:00Z',
+      '+002026-12-01T00:10:00Z',
+    ]) {
       const port = history(
         [control('audit-log', 'monthly', '2026-11-01')],
         [verdict('audit-log', 'monthly', '2026-11', 'pass', 1, recordedAt)],
@@ -345,6 +359,11 @@ describe('schedule health verdicts', () => {
       [verdict('audit-log', 'monthly', '2026-11', 'pass', 1, '2026-12-01T13:00:00+01:00')],
     );
     expect((await check(withOffset)).outcome).toMatchObject({ verdict: 'pass' });
+    const withoutSeconds = history(
+      [control('audit-log', 'monthly', '2026-11-01')],
+      [verdict('audit-log', 'monthly', '2026-11', 'pass', 1, '2026-12-01T12:00Z')],
+    );
+    expect((await check(withoutSeconds)).outcome).toMatchObject({ verdict: 'pass' });
   });
 
   // addedOn is the first day in force in the configuration's time zone, whatever the process's zone.
@@ -360,7 +379,13 @@ describe('schedule health verdicts', () => {
   });
 
   it('rejects an addedOn that is not a calendar date, naming the control', async () => {
-    for (const addedOn of ['2026-11-01T00:00:00', '2026-11-01T00:00:00Z', '1 Nov 2026', '2026-02-30']) {
+    for (const addedOn of [
+      '2026-11-01T00:00:00',
+      '2026-11-01T00:00:00Z',
+      '1 Nov 2026',
+      '2026-02-30',
+      '+002026-11-01',
+    ]) {
       const port = history([control('audit-log', 'monthly', addedOn)], []);
       const { outcome } = await check(port);
       expect(outcome.verdict, addedOn).toBe('error');
@@ -368,6 +393,97 @@ describe('schedule health verdicts', () => {
         `audit-log: addedOn ${JSON.stringify(addedOn)} is not a calendar date (YYYY-MM-DD), so the periods it owes are unknown`,
       ]);
     }
+  });
+
+  it('fails a period whose stored verdict, or latest earlier attempt, is not pass, fail or error', async () => {
+    const stored = (value: unknown) =>
+      history(
+        [control('audit-log', 'monthly', '2026-11-01')],
+        [{ ...verdict('audit-log', 'monthly', '2026-11', 'pass'), verdict: value as Verdict }],
+      );
+    expect((await check(stored('skipped'))).outcome.reasons).toEqual([
+      'audit-log: 2026-11 has no real verdict (stored verdict: skipped)',
+    ]);
+    for (const value of [null, undefined]) {
+      const { outcome } = await check(stored(value));
+      expect(outcome.reasons, String(value)).toEqual([
+        'audit-log: 2026-11 has no real verdict (stored verdict: none)',
+      ]);
+      expect((outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems).toEqual([
+        { kind: 'unreal', periodKey: '2026-11', periodEnd: '2026-12-01T00:00:00.000Z', stored: null },
+      ]);
+    }
+    // Recorded after the check; the latest attempt before it is no real verdict either.
+    const rerun = (value: unknown) =>
+      history(
+        [control('audit-log', 'monthly', '2026-11-01')],
+        [verdict('audit-log', 'monthly', '2026-11', 'pass', 2, '2026-12-02T00:00:00.000Z')],
+        {
+          'audit-log#2026-11': [
+            [value as Verdict, '2026-12-01T00:10:00.000Z'],
+            ['pass', '2026-12-02T00:00:00.000Z'],
+          ],
+        },
+      );
+    const skipped = await check(rerun('skipped'));
+    expect(skipped.outcome.reasons).toEqual([
+      'audit-log: 2026-11 has no real verdict (stored verdict: skipped)',
+    ]);
+    expect(
+      (skipped.outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems,
+    ).toEqual([
+      { kind: 'unreal', periodKey: '2026-11', periodEnd: '2026-12-01T00:00:00.000Z', stored: 'skipped' },
+    ]);
+    for (const value of [null, undefined]) {
+      expect((await check(rerun(value))).outcome.reasons, String(value)).toEqual([
+        'audit-log: 2026-11 has no real verdict (stored verdict: none)',
+      ]);
+    }
+  });
+
+  it('fails a check of no controls, but not a check whose listed controls are all unknown for that reason', async () => {
+    const none = await check(history([], []));
+    expect(none.outcome).toMatchObject({
+      verdict: 'fail',
+      reasons: ['no controls to check: the verdict history lists no configured controls'],
+    });
+    expect(none.outcome.figures).toMatchObject({ controls: 0, periodsOwed: 0 });
+    const unknown = await check(history([control('audit-log', 'monthly')], []), { controls: ['ghost'] });
+    expect(unknown.outcome.reasons).toEqual([
+      'ghost: not a configured control, so its schedule cannot be checked',
+    ]);
+  });
+
+  it('owes nothing before addedOn, however far back the lookback reaches', async () => {
+    const port = history([control('daily-check', 'daily', '2026-11-28')], []);
+    const { outcome } = await check(port, { lookback: 'P10D' });
+    expect(outcome.reasons).toEqual(['daily-check: no verdict for 2026-11-28, 2026-11-29, 2026-11-30']);
+  });
+
+  it('counts each kind of problem in its own figure', async () => {
+    const port = history(
+      [
+        control('missing-check', 'monthly', '2026-11-01'),
+        control('late-check', 'monthly', '2026-11-01'),
+        control('stuck-check', 'monthly', '2026-11-01'),
+        { ...control('reviewed-check', 'monthly', '2026-10-01'), review: 'required' },
+      ],
+      [
+        verdict('late-check', 'monthly', '2026-11', 'pass', 1, '2026-12-02T00:00:00.000Z'),
+        verdict('stuck-check', 'monthly', '2026-11', 'error'),
+        verdict('reviewed-check', 'monthly', '2026-10', 'pass'),
+        verdict('reviewed-check', 'monthly', '2026-11', 'pass'),
+      ],
+    );
+    const { outcome } = await check(port);
+    expect(outcome.figures).toEqual({
+      controls: 4,
+      periodsOwed: 5,
+      missing: 1,
+      late: 1,
+      stuck: 1,
+      reviewsMissing: 1,
+    });
   });
 
   it('errors without the verdict history port', async () => {
@@ -381,6 +497,108 @@ describe('schedule health verdicts', () => {
     expect(outcome.reasons).toEqual([
       'this deployment provides no verdict history (verdictHistory port), so the control cannot be checked',
     ]);
+  });
+});
+
+describe('schedule health of review: required controls', () => {
+  const reviewed = (reviewWithin?: string): ControlDefinition => ({
+    ...control('audit-log', 'monthly', '2026-10-01'),
+    review: 'required',
+    ...(reviewWithin ? { reviewWithin } : {}),
+  });
+  const ran = (key: string) => ({ ...verdict('audit-log', 'monthly', key, 'pass'), manifestKey: `m/${key}` });
+  const signOff = (key: string, reviewedManifestKey: string, value: Verdict = 'pass') => ({
+    ...verdict('audit-log.review', 'monthly', key, value),
+    figures: { reviewedManifestKey },
+  });
+
+  it('fails a closed period whose review is due and has no sign-off, and reads the sign-offs once', async () => {
+    // Checked 2026-12-01T12:00 (due by 06:00): 2026-10's review was due 14 days after it closed, on
+    // 2026-11-15; 2026-11's is not due yet.
+    const port = history([reviewed()], [ran('2026-10'), ran('2026-11')]);
+    const { outcome } = await check(port);
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'audit-log: 2026-10 has no review sign-off (due 2026-11-15; `soc2-evidence sign-off --control audit-log --period 2026-10`)',
+    ]);
+    expect(outcome.figures).toMatchObject({ missing: 0, stuck: 0, reviewsMissing: 1 });
+    expect((outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems).toEqual([
+      {
+        kind: 'review-missing',
+        periodKey: '2026-10',
+        periodEnd: '2026-11-01T00:00:00.000Z',
+        dueAt: '2026-11-15T00:00:00.000Z',
+        message: outcome.reasons[0],
+      },
+    ]);
+    expect(port.asked).toEqual(['audit-log', 'audit-log.review']);
+  });
+
+  it('owes reviews by the configured reviewWithin', async () => {
+    const port = history([reviewed('PT1H')], [ran('2026-10'), ran('2026-11')], {});
+    const { outcome } = await check(port);
+    expect(
+      (
+        outcome.details as { controls: { problems: { periodEnd: string; dueAt: string }[] }[] }
+      ).controls[0]?.problems.map((problem) => [problem.periodEnd, problem.dueAt]),
+    ).toEqual([
+      ['2026-11-01T00:00:00.000Z', '2026-11-01T01:00:00.000Z'],
+      ['2026-12-01T00:00:00.000Z', '2026-12-01T01:00:00.000Z'],
+    ]);
+    expect(outcome.reasons).toEqual([
+      'audit-log: 2026-10 has no review sign-off (due 2026-11-01; `soc2-evidence sign-off --control audit-log --period 2026-10`)',
+      'audit-log: 2026-11 has no review sign-off (due 2026-12-01; `soc2-evidence sign-off --control audit-log --period 2026-11`)',
+    ]);
+  });
+
+  it('passes a signed-off period, and fails one re-run since its sign-off', async () => {
+    const current = await check(
+      history([reviewed()], [ran('2026-10'), ran('2026-11'), signOff('2026-10', 'm/2026-10')]),
+    );
+    expect(current.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    const stale = await check(
+      history([reviewed()], [ran('2026-10'), ran('2026-11'), signOff('2026-10', 'm/old')]),
+    );
+    expect(stale.outcome.reasons).toEqual([
+      'audit-log: the sign-off of 2026-10 reviewed m/old, but the period was re-run since (now m/2026-10): review it again',
+    ]);
+    expect(stale.outcome.figures).toMatchObject({ reviewsMissing: 1 });
+    expect(
+      (stale.outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems,
+    ).toMatchObject([{ kind: 'review-stale', periodKey: '2026-10', periodEnd: '2026-11-01T00:00:00.000Z' }]);
+  });
+
+  // As with the control's own verdicts: a sign-off recorded after the check ran (a retried run, a
+  // clock ahead, a hand-written item) does not show the period was reviewed when the check looked.
+  it('does not count a sign-off recorded after the check instant, or at an unreadable time', async () => {
+    for (const recordedAt of ['2026-12-01T12:00:00.001Z', '2026-11-20T00:00:00', 'yesterday']) {
+      const late = { ...signOff('2026-10', 'm/2026-10'), lastAttemptAt: recordedAt };
+      const { outcome } = await check(history([reviewed()], [ran('2026-10'), ran('2026-11'), late]));
+      expect(outcome.reasons, recordedAt).toEqual([
+        'audit-log: 2026-10 has no review sign-off (due 2026-11-15; `soc2-evidence sign-off --control audit-log --period 2026-10`)',
+      ]);
+    }
+    const atTheCheck = { ...signOff('2026-10', 'm/2026-10'), lastAttemptAt: '2026-12-01T12:00:00.000Z' };
+    const counted = await check(history([reviewed()], [ran('2026-10'), ran('2026-11'), atTheCheck]));
+    expect(counted.outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+  });
+
+  it('owes no review before the lookback, and reads no sign-offs when none is owed', async () => {
+    // Twenty days back from 2026-12-01T12:00 is 2026-11-11T12:00: 2026-10 ended before it.
+    const port = history([reviewed()], [ran('2026-10'), ran('2026-11')]);
+    const { outcome } = await check(port, { lookback: 'P20D' });
+    expect(outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect((outcome.details as { controls: { problems: unknown[] }[] }).controls[0]?.problems).toEqual([]);
+    expect(port.asked).toEqual(['audit-log']);
+    // 30.5 days back is 2026-11-01T00:00, the instant 2026-10 ended: its review is still owed.
+    const atTheLimit = await check(port, { lookback: 'P30DT12H' });
+    expect(atTheLimit.outcome.figures).toMatchObject({ reviewsMissing: 1 });
+    const optional = history(
+      [control('audit-log', 'monthly', '2026-10-01')],
+      [ran('2026-10'), ran('2026-11')],
+    );
+    expect((await check(optional)).outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect(optional.asked).toEqual(['audit-log']);
   });
 });
 
@@ -463,6 +681,29 @@ describe('schedule health reads only the history its lookback can owe', () => {
     const { outcome } = await check(port, { lookback: 'P60D' });
     expect(outcome).toMatchObject({ verdict: 'pass', reasons: [] });
     expect(reads).toEqual([5, undefined]);
+  });
+
+  it('reads the whole history when the newest verdicts of its cadence do not reach its oldest owed period', async () => {
+    // Thirty daily periods owed (limit 33). Twenty old weekly verdicts sort first and fill most of
+    // the read, whose daily part (2026-11-18 on) does not reach 2026-11-01: the whole history is read.
+    const daily = days('2026-11-01', 30);
+    const weekly = (count: number) =>
+      Array.from({ length: count }, (_, i) =>
+        dated('daily-check', 'weekly', `2026-W${String(i + 10).padStart(2, '0')}`, 'pass'),
+      );
+    const mixed = orderedHistory(
+      [control('daily-check', 'daily', '2026-11-01')],
+      [...weekly(20), ...daily.map((day) => dated('daily-check', 'daily', day, 'pass'))],
+    );
+    expect((await check(mixed.port)).outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect(mixed.reads).toEqual([33, undefined]);
+    // Three weekly ones: the read ends exactly at the oldest owed period, which is far enough.
+    const exact = orderedHistory(
+      [control('daily-check', 'daily', '2026-11-01')],
+      [...weekly(3), ...daily.map((day) => dated('daily-check', 'daily', day, 'pass'))],
+    );
+    expect((await check(exact.port)).outcome).toMatchObject({ verdict: 'pass', reasons: [] });
+    expect(exact.reads).toEqual([33]);
   });
 
   it('judges a missing oldest owed period as missing when older verdicts fill the read', async () => {

@@ -273,6 +273,91 @@ describe('compareRestore', () => {
     expect(startOnly.figures.restoreMinutes).toBeNull();
   });
 
+  it('takes the newest row whatever the table order, and skips tables without timestamped rows', () => {
+    // The newest restored row (11:50) and the newest source row before the recovery point (11:55)
+    // come first, an untimed table (newest null) before and after them: neither may hide them.
+    const untimed: TableMeasure = { ...measure, table: 'settings', timestampColumn: null };
+    const result = compareRestore({
+      ...base,
+      ...timed,
+      tables: [
+        table(stats(1, null), stats(1, null), { measure: untimed }),
+        {
+          ...table(stats(1, '2026-11-15T11:55:00Z'), stats(1, '2026-11-15T11:50:00Z')),
+          measure: { ...measure, table: 'lines' },
+        },
+        table(stats(1, '2026-11-15T10:00:00Z'), stats(1, '2026-11-15T09:00:00Z')),
+        {
+          ...table(stats(1, null), stats(1, null), { measure: untimed }),
+          measure: { ...untimed, table: 'flags' },
+        },
+      ],
+    });
+    expect(result.rpo).toMatchObject({
+      newestRestoredRow: '2026-11-15T11:50:00Z',
+      newestSourceRowBeforeRecoveryPoint: '2026-11-15T11:55:00Z',
+      lagMinutes: 5,
+      met: true,
+    });
+    expect(result.reasons).toEqual([]);
+  });
+
+  it('reports no lag when the restored copy holds a row newer than the reference', () => {
+    // A restored row after the source's newest one before the recovery point (clock skew, a row
+    // written on the source at the recovery point itself): the copy is not behind, lag 0, not negative.
+    const result = compareRestore({
+      ...base,
+      ...timed,
+      tables: [table(stats(1, '2026-11-15T11:30:00Z'), stats(1, '2026-11-15T11:40:00Z'))],
+    });
+    expect(result.rpo).toMatchObject({ lagMinutes: 0, met: true });
+    expect(result.figures.rpoLagMinutes).toBe(0);
+  });
+
+  it('fails a table with a shape problem even when its restored copy was measured', () => {
+    const result = compareRestore({
+      ...base,
+      ...timed,
+      tables: [
+        table(stats(1, newest), stats(1, newest), {
+          restoredProblem: 'primary key differs (source id, restored none)',
+        }),
+      ],
+    });
+    expect(result.tables[0]).toMatchObject({ status: 'schema-differs', restored: null });
+    expect(result.reasons).toEqual(['table public.orders: primary key differs (source id, restored none)']);
+  });
+
+  it('names every column of a composite key, and every untimed or keyless table, in full', () => {
+    const composite: TableMeasure = { ...measure, table: 'lines', primaryKey: ['order_id', 'line'] };
+    const keyless = (name: string): TableMeasure => ({
+      ...measure,
+      table: name,
+      timestampColumn: null,
+      primaryKey: null,
+    });
+    const result = compareRestore({
+      ...base,
+      ...timed,
+      tables: [
+        table(
+          { ...stats(2, newest), checksum: '1' },
+          { ...stats(2, newest), checksum: '2' },
+          { measure: composite },
+        ),
+        table(stats(1, null), stats(1, null), { measure: keyless('a') }),
+        table(stats(1, null), stats(1, null), { measure: keyless('b') }),
+      ],
+    });
+    expect(result.reasons).toEqual([
+      'table public.lines: same 2 rows counted but the primary key (order_id, line) checksum differs',
+    ]);
+    expect(result.warnings).toEqual([
+      'compared whole tables (no timestamp column): public.a, public.b',
+      'checksummed whole rows (no primary key): public.a, public.b',
+    ]);
+  });
+
   it('fails when there is nothing to compare', () => {
     expect(compareRestore({ ...base, tables: [] }).reasons).toContain(
       'no tables to compare: check the configured schemas',
@@ -340,6 +425,23 @@ describe('planComparison', () => {
     ]);
   });
 
+  it('uses a configured timestamp column, and excludes tables named with or without their schema', () => {
+    const plan = planComparison(
+      [
+        shape('orders', { id: 'bigint', created_at: 'date', booked_at: 'timestamp with time zone' }),
+        shape('jobs', { id: 'bigint' }),
+      ],
+      {
+        exclude: ['jobs'],
+        timestampColumns: { 'public.orders': 'booked_at' },
+        timestampCandidates: ['created_at'],
+      },
+    );
+    expect(plan.measures.map((m) => [m.table, m.timestampColumn])).toEqual([['orders', 'booked_at']]);
+    expect(plan.excluded).toEqual(['public.jobs']);
+    expect(plan.configErrors).toEqual([]);
+  });
+
   it('reports an unreadable source table instead of measuring it', () => {
     const plan = planComparison(
       [{ ...shape('secrets', {}), readable: false }, shape('orders', { id: 'bigint' })],
@@ -398,6 +500,9 @@ describe('planComparison', () => {
     ).toBe('not readable by the checking role (no SELECT privilege)');
     expect(restoredShapeProblem(measure, shape('orders', { created_at: 'date' }))).toBe(
       'restored table lacks column id',
+    );
+    expect(restoredShapeProblem(measure, shape('orders', { name: 'text' }))).toBe(
+      'restored table lacks column id, created_at',
     );
     expect(restoredShapeProblem(measure, shape('orders', { id: 'bigint', created_at: 'date' }, null))).toBe(
       'primary key differs (source id, restored none)',

@@ -186,6 +186,9 @@ describe('review sign-offs: control periods and documents, as signed evidence', 
         cadence: 'daily',
         periodKey: asOf.slice(0, 10),
         asOf,
+        // Run by today's clock, as of a past instant: the sign-offs below are recorded now (after
+        // `asOf`), and schedule health counts only those recorded by the instant it runs.
+        now: new Date().toISOString(),
         ports: { verdictHistory: makeVerdictHistory(config.controls, results()) },
       })
     ).outcome;
