@@ -66,7 +66,7 @@ describe('incident re-score in the register zone', () => {
     const evaluation = evaluate(linked('2026-10-31'), {
       asOf: '2026-11-05T00:00:00Z',
       timeZone: 'Asia/Tokyo',
-      latestVerdicts: [{ ...tokyoOctoberFailed, periodEnd: '2026-11-01 (end of October)' }],
+      latestVerdicts: [{ ...tokyoOctoberFailed, periodEnd: '2026-11-01T99:00:00Z' }],
     });
     expect(evaluation.findings.find((f) => f.rule === 'incident-rescore')?.dueDate).toBe('2026-12-01');
   });
