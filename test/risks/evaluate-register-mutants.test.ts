@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateRegister, type LatestVerdict } from '../../lib/risks/evaluate-register.ts';
+import {
+  evaluateRegister,
+  evaluationForOwner,
+  type LatestVerdict,
+  reviewEvidenceFindings,
+} from '../../lib/risks/evaluate-register.ts';
 import type { RiskRegisterInput } from '../../lib/risks/register-schema.ts';
-import { register, riskInput } from './fixtures.ts';
+import { assetInput, register, remediationInput, riskInput } from './fixtures.ts';
 
 /**
  * What evaluate-register's mutation run showed no test observed (docs/mutation-mutate-rot.md), and
@@ -69,5 +74,105 @@ describe('incident re-score in the register zone', () => {
       latestVerdicts: [{ ...tokyoOctoberFailed, periodEnd: '2026-11-01T99:00:00Z' }],
     });
     expect(evaluation.findings.find((f) => f.rule === 'incident-rescore')?.dueDate).toBe('2026-12-01');
+  });
+});
+
+describe('linked controls without reasons', () => {
+  it('flags a failing control whose stored verdict carries no reasons at all', () => {
+    const evaluation = evaluate(
+      { risks: [riskInput({ linkedControls: ['audit-log'] })] },
+      {
+        asOf: '2026-11-23T12:00:00Z',
+        latestVerdicts: [
+          { controlId: 'audit-log', cadence: 'monthly', periodKey: '2026-10', verdict: 'error' },
+        ],
+      },
+    );
+    expect(evaluation.findings.map((f) => f.message)).toEqual([
+      'Risk R1 "Tenant data leakage" relies on control audit-log, which could not be checked (error) for its monthly period 2026-10; the mitigation may not be working.',
+    ]);
+  });
+});
+
+describe('STRIDE coverage', () => {
+  const sensitive = 'customer-data';
+  it('lists the risks of a category in id order, and one "not applicable" excuses only its own category', () => {
+    const evaluation = evaluate(
+      {
+        assets: [
+          assetInput({
+            notApplicable: [{ category: 'repudiation', reason: 'Nobody performs actions on this data set.' }],
+          }),
+        ],
+        risks: [
+          riskInput({ id: 'R10', asset: sensitive, threat: 'spoofing' }),
+          riskInput({ id: 'R2', asset: sensitive, threat: 'spoofing' }),
+        ],
+      },
+      { asOf: '2026-11-23T12:00:00Z' },
+    );
+    const [state] = evaluation.assets;
+    expect(state?.coverage).toEqual([
+      { category: 'spoofing', kind: 'risks', riskIds: ['R2', 'R10'] },
+      { category: 'tampering', kind: 'missing' },
+      {
+        category: 'repudiation',
+        kind: 'not-applicable',
+        reason: 'Nobody performs actions on this data set.',
+      },
+      { category: 'information-disclosure', kind: 'missing' },
+      { category: 'denial-of-service', kind: 'missing' },
+      { category: 'elevation-of-privilege', kind: 'missing' },
+    ]);
+    expect(state?.missing).toEqual([
+      'tampering',
+      'information-disclosure',
+      'denial-of-service',
+      'elevation-of-privilege',
+    ]);
+  });
+});
+
+describe('review evidence per risk', () => {
+  it('backs every risk one sign-off froze, not only the first', () => {
+    const risks = register({ risks: [riskInput(), riskInput({ id: 'R2' })] }).risks;
+    const signOff = {
+      date: '2026-11-02',
+      risks: [
+        { id: 'R1', lastReviewed: '2026-11-01' },
+        { id: 'R2', lastReviewed: '2026-11-01' },
+      ],
+    };
+    expect(reviewEvidenceFindings(risks, [signOff])).toEqual([]);
+  });
+
+  it('gives each risk only its own unevidenced review', () => {
+    const evaluation = evaluateRegister(register({ risks: [riskInput(), riskInput({ id: 'R2' })] }), {
+      asOf: new Date('2026-11-23T12:00:00Z'),
+      timeZone: 'UTC',
+      signOffs: [],
+    });
+    expect(evaluation.risks.map((state) => [state.risk.id, state.findings.map((f) => f.key)])).toEqual([
+      ['R1', ['R1/review-not-evidenced/2026-11-01']],
+      ['R2', ['R2/review-not-evidenced/2026-11-01']],
+    ]);
+  });
+});
+
+describe('one owner', () => {
+  it("leaves out the other owners' assets and their findings", () => {
+    const evaluation = evaluate(
+      {
+        assets: [
+          assetInput({ owner: 'security' }),
+          assetInput({ id: 'billing', name: 'Billing', owner: 'founder' }),
+        ],
+        remediations: [remediationInput({ owner: 'security' })],
+      },
+      { asOf: '2026-11-23T12:00:00Z' },
+    );
+    const mine = evaluationForOwner(evaluation, 'security');
+    expect(mine.assets.map((state) => state.asset.id)).toEqual(['customer-data']);
+    expect(mine.findings.map((f) => f.key)).toEqual(['customer-data/stride-gap']);
   });
 });
