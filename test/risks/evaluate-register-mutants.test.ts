@@ -1,5 +1,8 @@
+import { Settings } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import {
+  addCadence,
+  daysBetween,
   evaluateRegister,
   evaluationForOwner,
   type LatestVerdict,
@@ -174,5 +177,21 @@ describe('one owner', () => {
     const mine = evaluationForOwner(evaluation, 'security');
     expect(mine.assets.map((state) => state.asset.id)).toEqual(['customer-data']);
     expect(mine.findings.map((f) => f.key)).toEqual(['customer-data/stride-gap']);
+  });
+});
+
+describe('date arithmetic whatever the process zone', () => {
+  // Samoa skipped 30 December 2011 (UTC-10 to UTC+14): read in the process's zone there, dates near
+  // the jump would shift a day. Only the explicit UTC reading keeps calendar arithmetic exact.
+  it('adds cadences and counts days in UTC even when the default zone is Pacific/Apia', () => {
+    const saved = Settings.defaultZone;
+    Settings.defaultZone = 'Pacific/Apia';
+    try {
+      expect(addCadence('2011-09-30', 'quarterly')).toBe('2011-12-30');
+      expect(daysBetween('2011-12-31', '2011-12-31')).toBe(0);
+      expect(daysBetween('2011-12-30', '2011-12-31')).toBe(1);
+    } finally {
+      Settings.defaultZone = saved;
+    }
   });
 });
