@@ -197,12 +197,23 @@ export function localDate(instant: Date, timeZone: string): string {
 
 const days = (n: number) => `${n} day${n === 1 ? '' : 's'}`;
 
+/**
+ * The day a failing period ended (its exclusive end), in the register's zone: a period stored as
+ * `2026-10-31T15:00:00.000Z` ended on 2026-11-01 in Tokyo, so a review on 2026-10-31 came before
+ * the failure. An unreadable stored end keeps its written date, as before.
+ */
+function endedOn(periodEnd: string, timeZone: string): string {
+  const instant = new Date(periodEnd);
+  return Number.isNaN(instant.getTime()) ? periodEnd.slice(0, 10) : localDate(instant, timeZone);
+}
+
 /** R2 before R10, G1 before G2. */
 export const byId = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
 
 function riskFindings(
   risk: Risk,
   today: string,
+  timeZone: string,
   settings: RegisterSettings,
   verdicts: ReadonlyMap<string, LatestVerdict>,
 ): { findings: RiskFinding[]; nextReviewDue: string } {
@@ -294,7 +305,7 @@ function riskFindings(
     // A failure is the risk materialising: re-score within the window ("Monthly: incident-driven
     // re-score for any risk that materialized"). An error is not an incident, only missing evidence.
     if (latest.verdict === 'fail' && latest.periodEnd) {
-      const failedOn = latest.periodEnd.slice(0, 10);
+      const failedOn = endedOn(latest.periodEnd, timeZone);
       const due = addCadence(failedOn, settings.incidentRescoreWithin);
       if (risk.lastReviewed < failedOn) {
         const late = due < today ? daysBetween(due, today) : undefined;
@@ -484,7 +495,7 @@ export function evaluateRegister(register: RiskRegister, options: EvaluateOption
   const unevidenced = options.signOffs ? reviewEvidenceFindings(register.risks, options.signOffs) : [];
   const risks = register.risks
     .map((risk): RiskState => {
-      const evaluated = riskFindings(risk, today, register.settings, verdicts);
+      const evaluated = riskFindings(risk, today, options.timeZone, register.settings, verdicts);
       const { nextReviewDue } = evaluated;
       const findings = [...evaluated.findings, ...unevidenced.filter((f) => f.subjectId === risk.id)];
       const score = riskScore(risk);
