@@ -454,7 +454,7 @@ async function countPeriod(
   );
   if (!walk) throw new ControlCheckError('the user walk returned no row');
   if (walk.complete === true) {
-    return { summary: { ...counts, distinct_users: walk.distinct_users }, userCount: 'index walk' };
+    return { summary: { ...counts, distinct_users: walk.distinct_users }, userCount };
   }
   const [hashed] = await session.query<{ distinct_users: string }>(
     'distinct users (hash)',
@@ -494,7 +494,6 @@ async function chooseUserCount(
 function plannedRows(plan: unknown): number | null {
   const parsed = z
     .array(z.object({ Plan: z.object({ 'Plan Rows': z.number() }) }))
-    .min(1)
     .safeParse(typeof plan === 'string' ? safeJson(plan) : plan);
   return parsed.success ? (parsed.data[0]?.Plan['Plan Rows'] ?? null) : null;
 }

@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import type { ControlConfig } from '../../lib/config/schema.ts';
 import {
+  logCompleteness,
   logCompletenessParamsSchema,
   MAX_GAP_PROBES,
   WALK_ALWAYS_USERS,
   WALK_MIN_EVENTS_PER_USER,
 } from '../../lib/controls/log-completeness.ts';
+import { EvidenceLog } from '../../lib/controls/outcome.ts';
+import type { PopulationItem, PopulationProvenance, PopulationSink } from '../../lib/controls/population.ts';
+import type { PostgresPort } from '../../lib/controls/ports.ts';
+import { periodFromKey } from '../../lib/shared/period.ts';
 import { runTest } from './control-harness.ts';
 import { type ScriptedAnswer, scriptedPostgres } from './scripted-postgres.ts';
 
@@ -638,6 +644,18 @@ describe('how distinct users are counted', () => {
     });
   });
 
+  it('reads n_distinct 0 as no users, with or without a row estimate, and a fraction of 0 rows as 0 users', async () => {
+    for (const tableShape of [walkable(0, -1), walkable(-0.5, 0)]) {
+      const { run, queries } = check({
+        'table shape': tableShape,
+        'period counts': [counts()],
+        'distinct users (index walk)': walked('0'),
+      });
+      expect((await run).outcome.details).toMatchObject({ userCount: 'index walk' });
+      expect(paramsOf(queries, 'distinct users (index walk)')?.[2]).toBe(WALK_ALWAYS_USERS);
+    }
+  });
+
   it('hashes when the planner answer has no row estimate', async () => {
     for (const answer of [
       [{ 'QUERY PLAN': 'not json' }],
@@ -695,6 +713,121 @@ describe('how distinct users are counted', () => {
     const summaryless = await check({ 'period summary': [] }).run;
     expect(summaryless.outcome.verdict).toBe('error');
     expect(summaryless.outcome.reasons.join(' ')).toContain('the summary query returned no row');
+  });
+});
+
+describe('the required-action events population', () => {
+  /** The scripted session, with a population stream and a database identity added. */
+  function withPopulation(rows: Record<string, unknown>[]) {
+    const scripted = scriptedPostgres({
+      'table shape': shape(),
+      'period summary': [summary({ action_0: '2' })],
+      'period edges, retention and future events': [edges()],
+      'gaps (probe)': [],
+      'retention coverage (probe)': [coverage()],
+    });
+    const streamed: { label: string; params: readonly unknown[] }[] = [];
+    const port: PostgresPort = {
+      withReadOnlySession: (target, evidence, work) =>
+        scripted.port.withReadOnlySession(target, evidence, (session) =>
+          work({
+            ...session,
+            async *stream<Row extends Record<string, unknown>>(
+              label: string,
+              _text: string,
+              params: readonly unknown[] = [],
+            ) {
+              streamed.push({ label, params });
+              for (const row of rows) yield row as Row;
+            },
+            identity: async () => ({ systemIdentifier: '7', serverVersion: '18.4', databaseName: 'app' }),
+          }),
+        ),
+    };
+    const written: { name: string; provenance: PopulationProvenance; items: PopulationItem[] }[] = [];
+    const sink: PopulationSink = {
+      async write(declaration, provenance, items) {
+        const list: PopulationItem[] = [];
+        for await (const item of items) list.push(item);
+        const resolved = typeof provenance === 'function' ? provenance() : provenance;
+        written.push({ name: declaration.name, provenance: resolved, items: list });
+        return { name: declaration.name } as never;
+      },
+    };
+    return { port, sink, streamed, written };
+  }
+
+  async function runWith(requiredActions: string[], rows: Record<string, unknown>[]) {
+    const fixture = withPopulation(rows);
+    const params = logCompletenessParamsSchema.parse({
+      type: 'log-completeness',
+      target: 'app',
+      requiredActions,
+    });
+    const period = periodFromKey('monthly', '2026-11', 'UTC');
+    const outcome = await logCompleteness.run(params, {
+      control: {
+        id: 'c',
+        title: 'c',
+        criteria: ['CC4.1'],
+        cadence: 'monthly',
+        owner: 'o',
+        test: params,
+      } as ControlConfig,
+      period,
+      asOf: new Date(NOW),
+      now: new Date(NOW),
+      ports: { postgres: fixture.port },
+      evidence: new EvidenceLog(),
+      populations: fixture.sink,
+    });
+    return { outcome, ...fixture };
+  }
+
+  it('streams every required-action event of the period into the population, item by item', async () => {
+    const row = {
+      id: 'login|2026-11-02T08:00:00.000000Z|u1|res-1|1',
+      action: 'login',
+      at: '2026-11-02T08:00:00.000000Z',
+      user_id: 'u1',
+      resource_id: 'res-1',
+      success: false,
+    };
+    const { outcome, streamed, written } = await runWith(
+      ['login'],
+      [row, { ...row, id: 'x', user_id: null }],
+    );
+    expect(outcome.verdict).toBe('pass');
+    expect(streamed).toEqual([
+      {
+        label: 'population required-action-events',
+        params: ['2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z', ['login']],
+      },
+    ]);
+    expect(written).toHaveLength(1);
+    expect(written[0]?.name).toBe('required-action-events');
+    expect(written[0]?.provenance).toMatchObject({
+      source: 'sql',
+      target: 'app',
+      database: { databaseName: 'app' },
+    });
+    expect(written[0]?.items).toEqual([
+      {
+        id: row.id,
+        action: 'login',
+        at: row.at,
+        userId: 'u1',
+        resourceId: 'res-1',
+        success: false,
+      },
+      { id: 'x', action: 'login', at: row.at, userId: null, resourceId: 'res-1', success: false },
+    ]);
+  });
+
+  it('writes no population when no action is required', async () => {
+    const { streamed, written } = await runWith([], []);
+    expect(streamed).toEqual([]);
+    expect(written).toEqual([]);
   });
 });
 
