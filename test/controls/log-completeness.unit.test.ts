@@ -316,6 +316,21 @@ describe('log completeness verdicts', () => {
     ]);
   });
 
+  it('checks the retention window for empty days once the oldest event is exactly the retention old', async () => {
+    const { run, queries } = check({
+      'period edges, retention and future events': [
+        edges({ oldest_event: new Date('2025-12-01T06:00:00Z') }),
+      ],
+      'retention coverage (probe)': [coverage(2, ['2026-02-01T06:00:00.000Z', '2026-02-02T06:00:00.000Z'])],
+    });
+    const { outcome } = await run;
+    expect(queries.map((query) => query.label)).toContain('retention coverage (probe)');
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'the P365D retention is not intact: 2 of its 364 days hold no event (from 2026-02-01T06:00:00.000Z, 2026-02-02T06:00:00.000Z): events in that window may have been deleted',
+    ]);
+  });
+
   // One old row must not stand for a whole retained year: every day of the window needs an event.
   it('fails retention when days of the window hold no event, naming up to five', async () => {
     const days = (n: number) =>
