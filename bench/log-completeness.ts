@@ -13,10 +13,17 @@
  * for a month and for the whole year, with the runner's peak RSS; and the check on a 1-million-row
  * copy of the same year, to show that the runner's memory does not grow with the rows.
  *
+ * Two shapes of the same table: first indexed on the timestamp alone (what the check requires;
+ * the reference names no index at all), where distinct users need a hash aggregate over the period,
+ * then with a (user_id, "timestamp") index added, which the check walks from user to user instead.
+ * Each measure is reported as wall time and as CPU time (the PostgreSQL backend plus its parallel
+ * workers, from /proc; Linux only), because on a shared machine wall time mostly measures the load.
+ *
  * Run: `npm run bench` (all benches) or `node --import tsx bench/log-completeness.ts`.
  * BENCH_ROWS (default 10000000) and BENCH_REPEAT (default 5) shrink or grow it.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
@@ -59,7 +66,14 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startPostgres(): Promise<{ url: string; stop: () => Promise<void> }> {
+interface BenchServer {
+  readonly url: string;
+  /** The postmaster's pid: parallel workers and closed backends are its children. */
+  readonly postmasterPid: number | null;
+  readonly stop: () => Promise<void>;
+}
+
+async function startPostgres(): Promise<BenchServer> {
   const dir = await mkdtemp(join(tmpdir(), 'soc2-bench-pg-'));
   await chmod(dir, 0o755);
   const port = await freePort();
@@ -88,8 +102,16 @@ async function startPostgres(): Promise<{ url: string; stop: () => Promise<void>
     await rm(dir, { recursive: true, force: true });
     throw new Error('could not start the embedded PostgreSQL server', { cause: error });
   }
+  const pidLine = (() => {
+    try {
+      return readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0];
+    } catch {
+      return undefined;
+    }
+  })();
   return {
     url: `postgres://postgres:bench@127.0.0.1:${port}/postgres`,
+    postmasterPid: pidLine ? Number(pidLine) : null,
     stop: async () => {
       await server.stop().catch(() => {});
       await rm(dir, { recursive: true, force: true });
@@ -137,12 +159,61 @@ async function buildAuditLog(client: pg.Client, table: string, rows: number): Pr
 
 interface Measured<T> {
   readonly ms: number;
+  /** PostgreSQL CPU time (user + system) spent on the work; NaN where /proc cannot tell. */
+  readonly cpuMs: number;
   readonly peakRssMb: number;
   readonly value: T;
 }
 
-/** Times `work` and samples this process's RSS every 2 ms while it runs. */
+/** Clock ticks per second of /proc's times (USER_HZ; 100 on every mainstream Linux build). */
+const TICKS_PER_SECOND = 100;
+
+/** Fields 14-17 of /proc/<pid>/stat: utime, stime, cutime, cstime, in clock ticks. */
+function processTimes(pid: number): { own: number; children: number } | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    const tick = (index: number) => Number(fields[index]);
+    return { own: tick(11) + tick(12), children: tick(13) + tick(14) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time of PostgreSQL work: the bench connection's backend (its own times) plus every process
+ * the postmaster reaped meanwhile (parallel workers, and the backends of connections the check
+ * opened and closed). Reaping is asynchronous, so the reading waits until the total is stable.
+ */
+class PostgresCpu {
+  constructor(
+    private readonly postmasterPid: number | null,
+    private readonly backendPid: number | null,
+  ) {}
+
+  read(): number | null {
+    if (this.postmasterPid === null || this.backendPid === null) return null;
+    const postmaster = processTimes(this.postmasterPid);
+    const backend = processTimes(this.backendPid);
+    return postmaster && backend ? postmaster.children + backend.own : null;
+  }
+
+  async settled(): Promise<number | null> {
+    let last = this.read();
+    for (let stable = 0, polls = 0; stable < 3 && polls < 100; polls++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const next = this.read();
+      stable = next === last ? stable + 1 : 0;
+      last = next;
+    }
+    return last;
+  }
+}
+
+let cpu = new PostgresCpu(null, null);
+
+/** Times `work`, reads PostgreSQL's CPU time for it, and samples this process's RSS every 2 ms. */
 async function measure<T>(work: () => Promise<T>): Promise<Measured<T>> {
+  const cpuBefore = await cpu.settled();
   let peak = process.memoryUsage.rss();
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
@@ -152,7 +223,13 @@ async function measure<T>(work: () => Promise<T>): Promise<Measured<T>> {
     const value = await work();
     const ms = performance.now() - started;
     peak = Math.max(peak, process.memoryUsage.rss());
-    return { ms, peakRssMb: peak / MB, value };
+    clearInterval(sampler);
+    const cpuAfter = await cpu.settled();
+    const cpuMs =
+      cpuBefore === null || cpuAfter === null
+        ? Number.NaN
+        : ((cpuAfter - cpuBefore) * 1000) / TICKS_PER_SECOND;
+    return { ms, cpuMs, peakRssMb: peak / MB, value };
   } finally {
     clearInterval(sampler);
   }
@@ -309,6 +386,127 @@ async function runProbe([mode, url, table, periodKey]: string[]): Promise<void> 
 
 const fmt = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
 
+const ratio = (x: number, y: number) => (Number.isFinite(x / y) ? `${(x / y).toFixed(2)}x` : 'n/a');
+
+/** The targets of issue #10 item 8 on the 10M-row year; (a) limits are today's per period. */
+const TARGETS = { b_a2_year: 1.3, b_a: { '2026-06': 3.49, '2026': 4.15 }, r_b: 2 } as const;
+
+interface PeriodReport {
+  readonly variant: string;
+  readonly period: string;
+  readonly rows: number;
+  readonly userCount: unknown;
+  readonly wall: { a: number; a2: number; b: number; r: number };
+  readonly cpu: { a: number; a2: number; b: number; r: number };
+  readonly queries: Record<string, number>;
+}
+
+/**
+ * (a), (a2) and (b) interleaved REPEAT times (so load on the machine hits them alike), then (r);
+ * medians of wall and CPU time.
+ */
+async function measurePeriod(
+  client: pg.Client,
+  check: ReturnType<typeof checkRunner>,
+  variant: string,
+  period: Period,
+): Promise<PeriodReport> {
+  // Warm the caches once for each.
+  await bareCount(client, 'audit_log', period);
+  await columnPass(client, 'audit_log', period);
+  const warm = await check(period);
+  const runs: {
+    a: Measured<number>;
+    a2: Measured<number>;
+    b: Measured<Awaited<ReturnType<typeof check>>>;
+  }[] = [];
+  for (let run = 0; run < REPEAT; run++) {
+    const a = await measure(() => bareCount(client, 'audit_log', period));
+    const a2 = await measure(() => columnPass(client, 'audit_log', period));
+    const b = await measure(() => check(period));
+    runs.push({ a, a2, b });
+  }
+  const references = [];
+  for (let run = 0; run < Math.min(REPEAT, 2); run++) {
+    references.push(await measure(() => referenceQuery(client, 'audit_log', period)));
+  }
+  const rows = await bareCount(client, 'audit_log', period);
+  const wall = (pick: (r: (typeof runs)[number]) => Measured<unknown>) => median(runs.map((r) => pick(r).ms));
+  const cpuOf = (pick: (r: (typeof runs)[number]) => Measured<unknown>) =>
+    median(runs.map((r) => pick(r).cpuMs));
+  const labels = Object.keys(runs[0]?.b.value.queries ?? {});
+  const queries = Object.fromEntries(
+    labels.map((label) => [label, median(runs.map((r) => r.b.value.queries[label] ?? 0))]),
+  );
+  const report: PeriodReport = {
+    variant,
+    period: period.key,
+    rows,
+    userCount: (warm.outcome.details as { userCount?: unknown }).userCount,
+    wall: {
+      a: wall((r) => r.a),
+      a2: wall((r) => r.a2),
+      b: wall((r) => r.b),
+      r: median(references.map((m) => m.ms)),
+    },
+    cpu: {
+      a: cpuOf((r) => r.a),
+      a2: cpuOf((r) => r.a2),
+      b: cpuOf((r) => r.b),
+      r: median(references.map((m) => m.cpuMs)),
+    },
+    queries,
+  };
+  const runsOf = (pick: (r: (typeof runs)[number]) => Measured<unknown>) =>
+    runs.map((r) => `${fmt(pick(r).ms)}/${fmt(pick(r).cpuMs)}`).join(', ');
+  console.log(
+    `\n[${variant}] ${period.cadence} ${period.key}: ${rows.toLocaleString('en')} rows in the period`,
+  );
+  console.log(`  verdict ${warm.outcome.verdict}: ${warm.outcome.reasons.join('; ') || '(no reasons)'}`);
+  console.log(
+    `  figures ${JSON.stringify(warm.outcome.figures)}; distinct users counted by ${String(report.userCount)}`,
+  );
+  console.log('  median wall / CPU (runs wall/CPU):');
+  console.log(
+    `  (a) bare count(*)                   ${fmt(report.wall.a)} / ${fmt(report.cpu.a)}   (${runsOf((r) => r.a)})`,
+  );
+  console.log(
+    `  (a2) one pass reading the columns   ${fmt(report.wall.a2)} / ${fmt(report.cpu.a2)}   (${runsOf((r) => r.a2)})`,
+  );
+  console.log(
+    `  (b) full check                      ${fmt(report.wall.b)} / ${fmt(report.cpu.b)}   (${runsOf((r) => r.b)})`,
+  );
+  console.log(
+    `      per query (median wall): ${labels.map((label) => `${label} ${fmt(queries[label] ?? 0)}`).join(', ')}`,
+  );
+  console.log(`  (r) reference COUNT(DISTINCT) query ${fmt(report.wall.r)} / ${fmt(report.cpu.r)}`);
+  for (const kind of ['wall', 'cpu'] as const) {
+    const m = report[kind];
+    console.log(
+      `  ${kind.padEnd(4)}: b/a2 = ${ratio(m.b, m.a2)}   b/a = ${ratio(m.b, m.a)}   b/r = ${ratio(m.b, m.r)} (r/b = ${ratio(m.r, m.b)})`,
+    );
+  }
+  return report;
+}
+
+function verdictLines(reports: readonly PeriodReport[]): string[] {
+  return reports.map((r) => {
+    const limitA = TARGETS.b_a[r.period as keyof typeof TARGETS.b_a];
+    const judge = (kind: 'wall' | 'cpu') => {
+      const m = r[kind];
+      const parts = [
+        ...(r.period === '2026'
+          ? [`b/a2 ${ratio(m.b, m.a2)} ${m.b / m.a2 <= TARGETS.b_a2_year ? '<=' : '>'} 1.3x`]
+          : []),
+        ...(limitA ? [`b/a ${ratio(m.b, m.a)} ${m.b / m.a <= limitA ? '<=' : '>'} ${limitA}x`] : []),
+        `r/b ${ratio(m.r, m.b)} ${m.r / m.b >= TARGETS.r_b ? '>=' : '<'} 2x`,
+      ];
+      return `${kind} ${parts.join(', ')}`;
+    };
+    return `  ${r.variant.padEnd(34)} ${r.period.padEnd(8)} ${String(r.userCount).padEnd(11)} ${judge('cpu')} | ${judge('wall')}`;
+  });
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
   console.log(
@@ -321,6 +519,9 @@ async function main(): Promise<void> {
   const client = new pg.Client({ connectionString: server.url });
   try {
     await client.connect();
+    const backend = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    cpu = new PostgresCpu(server.postmasterPid, backend.rows[0]?.pid ?? null);
+    if (cpu.read() === null) console.log('(no /proc here: CPU times are n/a, wall times only)');
     const build = await measure(async () => {
       const rows = await buildAuditLog(client, 'audit_log', ROWS);
       await client.query('BEGIN');
@@ -342,65 +543,36 @@ async function main(): Promise<void> {
 
     const check = checkRunner(server.url, 'audit_log');
     const periods = [periodFromKey('monthly', '2026-06', 'UTC'), periodFromKey('annual', '2026', 'UTC')];
-    const report: Record<string, unknown>[] = [];
+    const report: PeriodReport[] = [];
+    const naive: Record<string, Probe> = {};
+    const checkAlone: Record<string, Probe> = {};
 
+    const timestampOnly = 'timestamp index only';
     for (const period of periods) {
-      // Warm the caches once for each, then interleave so load on the machine hits both alike.
-      await bareCount(client, 'audit_log', period);
-      await columnPass(client, 'audit_log', period);
-      const warm = await check(period);
-      const counts: number[] = [];
-      const passes: number[] = [];
-      const checks: number[] = [];
-      let queries: Record<string, number>[] = [];
-      for (let run = 0; run < REPEAT; run++) {
-        const a = await measure(() => bareCount(client, 'audit_log', period));
-        const a2 = await measure(() => columnPass(client, 'audit_log', period));
-        const b = await measure(() => check(period));
-        counts.push(a.ms);
-        passes.push(a2.ms);
-        checks.push(b.ms);
-        queries = [...queries, b.value.queries];
-      }
-      const reference = await measure(() => referenceQuery(client, 'audit_log', period));
-      const checkAlone = probeInChild('check', server.url, 'audit_log', period.key);
-      const naive = probeInChild('naive', server.url, 'audit_log', period.key);
-      const a = median(counts);
-      const a2 = median(passes);
-      const b = median(checks);
-      const labels = Object.keys(queries[0] ?? {});
-      const breakdown = Object.fromEntries(
-        labels.map((label) => [label, median(queries.map((q) => q[label] ?? 0))]),
-      );
-      const rows = await bareCount(client, 'audit_log', period);
-      report.push({
-        period: period.key,
-        rows,
-        a,
-        a2,
-        b,
-        c: naive.ms,
-        r: reference.ms,
-        checkRss: checkAlone,
-        naiveRss: naive,
-      });
-      console.log(`\n${period.cadence} ${period.key}: ${rows.toLocaleString('en')} rows in the period`);
-      console.log(`  verdict ${warm.outcome.verdict}: ${warm.outcome.reasons.join('; ') || '(no reasons)'}`);
-      console.log(`  figures ${JSON.stringify(warm.outcome.figures)}`);
-      console.log(`  (a) bare count(*)                   ${fmt(a)}   (runs: ${counts.map(fmt).join(', ')})`);
-      console.log(`  (a2) one pass reading the columns   ${fmt(a2)}   (runs: ${passes.map(fmt).join(', ')})`);
-      console.log(`  (b) full check                      ${fmt(b)}   (runs: ${checks.map(fmt).join(', ')})`);
+      report.push(await measurePeriod(client, check, timestampOnly, period));
+      const alone = probeInChild('check', server.url, 'audit_log', period.key);
+      const scan = probeInChild('naive', server.url, 'audit_log', period.key);
+      checkAlone[period.key] = alone;
+      naive[period.key] = scan;
+      console.log(`  (c) naive cursor scan in Node       ${fmt(scan.ms)}   (${scan.detail})`);
       console.log(
-        `      per query (median): ${labels.map((label) => `${label} ${fmt(breakdown[label] ?? 0)}`).join(', ')}`,
+        `  peak RSS of a process running only this: check ${alone.maxRssMb.toFixed(0)} MB (+${alone.growthMb.toFixed(0)} MB over its idle ${alone.idleRssMb.toFixed(0)} MB), naive scan ${scan.maxRssMb.toFixed(0)} MB (+${scan.growthMb.toFixed(0)} MB)`,
       );
-      console.log(`  (c) naive cursor scan in Node       ${fmt(naive.ms)}   (${naive.detail})`);
-      console.log(`  (r) reference COUNT(DISTINCT) query ${fmt(reference.ms)}`);
-      console.log(
-        `  b/a2 = ${(b / a2).toFixed(2)}x   b/a = ${(b / a).toFixed(2)}x   b/c = ${(b / naive.ms).toFixed(3)}x (naive is ${(naive.ms / b).toFixed(1)}x slower)   b/r = ${(b / reference.ms).toFixed(2)}x`,
-      );
-      console.log(
-        `  peak RSS of a process running only this: check ${checkAlone.maxRssMb.toFixed(0)} MB (+${checkAlone.growthMb.toFixed(0)} MB over its idle ${checkAlone.idleRssMb.toFixed(0)} MB), naive scan ${naive.maxRssMb.toFixed(0)} MB (+${naive.growthMb.toFixed(0)} MB)`,
-      );
+    }
+
+    const indexed = await measure(async () => {
+      await client.query(`SET maintenance_work_mem = '1GB'`);
+      await client.query(`CREATE INDEX audit_log_user_time_idx ON audit_log (user_id, "timestamp")`);
+      await client.query('VACUUM ANALYZE audit_log');
+    });
+    const [userIndex] = (
+      await client.query<{ index: string }>(
+        `SELECT pg_size_pretty(pg_relation_size('audit_log_user_time_idx')) AS index`,
+      )
+    ).rows;
+    console.log(`\nadded a (user_id, "timestamp") index (${userIndex?.index}) in ${fmt(indexed.ms)}`);
+    for (const period of periods) {
+      report.push(await measurePeriod(client, check, 'with (user_id, timestamp) index', period));
     }
 
     // Memory against rows: the same year with 1/10 of the rows, each check in a fresh process.
@@ -409,7 +581,7 @@ async function main(): Promise<void> {
     const small = probeInChild('check', server.url, 'audit_log_small', year.key);
     const large = probeInChild('check', server.url, 'audit_log', year.key);
     const naiveSmall = probeInChild('naive', server.url, 'audit_log_small', year.key);
-    const naiveLarge = report.at(-1)?.naiveRss as Probe;
+    const naiveLarge = naive[year.key] as Probe;
     console.log('\nrunner memory against rows (annual, each run in a fresh process, peak RSS):');
     console.log(`  rows         check                         naive cursor scan`);
     for (const [rows, c, n] of [
@@ -420,8 +592,10 @@ async function main(): Promise<void> {
         `  ${rows.toLocaleString('en').padEnd(12)} ${`${c.maxRssMb.toFixed(0)} MB (+${c.growthMb.toFixed(0)} MB), ${fmt(c.ms)}`.padEnd(30)}${n.maxRssMb.toFixed(0)} MB (+${n.growthMb.toFixed(0)} MB), ${fmt(n.ms)}`,
       );
     }
+    console.log('\ntargets (issue #10 item 8; the 1.3x is for the year), CPU | wall:');
+    for (const line of verdictLines(report)) console.log(line);
     console.log(
-      `\nJSON ${JSON.stringify({ rows: ROWS, report, memory: { smallRows, small, large, naiveSmall } })}`,
+      `\nJSON ${JSON.stringify({ rows: ROWS, report, naive, checkAlone, memory: { smallRows, small, large, naiveSmall } })}`,
     );
     console.log(`total bench time ${fmt(Date.now() - startedAt)}`);
   } finally {

@@ -545,6 +545,124 @@ describe('required actions, retention, future events and empty periods', () => {
   });
 });
 
+describe('distinct users through a (user_id, "timestamp") index', () => {
+  const USER_INDEX = `CREATE INDEX ON $table (user_id, "timestamp")`;
+  const labels = (run: HarnessRun) =>
+    run.evidence.entries.filter((entry) => entry.kind === 'sql').map((entry) => entry.label);
+  const userCount = (run: HarnessRun) => (run.outcome.details as { userCount: string }).userCount;
+
+  it('walks the index and reports the same figures as the hash count, NULL users and users outside the period left out', async () => {
+    // NULL is not a user; users whose only events lie just before or after the period (the lowest
+    // and highest ids, where the walk starts and ends) are not users of the period.
+    const edgeUsers = `ALTER TABLE $table ALTER COLUMN user_id DROP NOT NULL;
+      UPDATE $table SET user_id = NULL WHERE user_id = 'u3';
+      INSERT INTO $table ("timestamp", user_id, action, success) VALUES
+        ('2026-10-31T23:59:59.999Z', 'a-before', 'read', true), ('2026-12-01T00:00:00Z', 'z-after', 'read', true),
+        ('2026-11-15T12:00:00Z', NULL, 'read', NULL)`;
+    await auditLog('users_walked', { afterFill: `${edgeUsers}; ${USER_INDEX}` });
+    await auditLog('users_hashed', { afterFill: edgeUsers });
+    const test = { requiredActions: ['login', 'secrets_rotation'] };
+    const walked = await check({ table: 'users_walked', ...test });
+    const hashed = await check({ table: 'users_hashed', ...test });
+    expect(userCount(walked)).toBe('index walk');
+    expect(userCount(hashed)).toBe('hash');
+    expect(labels(walked)).toEqual([
+      'table shape',
+      'period counts',
+      'distinct users (index walk)',
+      'period edges, retention and future events',
+      'gaps (probe)',
+      'retention coverage (probe)',
+    ]);
+    expect(walked.outcome.figures).toMatchObject({
+      events: EVENTS_IN_NOVEMBER + 1,
+      succeeded: EVENTS_IN_NOVEMBER - FAILED_IN_NOVEMBER,
+      failed: FAILED_IN_NOVEMBER,
+      distinctUsers: 6,
+    });
+    expect(walked.outcome.figures).toEqual(hashed.outcome.figures);
+    expect(details(walked).counts).toEqual(details(hashed).counts);
+    expect(details(walked).counts.unknownOutcome).toBe(1);
+    expect(details(walked).requiredActions).toEqual(details(hashed).requiredActions);
+    expect(walked.outcome.verdict).toBe(hashed.outcome.verdict);
+  });
+
+  it('walks an index with more key columns and a naive timestamp column, and counts only the users active in the period', async () => {
+    await auditLog('users_wide_index', {
+      type: 'timestamp',
+      afterFill: `CREATE INDEX ON $table (user_id, "timestamp", action)`,
+    });
+    const run = await check({ table: 'users_wide_index' });
+    expect(userCount(run)).toBe('index walk');
+    expect(run.outcome.figures).toMatchObject({ events: EVENTS_IN_NOVEMBER, distinctUsers: 7 });
+    // August holds only the retention's daily event, by u0.
+    const august = await check({ table: 'users_wide_index' }, { periodKey: '2026-08' });
+    expect(userCount(august)).toBe('index walk');
+    expect(august.outcome.figures).toMatchObject({ events: 31, distinctUsers: 1 });
+  });
+
+  it.each([
+    ['timestamp first', `CREATE INDEX ON $table ("timestamp", user_id)`],
+    ['partial', `CREATE INDEX ON $table (user_id, "timestamp") WHERE success`],
+    ['another ordering', `CREATE INDEX ON $table (user_id text_pattern_ops, "timestamp")`],
+    ['another collation', `CREATE INDEX ON $table (user_id COLLATE "POSIX", "timestamp")`],
+    ['timestamp only included', `CREATE INDEX ON $table (user_id) INCLUDE ("timestamp")`],
+    ['an expression', `CREATE INDEX ON $table (lower(user_id), "timestamp")`],
+    ['not a btree', `CREATE INDEX ON $table USING hash (user_id)`],
+  ])('counts by hash when the only user index is %s', async (name, index) => {
+    const table = `users_${name.replaceAll(' ', '_')}`;
+    await auditLog(table, { afterFill: index });
+    const run = await check({ table });
+    expect(userCount(run)).toBe('hash');
+    expect(run.outcome.figures).toMatchObject({ events: EVENTS_IN_NOVEMBER, distinctUsers: 7 });
+  });
+
+  it('counts by hash on a table without statistics', async () => {
+    await auditLog('users_stats_source', { afterFill: USER_INDEX });
+    await env.sql(url, `CREATE TABLE users_no_stats AS SELECT * FROM users_stats_source`);
+    await env.sql(
+      url,
+      `CREATE INDEX ON users_no_stats ("timestamp"); CREATE INDEX ON users_no_stats (user_id, "timestamp")`,
+    );
+    const run = await check({ table: 'users_no_stats' });
+    expect(userCount(run)).toBe('hash');
+    expect(run.outcome.figures).toMatchObject({ events: EVENTS_IN_NOVEMBER, distinctUsers: 7 });
+  });
+
+  it('falls back to the hash count, still exact, when the users outgrew the statistics', async () => {
+    await auditLog('users_stale', { afterFill: USER_INDEX });
+    // After ANALYZE saw 7 users: 1,500 more, one event each, inside the period.
+    await env.sql(
+      url,
+      `INSERT INTO users_stale ("timestamp", user_id, action, success)
+       SELECT '2026-11-10T00:00:00Z'::timestamptz + n * interval '1 second', 'new-' || n, 'read', true
+         FROM generate_series(1, 1500) AS n`,
+    );
+    const run = await check({ table: 'users_stale' });
+    expect(labels(run)).toContain('distinct users (index walk)');
+    expect(labels(run)).toContain('distinct users (hash)');
+    expect(userCount(run)).toBe('hash');
+    expect(run.outcome.figures).toMatchObject({ events: EVENTS_IN_NOVEMBER + 1500, distinctUsers: 1507 });
+  });
+
+  it('asks the planner for the period size when the table has many users, and hashes a period with few events per user', async () => {
+    await auditLog('users_many', {
+      afterFill: `INSERT INTO $table ("timestamp", user_id, action, success)
+                  SELECT '2026-11-10T00:00:00Z'::timestamptz + n * interval '1 second', 'many-' || n, 'read', true
+                    FROM generate_series(1, 2000) AS n; ${USER_INDEX}`,
+    });
+    const run = await check({ table: 'users_many' });
+    expect(labels(run)).toContain('period size estimate');
+    const estimate = run.evidence.entries.find(
+      (entry) => entry.kind === 'sql' && entry.label === 'period size estimate',
+    );
+    // The planner's JSON plan, with a row estimate near the period's 6,320 events.
+    expect(JSON.stringify(estimate)).toMatch(/"Plan Rows":\s*\d{4}/);
+    expect(userCount(run)).toBe('hash');
+    expect(run.outcome.figures).toMatchObject({ events: EVENTS_IN_NOVEMBER + 2000, distinctUsers: 2007 });
+  });
+});
+
 describe('non-default names and types', () => {
   it('reads a table in another schema with its own column names', async () => {
     await auditLog('events', {

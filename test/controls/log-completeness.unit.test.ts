@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { logCompletenessParamsSchema, MAX_GAP_PROBES } from '../../lib/controls/log-completeness.ts';
+import type { ControlConfig } from '../../lib/config/schema.ts';
+import {
+  logCompleteness,
+  logCompletenessParamsSchema,
+  MAX_GAP_PROBES,
+  WALK_ALWAYS_USERS,
+  WALK_MIN_EVENTS_PER_USER,
+} from '../../lib/controls/log-completeness.ts';
+import { EvidenceLog } from '../../lib/controls/outcome.ts';
+import type { PopulationItem, PopulationProvenance, PopulationSink } from '../../lib/controls/population.ts';
+import type { PostgresPort } from '../../lib/controls/ports.ts';
+import { periodFromKey } from '../../lib/shared/period.ts';
 import { runTest } from './control-harness.ts';
 import { type ScriptedAnswer, scriptedPostgres } from './scripted-postgres.ts';
 
@@ -21,6 +32,9 @@ const shape = (
     type_name: { timestamp: 'timestamptz', user_id: 'text', action: 'text', success: 'bool' }[column],
     type_kind: 'b',
     leads_index: column === 'timestamp',
+    leads_user_time_index: false,
+    n_distinct: null,
+    reltuples: -1,
     ...table,
     ...overrides[column],
   }));
@@ -124,6 +138,7 @@ describe('log completeness verdicts', () => {
       gapCount: 0,
       gapsTruncated: false,
       gapSearch: 'probe',
+      userCount: 'hash',
       retention: {
         oldestEvent: '2025-11-01T00:00:00.000Z',
         retainedDays: 395,
@@ -137,7 +152,7 @@ describe('log completeness verdicts', () => {
     // The retention window: from a year before the check to the period's end (before the check),
     // 364.75 days, so its 364 whole days from its first instant.
     expect(paramsOf(queries, 'retention coverage (probe)')).toEqual(['2025-12-01T06:00:00.000Z', 364]);
-    expect(paramsOf(queries, 'table shape')).toEqual(['public', 'audit_log']);
+    expect(paramsOf(queries, 'table shape')).toEqual(['public', 'audit_log', 'timestamp', 'user_id']);
     expect(paramsOf(queries, 'period summary')).toEqual([
       '2026-11-01T00:00:00.000Z',
       '2026-12-01T00:00:00.000Z',
@@ -298,6 +313,21 @@ describe('log completeness verdicts', () => {
     }).run;
     expect(oneMsShort.outcome.reasons).toEqual([
       'oldest retained event is 364 days old (2025-12-01T06:00:00.001Z), less than the P365D retention: the log may have been truncated',
+    ]);
+  });
+
+  it('checks the retention window for empty days once the oldest event is exactly the retention old', async () => {
+    const { run, queries } = check({
+      'period edges, retention and future events': [
+        edges({ oldest_event: new Date('2025-12-01T06:00:00Z') }),
+      ],
+      'retention coverage (probe)': [coverage(2, ['2026-02-01T06:00:00.000Z', '2026-02-02T06:00:00.000Z'])],
+    });
+    const { outcome } = await run;
+    expect(queries.map((query) => query.label)).toContain('retention coverage (probe)');
+    expect(outcome.verdict).toBe('fail');
+    expect(outcome.reasons).toEqual([
+      'the P365D retention is not intact: 2 of its 364 days hold no event (from 2026-02-01T06:00:00.000Z, 2026-02-02T06:00:00.000Z): events in that window may have been deleted',
     ]);
   });
 
@@ -488,7 +518,7 @@ describe('log completeness verdicts', () => {
     );
     const { outcome } = await run;
     expect(outcome.verdict).toBe('pass');
-    expect(paramsOf(queries, 'table shape')).toEqual(['audit', 'events']);
+    expect(paramsOf(queries, 'table shape')).toEqual(['audit', 'events', 'at', 'who']);
   });
 
   it('errors when the summary or edges query returns no row', async () => {
@@ -500,6 +530,319 @@ describe('log completeness verdicts', () => {
       verdict: 'error',
       reasons: ['the edges query returned no row'],
     });
+  });
+});
+describe('how distinct users are counted', () => {
+  /** A table shape whose user column leads a walkable (user, timestamp) index, with statistics. */
+  const walkable = (nDistinct: number | null, reltuples = 100_000) =>
+    shape({ user_id: { leads_user_time_index: true, n_distinct: nDistinct, reltuples } });
+  const counts = (extra: Record<string, unknown> = {}) => ({
+    total: '9000',
+    succeeded: '8000',
+    failed: '700',
+    unknown_outcome: '300',
+    ...extra,
+  });
+  const walked = (users: string, complete: boolean | null = true) => [{ distinct_users: users, complete }];
+  const plan = (rows: number) => [
+    { 'QUERY PLAN': [{ Plan: { 'Node Type': 'Index Only Scan', 'Plan Rows': rows } }] },
+  ];
+  const labels = (queries: { label: string }[]) => queries.map((query) => query.label);
+  const RANGE = ['2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z'];
+
+  it('walks the index for a small user population: every count from the plain aggregate, users from the walk', async () => {
+    expect(WALK_ALWAYS_USERS).toBe(1000);
+    const { run, queries } = check(
+      {
+        'table shape': walkable(WALK_ALWAYS_USERS),
+        'period counts': [counts({ action_0: '5' })],
+        'distinct users (index walk)': walked('42'),
+      },
+      { requiredActions: ['login'] },
+    );
+    const { outcome } = await run;
+    expect(labels(queries)).not.toContain('period summary');
+    expect(labels(queries)).not.toContain('period size estimate');
+    expect(labels(queries)).not.toContain('distinct users (hash)');
+    expect(outcome.figures).toMatchObject({ events: 9000, succeeded: 8000, failed: 700, distinctUsers: 42 });
+    expect(outcome.details).toMatchObject({
+      userCount: 'index walk',
+      counts: { total: 9000, succeeded: 8000, failed: 700, unknownOutcome: 300, distinctUsers: 42 },
+      requiredActions: [{ action: 'login', events: 5 }],
+    });
+    expect(paramsOf(queries, 'period counts')).toEqual([...RANGE, 'login']);
+    // The walk stops after twice the estimated users plus WALK_ALWAYS_USERS steps.
+    expect(paramsOf(queries, 'distinct users (index walk)')).toEqual([...RANGE, 3 * WALK_ALWAYS_USERS]);
+  });
+
+  it('asks the planner how many events the period holds once the table has more users, and walks at 500 per user', async () => {
+    expect(WALK_MIN_EVENTS_PER_USER).toBe(500);
+    const users = WALK_ALWAYS_USERS + 1;
+    const enough = check({
+      'table shape': walkable(users),
+      'period size estimate': plan(users * WALK_MIN_EVENTS_PER_USER),
+      'period counts': [counts()],
+      'distinct users (index walk)': walked('900'),
+    });
+    const walkedRun = await enough.run;
+    expect(walkedRun.outcome.details).toMatchObject({ userCount: 'index walk' });
+    expect(walkedRun.outcome.figures).toMatchObject({ distinctUsers: 900 });
+    expect(paramsOf(enough.queries, 'period size estimate')).toEqual(RANGE);
+    expect(paramsOf(enough.queries, 'distinct users (index walk)')).toEqual([
+      ...RANGE,
+      2 * users + WALK_ALWAYS_USERS,
+    ]);
+
+    const tooFew = check({
+      'table shape': walkable(users),
+      'period size estimate': plan(users * WALK_MIN_EVENTS_PER_USER - 1),
+    });
+    const hashedRun = await tooFew.run;
+    expect(labels(tooFew.queries)).toContain('period summary');
+    expect(labels(tooFew.queries)).not.toContain('period counts');
+    expect(hashedRun.outcome.details).toMatchObject({ userCount: 'hash' });
+    expect(hashedRun.outcome.figures).toMatchObject({ distinctUsers: 7 });
+  });
+
+  it('reads a negative n_distinct as a fraction of the rows', async () => {
+    // -0.02 of 100,000 rows is 2,000 users: more than WALK_ALWAYS_USERS, so the planner is asked.
+    const { run, queries } = check({
+      'table shape': walkable(-0.02, 100_000),
+      'period size estimate': plan(2000 * WALK_MIN_EVENTS_PER_USER),
+      'period counts': [counts()],
+      'distinct users (index walk)': walked('3'),
+    });
+    const { outcome } = await run;
+    expect(outcome.details).toMatchObject({ userCount: 'index walk' });
+    expect(paramsOf(queries, 'distinct users (index walk)')?.[2]).toBe(2 * 2000 + WALK_ALWAYS_USERS);
+    // -0.01 of 100,000 rows is 1,000 users: walked without asking the planner.
+    const small = check({
+      'table shape': walkable(-0.01, 100_000),
+      'period counts': [counts()],
+      'distinct users (index walk)': walked('3'),
+    });
+    await small.run;
+    expect(labels(small.queries)).not.toContain('period size estimate');
+    expect(paramsOf(small.queries, 'distinct users (index walk)')?.[2]).toBe(3 * WALK_ALWAYS_USERS);
+  });
+
+  it('hashes when the table has no statistics, no row estimate, or no walkable index on the user column', async () => {
+    for (const tableShape of [
+      walkable(null),
+      walkable(-0.5, -1),
+      shape({ user_id: { leads_user_time_index: false, n_distinct: 5, reltuples: 100 } }),
+      // The flag belongs to the user column; another column's is not the user index.
+      shape({ timestamp: { leads_user_time_index: true }, user_id: { n_distinct: 5, reltuples: 100 } }),
+    ]) {
+      const { run, queries } = check({ 'table shape': tableShape });
+      const { outcome } = await run;
+      expect(labels(queries)).toEqual([
+        'table shape',
+        'period summary',
+        'period edges, retention and future events',
+        'gaps (probe)',
+        'retention coverage (probe)',
+      ]);
+      expect(outcome.details).toMatchObject({ userCount: 'hash', counts: { distinctUsers: 7 } });
+    }
+  });
+
+  it('walks an empty or all-NULL user population (n_distinct 0)', async () => {
+    const { run } = check({
+      'table shape': walkable(0),
+      'period counts': [counts()],
+      'distinct users (index walk)': walked('0'),
+    });
+    expect((await run).outcome.details).toMatchObject({
+      userCount: 'index walk',
+      counts: { distinctUsers: 0 },
+    });
+  });
+
+  it('reads n_distinct 0 as no users, with or without a row estimate, and a fraction of 0 rows as 0 users', async () => {
+    for (const tableShape of [walkable(0, -1), walkable(-0.5, 0)]) {
+      const { run, queries } = check({
+        'table shape': tableShape,
+        'period counts': [counts()],
+        'distinct users (index walk)': walked('0'),
+      });
+      expect((await run).outcome.details).toMatchObject({ userCount: 'index walk' });
+      expect(paramsOf(queries, 'distinct users (index walk)')?.[2]).toBe(WALK_ALWAYS_USERS);
+    }
+  });
+
+  it('hashes when the planner answer has no row estimate', async () => {
+    for (const answer of [
+      [{ 'QUERY PLAN': 'not json' }],
+      [{ 'QUERY PLAN': '[{"Plan": {}}]' }],
+      [{ 'QUERY PLAN': [] }],
+      [],
+    ]) {
+      const { run } = check({ 'table shape': walkable(5000), 'period size estimate': answer });
+      expect((await run).outcome.details).toMatchObject({ userCount: 'hash' });
+    }
+    // The estimate as JSON text (a driver without the json type parser) is read too.
+    const text = check({
+      'table shape': walkable(5000),
+      'period size estimate': [
+        { 'QUERY PLAN': JSON.stringify(plan(5000 * WALK_MIN_EVENTS_PER_USER)[0]?.['QUERY PLAN']) },
+      ],
+      'period counts': [counts()],
+      'distinct users (index walk)': walked('5000'),
+    });
+    expect((await text.run).outcome.details).toMatchObject({ userCount: 'index walk' });
+  });
+
+  it('counts users by hash when the walk stops before the end (statistics older than the users)', async () => {
+    for (const complete of [false, null]) {
+      const { run, queries } = check({
+        'table shape': walkable(10),
+        'period counts': [counts()],
+        'distinct users (index walk)': walked('1020', complete),
+        'distinct users (hash)': [{ distinct_users: '4711' }],
+      });
+      const { outcome } = await run;
+      expect(outcome.figures).toMatchObject({ events: 9000, distinctUsers: 4711 });
+      expect(outcome.details).toMatchObject({ userCount: 'hash' });
+      expect(paramsOf(queries, 'distinct users (hash)')).toEqual(RANGE);
+      expect(labels(queries)).not.toContain('period summary');
+    }
+  });
+
+  it('is an error, not a pass, when a count query returns no row', async () => {
+    const base = {
+      'table shape': walkable(10),
+      'period counts': [counts()],
+      'distinct users (index walk)': walked('1', false),
+      'distinct users (hash)': [{ distinct_users: '1' }],
+    };
+    for (const [label, message] of [
+      ['period counts', 'the counts query returned no row'],
+      ['distinct users (index walk)', 'the user walk returned no row'],
+      ['distinct users (hash)', 'the distinct users query returned no row'],
+    ] as const) {
+      const { outcome } = await check({ ...base, [label]: [] }).run;
+      expect(outcome.verdict).toBe('error');
+      expect(outcome.reasons.join(' ')).toContain(message);
+    }
+    const summaryless = await check({ 'period summary': [] }).run;
+    expect(summaryless.outcome.verdict).toBe('error');
+    expect(summaryless.outcome.reasons.join(' ')).toContain('the summary query returned no row');
+  });
+});
+
+describe('the required-action events population', () => {
+  /** The scripted session, with a population stream and a database identity added. */
+  function withPopulation(rows: Record<string, unknown>[]) {
+    const scripted = scriptedPostgres({
+      'table shape': shape(),
+      'period summary': [summary({ action_0: '2' })],
+      'period edges, retention and future events': [edges()],
+      'gaps (probe)': [],
+      'retention coverage (probe)': [coverage()],
+    });
+    const streamed: { label: string; params: readonly unknown[] }[] = [];
+    const port: PostgresPort = {
+      withReadOnlySession: (target, evidence, work) =>
+        scripted.port.withReadOnlySession(target, evidence, (session) =>
+          work({
+            ...session,
+            async *stream<Row extends Record<string, unknown>>(
+              label: string,
+              _text: string,
+              params: readonly unknown[] = [],
+            ) {
+              streamed.push({ label, params });
+              for (const row of rows) yield row as Row;
+            },
+            identity: async () => ({ systemIdentifier: '7', serverVersion: '18.4', databaseName: 'app' }),
+          }),
+        ),
+    };
+    const written: { name: string; provenance: PopulationProvenance; items: PopulationItem[] }[] = [];
+    const sink: PopulationSink = {
+      async write(declaration, provenance, items) {
+        const list: PopulationItem[] = [];
+        for await (const item of items) list.push(item);
+        const resolved = typeof provenance === 'function' ? provenance() : provenance;
+        written.push({ name: declaration.name, provenance: resolved, items: list });
+        return { name: declaration.name } as never;
+      },
+    };
+    return { port, sink, streamed, written };
+  }
+
+  async function runWith(requiredActions: string[], rows: Record<string, unknown>[]) {
+    const fixture = withPopulation(rows);
+    const params = logCompletenessParamsSchema.parse({
+      type: 'log-completeness',
+      target: 'app',
+      requiredActions,
+    });
+    const period = periodFromKey('monthly', '2026-11', 'UTC');
+    const outcome = await logCompleteness.run(params, {
+      control: {
+        id: 'c',
+        title: 'c',
+        criteria: ['CC4.1'],
+        cadence: 'monthly',
+        owner: 'o',
+        test: params,
+      } as ControlConfig,
+      period,
+      asOf: new Date(NOW),
+      now: new Date(NOW),
+      ports: { postgres: fixture.port },
+      evidence: new EvidenceLog(),
+      populations: fixture.sink,
+    });
+    return { outcome, ...fixture };
+  }
+
+  it('streams every required-action event of the period into the population, item by item', async () => {
+    const row = {
+      id: 'login|2026-11-02T08:00:00.000000Z|u1|res-1|1',
+      action: 'login',
+      at: '2026-11-02T08:00:00.000000Z',
+      user_id: 'u1',
+      resource_id: 'res-1',
+      success: false,
+    };
+    const { outcome, streamed, written } = await runWith(
+      ['login'],
+      [row, { ...row, id: 'x', user_id: null }],
+    );
+    expect(outcome.verdict).toBe('pass');
+    expect(streamed).toEqual([
+      {
+        label: 'population required-action-events',
+        params: ['2026-11-01T00:00:00.000Z', '2026-12-01T00:00:00.000Z', ['login']],
+      },
+    ]);
+    expect(written).toHaveLength(1);
+    expect(written[0]?.name).toBe('required-action-events');
+    expect(written[0]?.provenance).toMatchObject({
+      source: 'sql',
+      target: 'app',
+      database: { databaseName: 'app' },
+    });
+    expect(written[0]?.items).toEqual([
+      {
+        id: row.id,
+        action: 'login',
+        at: row.at,
+        userId: 'u1',
+        resourceId: 'res-1',
+        success: false,
+      },
+      { id: 'x', action: 'login', at: row.at, userId: null, resourceId: 'res-1', success: false },
+    ]);
+  });
+
+  it('writes no population when no action is required', async () => {
+    const { streamed, written } = await runWith([], []);
+    expect(streamed).toEqual([]);
+    expect(written).toEqual([]);
   });
 });
 
