@@ -166,15 +166,23 @@ function define(target: Node, key: string, value: unknown): void {
   Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-const mutation = fc.record({
-  op: fc.constantFrom('delete', 'add', 'replace', 'proto'),
+const mutation: fc.Arbitrary<Mutation> = fc.record({
+  op: fc.constantFrom('delete' as const, 'add' as const, 'replace' as const, 'proto' as const),
   node: fc.nat(),
   key: fc.nat(),
   value: hostile,
   name: fc.constantFrom('extra', 'kind', 'populations', 'previous', 'id', '0'),
 });
 
-function mutate(root: unknown, spec: fc.RecordValue<typeof mutation>): unknown {
+interface Mutation {
+  readonly op: 'delete' | 'add' | 'replace' | 'proto';
+  readonly node: number;
+  readonly key: number;
+  readonly value: unknown;
+  readonly name: string;
+}
+
+function mutate(root: unknown, spec: Mutation): unknown {
   const copy = JSON.parse(JSON.stringify(root)) as unknown;
   const all = nodes(copy);
   const target = all[spec.node % all.length];
