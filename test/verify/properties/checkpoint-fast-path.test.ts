@@ -152,8 +152,8 @@ describe('checkpoint fast path', () => {
     const samples = fc
       .sample(signed, { numRuns: 40, seed: SEED })
       .filter((json) => signedCheckpointFastPath(json) !== undefined)
-      .slice(0, 4);
-    expect(samples.length).toBe(4);
+      .slice(0, 3);
+    expect(samples.length).toBe(3);
     const values = distinctValues(hostile, SEED);
     let tried = 0;
     for (const json of samples) {
@@ -163,7 +163,7 @@ describe('checkpoint fast path', () => {
       }
     }
     expect(tried).toBeGreaterThan(1000);
-  });
+  }, 120_000);
 
   it('builds the stored form around the signing bytes exactly as serializeSignedCheckpoint does', () => {
     fc.assert(
