@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { canonicalJson, sha256Hex } from '../shared/canonical-json.ts';
 import { CADENCES } from '../shared/period.ts';
 import { TOOL_VERSION } from '../shared/version.ts';
+import { hasKeys, isCount, isNonEmpty, isObject, isSha256, isString, SHA256_PATTERN } from './json-shape.ts';
 import { SIGNATURE_ALGORITHM } from './signer.ts';
 
 /**
@@ -24,7 +25,6 @@ export const CHECKPOINT_KIND = 'soc2-evidence/checkpoint';
 /** Checkpoints are written at least daily; an export's newest one older than this is stale. */
 export const CHECKPOINT_MAX_AGE_MS = 36 * 60 * 60 * 1000;
 
-const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 const sha256Schema = z.string().regex(SHA256_PATTERN, 'expected a lowercase hex SHA-256');
 const instantSchema = z.iso.datetime({ offset: true });
 const daySchema = z.iso.date();
@@ -263,27 +263,6 @@ export function buildCheckpoint(inputs: CheckpointInputs): Checkpoint {
  * test/verify/properties/checkpoint-fast-path.test.ts checks it against zod.
  */
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Exactly these keys, nothing else. */
-function hasKeys(value: Json, keys: readonly string[]): boolean {
-  let count = 0;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key) || !keys.includes(key)) return false;
-    count += 1;
-  }
-  return count === keys.length;
-}
-
-const isString = (value: unknown): value is string => typeof value === 'string';
-const isNonEmpty = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
-const isCount = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
-const isSha256 = (value: unknown): value is string => isString(value) && SHA256_PATTERN.test(value);
 const isCadence = (value: unknown): value is (typeof CADENCES)[number] =>
   CADENCES.includes(value as (typeof CADENCES)[number]);
 
@@ -309,7 +288,8 @@ const CHECKPOINT_KEYS = [
 function listedOf(value: unknown): ListedManifest | undefined {
   if (!isObject(value) || !hasKeys(value, LISTED_KEYS)) return undefined;
   const { sequence, key, sha256, periodKey } = value;
-  if (!isCount(sequence) || !isNonEmpty(key) || !isSha256(sha256) || !isNonEmpty(periodKey)) return undefined;
+  if (!isCount(sequence, 1) || !isNonEmpty(key) || !isSha256(sha256) || !isNonEmpty(periodKey))
+    return undefined;
   return { sequence, key, sha256, periodKey };
 }
 
@@ -359,14 +339,14 @@ export function signedCheckpointFastPath(json: unknown): SignedCheckpoint | unde
     return undefined;
   const { kind, schemaVersion, sequence, writtenAt, timeZone, configSha256, previous, signing, tool } =
     checkpoint;
-  if (kind !== CHECKPOINT_KIND || schemaVersion !== 1 || !isCount(sequence)) return undefined;
+  if (kind !== CHECKPOINT_KIND || schemaVersion !== 1 || !isCount(sequence, 1)) return undefined;
   if (!isString(writtenAt) || !INSTANT_PATTERN.test(writtenAt) || !isNonEmpty(timeZone)) return undefined;
   if (!isSha256(configSha256)) return undefined;
   let link: CheckpointLink | null = null;
   if (previous !== null) {
     if (!isObject(previous) || !hasKeys(previous, LINK_KEYS)) return undefined;
     const { sequence: linkSequence, key, sha256, signature: linkSignature } = previous;
-    if (!isCount(linkSequence) || !isNonEmpty(key) || !isSha256(sha256) || !isNonEmpty(linkSignature))
+    if (!isCount(linkSequence, 1) || !isNonEmpty(key) || !isSha256(sha256) || !isNonEmpty(linkSignature))
       return undefined;
     link = { sequence: linkSequence, key, sha256, signature: linkSignature };
   }

@@ -5,12 +5,12 @@ import { canonicalJson } from '../shared/canonical-json.ts';
 import { CADENCES, nextPeriod, periodFromKey } from '../shared/period.ts';
 import { TOOL_VERSION } from '../shared/version.ts';
 import type { ChainKind } from './chain-head-store.ts';
+import { hasKeys, isCount, isNonEmpty, isObject, isSha256, isString, SHA256_PATTERN } from './json-shape.ts';
 import { SIGNATURE_ALGORITHM } from './signer.ts';
 
 export const MANIFEST_KIND = 'soc2-evidence/manifest';
 export const MANIFEST_SCHEMA_VERSION = 1;
 
-const SHA256_PATTERN = /^[0-9a-f]{64}$/;
 const sha256Schema = z.string().regex(SHA256_PATTERN, 'expected a lowercase hex SHA-256');
 const instantSchema = z.iso.datetime({ offset: true });
 /** zod's own pattern for `instantSchema`, so the fast path accepts exactly the instants zod does. */
@@ -224,29 +224,6 @@ export function parseManifest(bytes: Uint8Array): Manifest {
  * against zod on generated and mutated manifests.
  */
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Exactly these keys (`optional` may be absent), nothing else. */
-function hasKeys(value: Json, required: readonly string[], optional?: string): boolean {
-  let count = 0;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) return false;
-    if (key === optional) continue;
-    if (!required.includes(key)) return false;
-    count += 1;
-  }
-  return count === required.length;
-}
-
-const isString = (value: unknown): value is string => typeof value === 'string';
-const isNonEmpty = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
-const isCount = (value: unknown, min: number): value is number =>
-  typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
-const isSha256 = (value: unknown): value is string => isString(value) && SHA256_PATTERN.test(value);
 const isInstant = (value: unknown): value is string => isString(value) && INSTANT_PATTERN.test(value);
 
 function strings(value: unknown): string[] | undefined {

@@ -121,7 +121,8 @@ const subject: FastPathUnderTest = {
 const expectSame = (json: unknown) => expectSameAsZod(subject, json);
 const hasSignOffs = (json: unknown) => Object.hasOwn((json as { checkpoint: object }).checkpoint, 'signOffs');
 
-describe('checkpoint fast path', () => {
+// Generous: zod parses thousands of mutated objects, and the shared machines run at load 10+.
+describe('checkpoint fast path', { timeout: 120_000 }, () => {
   it('returns exactly what zod returns for generated valid checkpoints (sign-off chains go to zod)', () => {
     let fast = 0;
     fc.assert(
@@ -163,7 +164,7 @@ describe('checkpoint fast path', () => {
       }
     }
     expect(tried).toBeGreaterThan(1000);
-  }, 120_000);
+  });
 
   it('builds the stored form around the signing bytes exactly as serializeSignedCheckpoint does', () => {
     fc.assert(
