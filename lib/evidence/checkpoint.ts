@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { canonicalJson, sha256Hex } from '../shared/canonical-json.ts';
 import { CADENCES } from '../shared/period.ts';
 import { TOOL_VERSION } from '../shared/version.ts';
+import { hasKeys, isCount, isNonEmpty, isObject, isSha256, isString, SHA256_PATTERN } from './json-shape.ts';
 import { SIGNATURE_ALGORITHM } from './signer.ts';
 
 /**
@@ -24,8 +25,12 @@ export const CHECKPOINT_KIND = 'soc2-evidence/checkpoint';
 /** Checkpoints are written at least daily; an export's newest one older than this is stale. */
 export const CHECKPOINT_MAX_AGE_MS = 36 * 60 * 60 * 1000;
 
-const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex SHA-256');
+const sha256Schema = z.string().regex(SHA256_PATTERN, 'expected a lowercase hex SHA-256');
 const instantSchema = z.iso.datetime({ offset: true });
+const daySchema = z.iso.date();
+/** zod's own patterns, so the fast path accepts exactly the instants and days zod does. */
+const INSTANT_PATTERN: RegExp = instantSchema._zod.pattern;
+const DAY_PATTERN: RegExp = daySchema._zod.pattern;
 
 export const listedManifestSchema = z.strictObject({
   sequence: z.number().int().min(1),
@@ -48,7 +53,7 @@ export const checkpointControlSchema = z.strictObject({
   id: z.string().min(1),
   cadence: z.enum(CADENCES),
   /** First day the control is in force: a manifest is owed for every period since. */
-  addedOn: z.iso.date(),
+  addedOn: daySchema,
   chains: z.array(checkpointChainSchema),
 });
 
@@ -139,6 +144,19 @@ export function serializeSignedCheckpoint(signed: SignedCheckpoint): Buffer {
   return Buffer.from(`${canonicalJson(signed)}\n`, 'utf8');
 }
 
+/**
+ * {@link serializeSignedCheckpoint} from the checkpoint's {@link checkpointSigningBytes}, which a
+ * verifier has computed already: the canonical JSON of a year's checkpoint is not built twice.
+ * Same bytes: `checkpoint` sorts before `signature`, and a nested object serialises as it does alone.
+ */
+export function signedCheckpointBytes(signingBytes: Buffer, signature: string): Buffer {
+  return Buffer.concat([
+    Buffer.from('{"checkpoint":', 'utf8'),
+    signingBytes,
+    Buffer.from(`,"signature":${JSON.stringify(signature)}}\n`, 'utf8'),
+  ]);
+}
+
 export function parseSignedCheckpoint(bytes: Uint8Array): SignedCheckpoint {
   let json: unknown;
   try {
@@ -146,6 +164,8 @@ export function parseSignedCheckpoint(bytes: Uint8Array): SignedCheckpoint {
   } catch (error) {
     throw new CheckpointError('not JSON', { cause: error });
   }
+  const fast = signedCheckpointFastPath(json);
+  if (fast) return fast;
   const parsed = signedCheckpointSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -232,5 +252,130 @@ export function buildCheckpoint(inputs: CheckpointInputs): Checkpoint {
       publicKeyKey: inputs.publicKeyKey,
     },
     tool: { name: 'soc2-evidence', version: TOOL_VERSION },
+  };
+}
+
+/*
+ * The fast path, as for manifests (see manifestFastPath): a year's checkpoint lists every manifest
+ * of the year, and zod's generic walk of it was most of the checkpoint phase. It answers "valid,
+ * here is what zod would return" (same keys in the schema's order, new objects and arrays) or "not
+ * sure"; sign-off chains and anything unusual go to zod, which decides and words the error.
+ * test/verify/properties/checkpoint-fast-path.test.ts checks it against zod.
+ */
+
+const isCadence = (value: unknown): value is (typeof CADENCES)[number] =>
+  CADENCES.includes(value as (typeof CADENCES)[number]);
+
+const LISTED_KEYS = ['sequence', 'key', 'sha256', 'periodKey'];
+const CHAIN_KEYS = ['kind', 'cadence', 'head', 'added'];
+const CONTROL_KEYS = ['id', 'cadence', 'addedOn', 'chains'];
+const LINK_KEYS = ['sequence', 'key', 'sha256', 'signature'];
+const SIGNING_KEYS = ['algorithm', 'keyFingerprint', 'publicKeyKey'];
+const TOOL_KEYS = ['name', 'version'];
+const CHECKPOINT_KEYS = [
+  'kind',
+  'schemaVersion',
+  'sequence',
+  'writtenAt',
+  'timeZone',
+  'configSha256',
+  'previous',
+  'controls',
+  'signing',
+  'tool',
+];
+
+function listedOf(value: unknown): ListedManifest | undefined {
+  if (!isObject(value) || !hasKeys(value, LISTED_KEYS)) return undefined;
+  const { sequence, key, sha256, periodKey } = value;
+  if (!isCount(sequence, 1) || !isNonEmpty(key) || !isSha256(sha256) || !isNonEmpty(periodKey))
+    return undefined;
+  return { sequence, key, sha256, periodKey };
+}
+
+function chainOf(value: unknown): CheckpointChain | undefined {
+  if (!isObject(value) || !hasKeys(value, CHAIN_KEYS)) return undefined;
+  const { kind, cadence, head, added } = value;
+  if ((kind !== 'scheduled' && kind !== 'events') || !isCadence(cadence) || !Array.isArray(added))
+    return undefined;
+  let listedHead: ListedManifest | null = null;
+  if (head !== null) {
+    const parsed = listedOf(head);
+    if (!parsed) return undefined;
+    listedHead = parsed;
+  }
+  const list: ListedManifest[] = [];
+  for (const item of added) {
+    const parsed = listedOf(item);
+    if (!parsed) return undefined;
+    list.push(parsed);
+  }
+  return { kind, cadence, head: listedHead, added: list };
+}
+
+function controlOf(value: unknown): CheckpointControl | undefined {
+  if (!isObject(value) || !hasKeys(value, CONTROL_KEYS)) return undefined;
+  const { id, cadence, addedOn, chains } = value;
+  if (!isNonEmpty(id) || !isCadence(cadence) || !isString(addedOn) || !DAY_PATTERN.test(addedOn))
+    return undefined;
+  if (!Array.isArray(chains)) return undefined;
+  const list: CheckpointChain[] = [];
+  for (const item of chains) {
+    const chain = chainOf(item);
+    if (!chain) return undefined;
+    list.push(chain);
+  }
+  return { id, cadence, addedOn, chains: list };
+}
+
+/**
+ * What `signedCheckpointSchema` would return for `json`, or undefined when this fast path does not
+ * handle it (then only zod decides). Exported for the differential test; use {@link parseSignedCheckpoint}.
+ */
+export function signedCheckpointFastPath(json: unknown): SignedCheckpoint | undefined {
+  if (!isObject(json) || !hasKeys(json, ['checkpoint', 'signature'])) return undefined;
+  const { checkpoint, signature } = json;
+  if (!isNonEmpty(signature) || !isObject(checkpoint) || !hasKeys(checkpoint, CHECKPOINT_KEYS))
+    return undefined;
+  const { kind, schemaVersion, sequence, writtenAt, timeZone, configSha256, previous, signing, tool } =
+    checkpoint;
+  if (kind !== CHECKPOINT_KIND || schemaVersion !== 1 || !isCount(sequence, 1)) return undefined;
+  if (!isString(writtenAt) || !INSTANT_PATTERN.test(writtenAt) || !isNonEmpty(timeZone)) return undefined;
+  if (!isSha256(configSha256)) return undefined;
+  let link: CheckpointLink | null = null;
+  if (previous !== null) {
+    if (!isObject(previous) || !hasKeys(previous, LINK_KEYS)) return undefined;
+    const { sequence: linkSequence, key, sha256, signature: linkSignature } = previous;
+    if (!isCount(linkSequence, 1) || !isNonEmpty(key) || !isSha256(sha256) || !isNonEmpty(linkSignature))
+      return undefined;
+    link = { sequence: linkSequence, key, sha256, signature: linkSignature };
+  }
+  if (!Array.isArray(checkpoint.controls)) return undefined;
+  const controls: CheckpointControl[] = [];
+  for (const item of checkpoint.controls) {
+    const control = controlOf(item);
+    if (!control) return undefined;
+    controls.push(control);
+  }
+  if (!isObject(signing) || !hasKeys(signing, SIGNING_KEYS)) return undefined;
+  const { algorithm, keyFingerprint, publicKeyKey } = signing;
+  if (algorithm !== SIGNATURE_ALGORITHM || !isSha256(keyFingerprint) || !isNonEmpty(publicKeyKey))
+    return undefined;
+  if (!isObject(tool) || !hasKeys(tool, TOOL_KEYS) || !isString(tool.name) || !isString(tool.version))
+    return undefined;
+  return {
+    checkpoint: {
+      kind: CHECKPOINT_KIND,
+      schemaVersion: 1,
+      sequence,
+      writtenAt,
+      timeZone,
+      configSha256,
+      previous: link,
+      controls,
+      signing: { algorithm, keyFingerprint, publicKeyKey },
+      tool: { name: tool.name, version: tool.version },
+    },
+    signature,
   };
 }

@@ -5,13 +5,16 @@ import { canonicalJson } from '../shared/canonical-json.ts';
 import { CADENCES, nextPeriod, periodFromKey } from '../shared/period.ts';
 import { TOOL_VERSION } from '../shared/version.ts';
 import type { ChainKind } from './chain-head-store.ts';
+import { hasKeys, isCount, isNonEmpty, isObject, isSha256, isString, SHA256_PATTERN } from './json-shape.ts';
 import { SIGNATURE_ALGORITHM } from './signer.ts';
 
 export const MANIFEST_KIND = 'soc2-evidence/manifest';
 export const MANIFEST_SCHEMA_VERSION = 1;
 
-const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex SHA-256');
+const sha256Schema = z.string().regex(SHA256_PATTERN, 'expected a lowercase hex SHA-256');
 const instantSchema = z.iso.datetime({ offset: true });
+/** zod's own pattern for `instantSchema`, so the fast path accepts exactly the instants zod does. */
+const INSTANT_PATTERN: RegExp = instantSchema._zod.pattern;
 
 export const manifestArtifactSchema = z.strictObject({
   key: z.string().min(1),
@@ -199,6 +202,8 @@ export function parseManifest(bytes: Uint8Array): Manifest {
   } catch (error) {
     throw new ManifestError('not JSON', { cause: error });
   }
+  const fast = manifestFastPath(json);
+  if (fast) return fast;
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -207,4 +212,145 @@ export function parseManifest(bytes: Uint8Array): Manifest {
     );
   }
   return parsed.data;
+}
+
+/*
+ * The fast path. `verify` parses every manifest of an export (thousands); zod's generic object
+ * walk, and the JIT work it costs, was most of that phase. This checks the shape a recorder writes
+ * by hand and builds the same output zod would (same keys in the schema's order, new objects and
+ * arrays, unknown values by reference). It only ever answers "valid, here it is" or "not sure":
+ * anything it does not handle (populations, a `__proto__` key, any deviation) goes to zod, which
+ * decides and words the error. test/verify/properties/manifest-fast-path.test.ts checks it
+ * against zod on generated and mutated manifests.
+ */
+
+const isInstant = (value: unknown): value is string => isString(value) && INSTANT_PATTERN.test(value);
+
+function strings(value: unknown): string[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  for (const item of value) if (!isString(item)) return undefined;
+  return value.slice();
+}
+
+const CONTROL_KEYS = ['id', 'criteria', 'owner'];
+const PERIOD_KEYS = ['cadence', 'key', 'start', 'end', 'timeZone'];
+const ARTIFACT_KEYS = ['key', 'size', 'sha256', 'contentType'];
+const CHAIN_KEYS = ['sequence', 'previous'];
+const LINK_KEYS = ['sequence', 'key', 'sha256', 'signature', 'periodKey'];
+const SIGNING_KEYS = ['algorithm', 'keyFingerprint', 'publicKeyKey'];
+const TOOL_KEYS = ['name', 'version'];
+const MANIFEST_KEYS = [
+  'kind',
+  'schemaVersion',
+  'control',
+  'period',
+  'runId',
+  'verdict',
+  'reasons',
+  'warnings',
+  'figures',
+  'collectedAt',
+  'expiresAt',
+  'artifacts',
+  'chain',
+  'signing',
+  'tool',
+];
+
+function figuresOf(value: unknown): Manifest['figures'] | undefined {
+  if (!isObject(value)) return undefined;
+  const figures: Manifest['figures'] = {};
+  for (const key in value) {
+    // zod drops a `__proto__` key from a record's output; leave that, and anything odd, to zod.
+    if (key === '__proto__' || !Object.hasOwn(value, key)) return undefined;
+    const figure = value[key];
+    if (figure !== null && typeof figure !== 'string' && typeof figure !== 'boolean') {
+      if (typeof figure !== 'number' || !Number.isFinite(figure)) return undefined;
+    }
+    figures[key] = figure as Manifest['figures'][string];
+  }
+  return figures;
+}
+
+function artifactsOf(value: unknown): Manifest['artifacts'] | undefined {
+  if (!Array.isArray(value) || value.length === 0) return undefined;
+  const artifacts: Manifest['artifacts'] = [];
+  for (const item of value) {
+    if (!isObject(item) || !hasKeys(item, ARTIFACT_KEYS)) return undefined;
+    const { key, size, sha256, contentType } = item;
+    if (!isNonEmpty(key) || !isCount(size, 0) || !isSha256(sha256) || !isNonEmpty(contentType))
+      return undefined;
+    artifacts.push({ key, size, sha256, contentType });
+  }
+  return artifacts;
+}
+
+function chainOf(value: unknown): Manifest['chain'] | undefined {
+  if (!isObject(value) || !hasKeys(value, CHAIN_KEYS, 'kind')) return undefined;
+  const { sequence, previous, kind } = value;
+  if (!isCount(sequence, 1)) return undefined;
+  if (kind !== undefined && kind !== 'events') return undefined;
+  let link: ChainLink | null = null;
+  if (previous !== null) {
+    if (!isObject(previous) || !hasKeys(previous, LINK_KEYS)) return undefined;
+    const { sequence: linkSequence, key, sha256, signature, periodKey } = previous;
+    if (
+      !isCount(linkSequence, 1) ||
+      !isNonEmpty(key) ||
+      !isSha256(sha256) ||
+      !isNonEmpty(signature) ||
+      !isNonEmpty(periodKey)
+    )
+      return undefined;
+    link = { sequence: linkSequence, key, sha256, signature, periodKey };
+  }
+  return kind === undefined ? { sequence, previous: link } : { sequence, previous: link, kind };
+}
+
+/**
+ * What `manifestSchema` would return for `json`, or undefined when this fast path does not handle
+ * it (then only zod decides). Exported for the differential test; use {@link parseManifest}.
+ */
+export function manifestFastPath(json: unknown): Manifest | undefined {
+  if (!isObject(json) || !hasKeys(json, MANIFEST_KEYS)) return undefined;
+  if (json.kind !== MANIFEST_KIND || json.schemaVersion !== MANIFEST_SCHEMA_VERSION) return undefined;
+  const { control, period, signing, tool, runId, verdict, collectedAt, expiresAt } = json;
+  if (!isObject(control) || !hasKeys(control, CONTROL_KEYS)) return undefined;
+  const criteria = strings(control.criteria);
+  if (!isNonEmpty(control.id) || !criteria || !isString(control.owner)) return undefined;
+  if (!isObject(period) || !hasKeys(period, PERIOD_KEYS)) return undefined;
+  const { cadence, key, start, end, timeZone } = period;
+  if (!CADENCES.includes(cadence as (typeof CADENCES)[number]) || !isNonEmpty(key)) return undefined;
+  if (!isInstant(start) || !isInstant(end) || !isNonEmpty(timeZone)) return undefined;
+  if (!isNonEmpty(runId) || !VERDICTS.includes(verdict as (typeof VERDICTS)[number])) return undefined;
+  const reasons = strings(json.reasons);
+  const warnings = strings(json.warnings);
+  const figures = figuresOf(json.figures);
+  if (!reasons || !warnings || !figures || !isInstant(collectedAt) || !isInstant(expiresAt)) return undefined;
+  const artifacts = artifactsOf(json.artifacts);
+  const chain = chainOf(json.chain);
+  if (!artifacts || !chain) return undefined;
+  if (!isObject(signing) || !hasKeys(signing, SIGNING_KEYS)) return undefined;
+  const { algorithm, keyFingerprint, publicKeyKey } = signing;
+  if (algorithm !== SIGNATURE_ALGORITHM || !isSha256(keyFingerprint) || !isNonEmpty(publicKeyKey))
+    return undefined;
+  if (!isObject(tool) || !hasKeys(tool, TOOL_KEYS) || !isString(tool.name) || !isString(tool.version))
+    return undefined;
+  return {
+    kind: MANIFEST_KIND,
+    schemaVersion: MANIFEST_SCHEMA_VERSION,
+    control: { id: control.id, criteria, owner: control.owner },
+    period: { cadence: cadence as Manifest['period']['cadence'], key, start, end, timeZone },
+    runId,
+    verdict: verdict as Manifest['verdict'],
+    reasons,
+    warnings,
+    figures,
+    collectedAt,
+    expiresAt,
+    artifacts,
+    chain,
+    signing: { algorithm, keyFingerprint, publicKeyKey },
+    tool: { name: tool.name, version: tool.version },
+  };
 }

@@ -87,9 +87,103 @@ function periodStartingAt(cadence: Cadence, at: DateTime): Period {
   };
 }
 
+/*
+ * UTC without the calendar library: plain Date.UTC arithmetic, the same periods luxon gives
+ * (test/shared/period-utc.test.ts compares them). Verify walks thousands of periods and most
+ * deployments cut periods in UTC; luxon cost ~0.3 ms a call. Years outside 1000-9999 (where
+ * Date.UTC and the 4-digit keys need care) still go through luxon.
+ */
+const DAY_MS = 86_400_000;
+const MIN_UTC_FAST = Date.UTC(1000, 0, 8);
+const MAX_UTC_FAST = Date.UTC(9999, 0, 1);
+const pad2 = (value: number) => (value < 10 ? `0${value}` : String(value));
+
+function utcStart(cadence: Cadence, ms: number): number {
+  const day = new Date(ms);
+  const year = day.getUTCFullYear();
+  const month = day.getUTCMonth();
+  switch (cadence) {
+    case 'daily':
+      return Date.UTC(year, month, day.getUTCDate());
+    case 'weekly':
+      return Date.UTC(year, month, day.getUTCDate()) - ((day.getUTCDay() + 6) % 7) * DAY_MS;
+    case 'monthly':
+      return Date.UTC(year, month, 1);
+    case 'quarterly':
+      return Date.UTC(year, month - (month % 3), 1);
+    case 'annual':
+      return Date.UTC(year, 0, 1);
+  }
+}
+
+function utcPeriodStartingAt(cadence: Cadence, ms: number): Period {
+  const start = utcStart(cadence, ms);
+  const first = new Date(start);
+  const year = first.getUTCFullYear();
+  const month = first.getUTCMonth();
+  let end: number;
+  let key: string;
+  switch (cadence) {
+    case 'daily':
+      end = start + DAY_MS;
+      key = `${year}-${pad2(month + 1)}-${pad2(first.getUTCDate())}`;
+      break;
+    case 'weekly': {
+      end = start + 7 * DAY_MS;
+      // The ISO week belongs to the year of its Thursday.
+      const weekYear = new Date(start + 3 * DAY_MS).getUTCFullYear();
+      const week = Math.floor((start + 3 * DAY_MS - Date.UTC(weekYear, 0, 1)) / (7 * DAY_MS)) + 1;
+      key = `${weekYear}-W${pad2(week)}`;
+      break;
+    }
+    case 'monthly':
+      end = Date.UTC(year, month + 1, 1);
+      key = `${year}-${pad2(month + 1)}`;
+      break;
+    case 'quarterly':
+      end = Date.UTC(year, month + 3, 1);
+      key = `${year}-Q${month / 3 + 1}`;
+      break;
+    case 'annual':
+      end = Date.UTC(year + 1, 0, 1);
+      key = String(year);
+      break;
+  }
+  return { cadence, key, start: new Date(start), end: new Date(end), timeZone: 'UTC' };
+}
+
+/** Where the UTC arithmetic applies: the zone is exactly `UTC` and the instant is a plain year. */
+function utcFast(timeZone: string, ms: number): boolean {
+  return timeZone === 'UTC' && ms >= MIN_UTC_FAST && ms < MAX_UTC_FAST;
+}
+
 /** The period of `cadence` that contains `instant`. */
 export function periodContaining(cadence: Cadence, instant: Date, timeZone: string): Period {
+  const ms = instant.getTime();
+  if (utcFast(timeZone, ms)) return utcPeriodStartingAt(cadence, ms);
   return periodStartingAt(cadence, zoned(instant, timeZone));
+}
+
+/** A UTC key's first instant, or undefined when the fast path does not apply (luxon decides). */
+function utcKeyStart(cadence: Cadence, key: string): number | undefined {
+  const year = Number(key.slice(0, 4));
+  if (!(year >= 1001 && year <= 9998)) return undefined;
+  switch (cadence) {
+    case 'daily':
+      return Date.UTC(year, Number(key.slice(5, 7)) - 1, Number(key.slice(8, 10)));
+    case 'weekly': {
+      // Monday of ISO week 1 is the Monday of the week holding 4 January.
+      const fourth = Date.UTC(year, 0, 4);
+      const weekOne = fourth - ((new Date(fourth).getUTCDay() + 6) % 7) * DAY_MS;
+      return weekOne + (Number(key.slice(6, 8)) - 1) * 7 * DAY_MS;
+    }
+    case 'monthly':
+      return Date.UTC(year, Number(key.slice(5, 7)) - 1, 1);
+    case 'quarterly':
+      return Date.UTC(year, (Number(key.slice(6, 7)) - 1) * 3, 1);
+    case 'annual':
+      return Date.UTC(year, 0, 1);
+  }
 }
 
 /**
@@ -124,6 +218,14 @@ export function periodFromKey(cadence: Cadence, key: string, timeZone: string): 
   assertTimeZone(timeZone);
   if (!KEY_PATTERNS[cadence].test(key))
     throw new InvalidPeriodError(`"${key}" is not a ${cadence} period key`);
+  const utc = timeZone === 'UTC' ? utcKeyStart(cadence, key) : undefined;
+  if (utc !== undefined) {
+    // Out-of-range parts (month 13, day 31 of a 30-day month, week 53 of a 52-week year) roll
+    // over into another period, whose key then differs: rejected, as luxon rejects them.
+    const period = utcPeriodStartingAt(cadence, utc);
+    if (period.key !== key) throw new InvalidPeriodError(`"${key}" is not a valid ${cadence} period`);
+    return period;
+  }
   let start: DateTime;
   if (cadence === 'weekly') {
     const [year, week] = key.split('-W').map(Number);

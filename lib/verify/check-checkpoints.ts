@@ -7,7 +7,7 @@ import {
   checkpointSigningBytes,
   parseCheckpointKey,
   parseSignedCheckpoint,
-  serializeSignedCheckpoint,
+  signedCheckpointBytes,
 } from '../evidence/checkpoint.ts';
 import { type DateRange, periodInRange } from '../evidence/coverage.ts';
 import { verifySignature } from '../evidence/verify-signature.ts';
@@ -94,12 +94,16 @@ export function checkCheckpoints(input: CheckpointsInput): CheckpointsPhase {
     }
     const canonicalSignature =
       Buffer.from(signed.signature, 'base64').toString('base64') === signed.signature;
-    const canonicalBytes = serializeSignedCheckpoint(signed).equals(file.content ?? Buffer.alloc(0));
+    // The canonical JSON once: the signed bytes, and the stored form built around them.
+    const signingBytes = checkpointSigningBytes(checkpoint);
+    const canonicalBytes = signedCheckpointBytes(signingBytes, signed.signature).equals(
+      file.content ?? Buffer.alloc(0),
+    );
     if (!canonicalSignature || !canonicalBytes) {
       invalid('not in the exact form the checkpoint writer stores: altered');
       continue;
     }
-    if (!verifySignature(checkpointSigningBytes(checkpoint), Buffer.from(signed.signature, 'base64'), key)) {
+    if (!verifySignature(signingBytes, Buffer.from(signed.signature, 'base64'), key)) {
       invalid(`signature does not match the checkpoint under key ${short(fingerprint)}: altered or forged`);
       continue;
     }

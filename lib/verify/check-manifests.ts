@@ -59,6 +59,8 @@ export function checkManifests(
   let artifactsChecked = 0;
   let signaturesValid = 0;
   for (const file of files.values()) {
+    // Most files are artifacts: skip them before splitting their path.
+    if (!file.path.endsWith(`/${MANIFEST_FILE}`)) continue;
     const location = parseEvidenceKey(file.path);
     if (location?.kind !== 'run-file' || location.file !== MANIFEST_FILE) continue;
     accounted.push(file.path);

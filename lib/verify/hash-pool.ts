@@ -77,7 +77,8 @@ const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash, verify } = require('node:crypto');
 const { closeSync, openSync, readSync } = require('node:fs');
-const { inflateRawSync } = require('node:zlib');
+// zlib loads with the first zip batch: a folder's workers never pay for it.
+let zlib;
 const chunk = Buffer.allocUnsafe(1024 * 1024);
 const MAX_KEPT = ${MAX_KEPT_BYTES};
 function packer() {
@@ -157,7 +158,13 @@ function zip(batch, kept) {
     if (!raw) { results.push({ size: entry.size, sha256: '', truncated: true }); break; }
     let data;
     try {
-      data = entry.method === 8 ? inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size) }) : raw;
+      // One output buffer one byte larger than declared: zlib fills it in one pass (its 16 KB
+      // default meant several buffers and a concat copy per entry), and a stream longer than
+      // declared still overruns maxOutputLength and throws.
+      if (entry.method === 8 && !zlib) zlib = require('node:zlib');
+      data = entry.method === 8
+        ? zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, entry.size), chunkSize: Math.max(64, entry.size + 1) })
+        : raw;
     } catch (error) {
       results.push({ size: entry.size, sha256: '', invalid: 'corrupt or larger than declared (' + (error && error.message) + ')' });
       break;

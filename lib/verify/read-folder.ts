@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { sep } from 'node:path';
 import { EVIDENCE_PREFIX } from '../evidence/evidence-recorder.ts';
 import {
   type ArchiveContents,
@@ -29,6 +29,8 @@ export interface ReaderOptions {
  * being listed, so the workers start at once.
  */
 export async function readFolder(root: string, options: ReaderOptions = {}): Promise<ArchiveContents> {
+  // Paths below the root by concatenation (path.join normalised each of thousands of paths).
+  const base = root.endsWith(sep) ? root : `${root}${sep}`;
   const found = new Map<string, ArchiveFile>();
   const irregular: string[] = [];
   const listed: string[] = [];
@@ -45,7 +47,7 @@ export async function readFolder(root: string, options: ReaderOptions = {}): Pro
       const batch = pool
         .run({
           kind: 'files',
-          paths: paths.map((path) => join(root, path)),
+          paths: paths.map((path) => `${base}${path}`),
           keep: names.map(keepsContent),
           countLines: names.map(countsLines),
         })
@@ -69,10 +71,11 @@ export async function readFolder(root: string, options: ReaderOptions = {}): Pro
       inFlight.push(batch);
       if (inFlight.length >= pool.size * 2) await inFlight.shift();
     };
-    const add = async (path: string) => {
+    // Synchronous, so listing a file costs no promise; the caller awaits only a full batch.
+    const add = (path: string): boolean => {
       listed.push(path);
       pending.push(path);
-      if (pending.length >= BATCH_FILES) await dispatch();
+      return pending.length >= BATCH_FILES;
     };
     // A file's name depends on whether the folder is rooted (any file under evidence/): walk that
     // subtree first, so every name is settled when its file is sent, and files at the top wait.
@@ -83,12 +86,12 @@ export async function readFolder(root: string, options: ReaderOptions = {}): Pro
       const stack = [start];
       // Depth first, relative paths built as it goes (path.relative per file cost more than listing).
       for (let folder = stack.pop(); folder !== undefined; folder = stack.pop()) {
-        for (const entry of readdirSync(join(root, folder), { withFileTypes: true })) {
+        for (const entry of readdirSync(`${base}${folder}`, { withFileTypes: true })) {
           const path = `${folder}/${entry.name}`;
           if (entry.isDirectory()) stack.push(path);
           else if (entry.isFile()) {
             if (path.startsWith(EVIDENCE_PREFIX)) rooted = true;
-            await add(path);
+            if (add(path)) await dispatch();
           } else irregular.push(path);
         }
       }
@@ -97,7 +100,7 @@ export async function readFolder(root: string, options: ReaderOptions = {}): Pro
     if (folders.includes(evidenceFolder)) await walk(evidenceFolder);
     for (const folder of folders) if (folder !== evidenceFolder) await walk(folder);
     for (const entry of top) {
-      if (entry.isFile()) await add(entry.name);
+      if (entry.isFile() && add(entry.name)) await dispatch();
       else if (!entry.isDirectory()) irregular.push(entry.name);
     }
     await dispatch();
