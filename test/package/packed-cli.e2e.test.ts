@@ -91,7 +91,7 @@ describe('the packed npm package', { timeout: 240_000 }, () => {
     );
     evidenceFolder = join(dir, 'evidence');
     await syncEvidence(env.clients.s3, env.resources.evidenceBucket, evidenceFolder);
-  });
+  }, 300_000); // npm pack builds the bundle: over a minute on a loaded 2-core machine
   afterAll(async () => {
     await env?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
