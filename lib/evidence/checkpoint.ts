@@ -2,7 +2,17 @@ import * as z from 'zod';
 import { canonicalJson, sha256Hex } from '../shared/canonical-json.ts';
 import { CADENCES } from '../shared/period.ts';
 import { TOOL_VERSION } from '../shared/version.ts';
-import { hasKeys, isCount, isNonEmpty, isObject, isSha256, isString, SHA256_PATTERN } from './json-shape.ts';
+import {
+  hasKeys,
+  isCount,
+  isNonEmpty,
+  isObject,
+  isSha256,
+  isString,
+  SHA256_PATTERN,
+  signingOf,
+  toolOf,
+} from './json-shape.ts';
 import { SIGNATURE_ALGORITHM } from './signer.ts';
 
 /**
@@ -270,8 +280,6 @@ const LISTED_KEYS = ['sequence', 'key', 'sha256', 'periodKey'];
 const CHAIN_KEYS = ['kind', 'cadence', 'head', 'added'];
 const CONTROL_KEYS = ['id', 'cadence', 'addedOn', 'chains'];
 const LINK_KEYS = ['sequence', 'key', 'sha256', 'signature'];
-const SIGNING_KEYS = ['algorithm', 'keyFingerprint', 'publicKeyKey'];
-const TOOL_KEYS = ['name', 'version'];
 const CHECKPOINT_KEYS = [
   'kind',
   'schemaVersion',
@@ -357,12 +365,9 @@ export function signedCheckpointFastPath(json: unknown): SignedCheckpoint | unde
     if (!control) return undefined;
     controls.push(control);
   }
-  if (!isObject(signing) || !hasKeys(signing, SIGNING_KEYS)) return undefined;
-  const { algorithm, keyFingerprint, publicKeyKey } = signing;
-  if (algorithm !== SIGNATURE_ALGORITHM || !isSha256(keyFingerprint) || !isNonEmpty(publicKeyKey))
-    return undefined;
-  if (!isObject(tool) || !hasKeys(tool, TOOL_KEYS) || !isString(tool.name) || !isString(tool.version))
-    return undefined;
+  const signingBlock = signingOf(signing);
+  const toolBlock = toolOf(tool);
+  if (!signingBlock || !toolBlock) return undefined;
   return {
     checkpoint: {
       kind: CHECKPOINT_KIND,
@@ -373,8 +378,8 @@ export function signedCheckpointFastPath(json: unknown): SignedCheckpoint | unde
       configSha256,
       previous: link,
       controls,
-      signing: { algorithm, keyFingerprint, publicKeyKey },
-      tool: { name: tool.name, version: tool.version },
+      signing: signingBlock,
+      tool: toolBlock,
     },
     signature,
   };

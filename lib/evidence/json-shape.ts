@@ -3,6 +3,8 @@
  * only "this value has exactly this shape"; anything else goes to the zod schema, which decides.
  */
 
+import { SIGNATURE_ALGORITHM } from './signer.ts';
+
 export type JsonObject = Record<string, unknown>;
 
 export const SHA256_PATTERN = /^[0-9a-f]{64}$/;
@@ -32,3 +34,24 @@ export const isCount = (value: unknown, min: number): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
 
 export const isSha256 = (value: unknown): value is string => isString(value) && SHA256_PATTERN.test(value);
+
+const SIGNING_KEYS = ['algorithm', 'keyFingerprint', 'publicKeyKey'];
+const TOOL_KEYS = ['name', 'version'];
+
+/** The `signing` block every signed document carries, in schema key order. */
+export function signingOf(
+  value: unknown,
+): { algorithm: typeof SIGNATURE_ALGORITHM; keyFingerprint: string; publicKeyKey: string } | undefined {
+  if (!isObject(value) || !hasKeys(value, SIGNING_KEYS)) return undefined;
+  const { algorithm, keyFingerprint, publicKeyKey } = value;
+  if (algorithm !== SIGNATURE_ALGORITHM || !isSha256(keyFingerprint) || !isNonEmpty(publicKeyKey))
+    return undefined;
+  return { algorithm, keyFingerprint, publicKeyKey };
+}
+
+/** The `tool` block (name and version of the writer), in schema key order. */
+export function toolOf(value: unknown): { name: string; version: string } | undefined {
+  if (!isObject(value) || !hasKeys(value, TOOL_KEYS) || !isString(value.name) || !isString(value.version))
+    return undefined;
+  return { name: value.name, version: value.version };
+}

@@ -5,7 +5,17 @@ import { canonicalJson } from '../shared/canonical-json.ts';
 import { CADENCES, nextPeriod, periodFromKey } from '../shared/period.ts';
 import { TOOL_VERSION } from '../shared/version.ts';
 import type { ChainKind } from './chain-head-store.ts';
-import { hasKeys, isCount, isNonEmpty, isObject, isSha256, isString, SHA256_PATTERN } from './json-shape.ts';
+import {
+  hasKeys,
+  isCount,
+  isNonEmpty,
+  isObject,
+  isSha256,
+  isString,
+  SHA256_PATTERN,
+  signingOf,
+  toolOf,
+} from './json-shape.ts';
 import { SIGNATURE_ALGORITHM } from './signer.ts';
 
 export const MANIFEST_KIND = 'soc2-evidence/manifest';
@@ -237,8 +247,6 @@ const PERIOD_KEYS = ['cadence', 'key', 'start', 'end', 'timeZone'];
 const ARTIFACT_KEYS = ['key', 'size', 'sha256', 'contentType'];
 const CHAIN_KEYS = ['sequence', 'previous'];
 const LINK_KEYS = ['sequence', 'key', 'sha256', 'signature', 'periodKey'];
-const SIGNING_KEYS = ['algorithm', 'keyFingerprint', 'publicKeyKey'];
-const TOOL_KEYS = ['name', 'version'];
 const MANIFEST_KEYS = [
   'kind',
   'schemaVersion',
@@ -330,12 +338,9 @@ export function manifestFastPath(json: unknown): Manifest | undefined {
   const artifacts = artifactsOf(json.artifacts);
   const chain = chainOf(json.chain);
   if (!artifacts || !chain) return undefined;
-  if (!isObject(signing) || !hasKeys(signing, SIGNING_KEYS)) return undefined;
-  const { algorithm, keyFingerprint, publicKeyKey } = signing;
-  if (algorithm !== SIGNATURE_ALGORITHM || !isSha256(keyFingerprint) || !isNonEmpty(publicKeyKey))
-    return undefined;
-  if (!isObject(tool) || !hasKeys(tool, TOOL_KEYS) || !isString(tool.name) || !isString(tool.version))
-    return undefined;
+  const signingBlock = signingOf(signing);
+  const toolBlock = toolOf(tool);
+  if (!signingBlock || !toolBlock) return undefined;
   return {
     kind: MANIFEST_KIND,
     schemaVersion: MANIFEST_SCHEMA_VERSION,
@@ -350,7 +355,7 @@ export function manifestFastPath(json: unknown): Manifest | undefined {
     expiresAt,
     artifacts,
     chain,
-    signing: { algorithm, keyFingerprint, publicKeyKey },
-    tool: { name: tool.name, version: tool.version },
+    signing: signingBlock,
+    tool: toolBlock,
   };
 }
