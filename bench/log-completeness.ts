@@ -23,6 +23,7 @@
  * BENCH_ROWS (default 10000000) and BENCH_REPEAT (default 5) shrink or grow it.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -35,6 +36,7 @@ import { envConnectionResolver, makePostgresPort } from '../lib/adapters/postgre
 import type { ControlConfig } from '../lib/config/schema.ts';
 import { logCompleteness, logCompletenessParamsSchema } from '../lib/controls/log-completeness.ts';
 import { type ControlOutcome, EvidenceLog } from '../lib/controls/outcome.ts';
+import { openPopulationSession, type PopulationObjectStore } from '../lib/evidence/population-writer.ts';
 import { type Period, periodFromKey } from '../lib/shared/period.ts';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 10_000_000);
@@ -344,7 +346,25 @@ async function naiveScan(
   }
 }
 
-function checkRunner(url: string, table: string) {
+/**
+ * The runner streams each run's populations to S3 (multipart, write-once). Here the upload is
+ * replaced by hashing the bytes as the store would, so (bp) is the check as deployed minus the
+ * network: the required-action events queried, sorted, turned into canonical lines and hashed.
+ */
+const hashingPopulationStore: PopulationObjectStore = {
+  async putStreamOnce(_key, chunks, _contentType, beforeCommit) {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of chunks) {
+      hash.update(chunk);
+      size += chunk.length;
+    }
+    beforeCommit();
+    return { sha256: hash.digest('hex'), size };
+  },
+};
+
+function checkRunner(url: string, table: string, options: { withPopulation?: boolean } = {}) {
   const params = logCompletenessParamsSchema.parse({ ...PARAMS, table });
   const port = makePostgresPort(
     [{ name: 'bench', connection: { env: 'BENCH_DATABASE_URL' }, statementTimeoutMs: 600_000 }],
@@ -357,8 +377,17 @@ function checkRunner(url: string, table: string) {
     owner: 'security',
     test: params,
   };
-  return async (period: Period): Promise<{ outcome: ControlOutcome; queries: Record<string, number> }> => {
+  return async (
+    period: Period,
+  ): Promise<{ outcome: ControlOutcome; queries: Record<string, number>; populationRows: number }> => {
     const evidence = new EvidenceLog();
+    const populations = options.withPopulation
+      ? openPopulationSession({
+          store: hashingPopulationStore,
+          runPrefix: `evidence/${control.id}/${period.cadence}/${period.key}/bench/`,
+          declarations: logCompleteness.populations ?? [],
+        })
+      : undefined;
     const outcome = await logCompleteness.run(params, {
       control: { ...control, cadence: period.cadence } as ControlConfig,
       period,
@@ -366,10 +395,12 @@ function checkRunner(url: string, table: string) {
       now: NOW,
       ports: { postgres: port },
       evidence,
+      ...(populations ? { populations: populations.sink } : {}),
     });
+    const written = populations?.close() ?? [];
     const queries: Record<string, number> = {};
     for (const entry of evidence.entries) if (entry.kind === 'sql') queries[entry.label] = entry.durationMs;
-    return { outcome, queries };
+    return { outcome, queries, populationRows: written.reduce((sum, p) => sum + p.rows, 0) };
   };
 }
 
@@ -387,7 +418,12 @@ interface Probe {
  * Runs one check or one naive scan in a fresh Node process and reports its peak RSS, so the
  * figure belongs to that work alone (V8 keeps garbage of earlier runs in this process).
  */
-function probeInChild(mode: 'check' | 'naive', url: string, table: string, periodKey: string): Probe {
+function probeInChild(
+  mode: 'check' | 'population' | 'naive',
+  url: string,
+  table: string,
+  periodKey: string,
+): Probe {
   const child = spawnSync(
     process.execPath,
     ['--import', 'tsx', import.meta.filename, '--probe', mode, url, table, periodKey],
@@ -401,7 +437,7 @@ function probeInChild(mode: 'check' | 'naive', url: string, table: string, perio
 }
 
 async function runProbe([mode, url, table, periodKey]: string[]): Promise<void> {
-  if (!url || !table || !periodKey) throw new Error('usage: --probe check|naive URL TABLE PERIOD');
+  if (!url || !table || !periodKey) throw new Error('usage: --probe check|population|naive URL TABLE PERIOD');
   const period = periodFromKey(periodKey.length === 4 ? 'annual' : 'monthly', periodKey, 'UTC');
   const idle = process.memoryUsage.rss() / MB;
   const started = performance.now();
@@ -410,8 +446,10 @@ async function runProbe([mode, url, table, periodKey]: string[]): Promise<void> 
     const found = await naiveScan(url, table, period);
     detail = `${found.gaps} gaps over 1 h in ${found.events.toLocaleString('en')} events`;
   } else {
-    const { outcome } = await checkRunner(url, table)(period);
-    detail = `${outcome.verdict}, ${outcome.figures.events} events`;
+    const { outcome, populationRows } = await checkRunner(url, table, {
+      withPopulation: mode === 'population',
+    })(period);
+    detail = `${outcome.verdict}, ${outcome.figures.events} events${mode === 'population' ? `, ${populationRows.toLocaleString('en')} population items` : ''}`;
   }
   const ms = performance.now() - started;
   const maxRssMb = process.resourceUsage().maxRSS / 1024;
@@ -599,6 +637,16 @@ async function sharedMemoryPages(client: pg.Client): Promise<string> {
   return `PostgreSQL huge_pages_status ${rows[0]?.status ?? 'n/a'}, transparent huge pages for shared memory ${transparent}: ${huge ? 'huge pages' : '4 KB pages (each fresh PostgreSQL process faults in every page of shared buffers it touches)'}`;
 }
 
+/**
+ * (bp): the check as the runner runs it, streaming its required-action population (here hashed,
+ * not uploaded), against (b) in the same kind of fresh process; both once, so a rough figure.
+ */
+function printWithPopulation(alone: Probe, withPopulation: Probe): void {
+  console.log(
+    `  (bp) check + population, fresh process ${fmt(withPopulation.ms)} (${withPopulation.detail}); (b) alone in a fresh process ${fmt(alone.ms)}: bp/b ${ratio(withPopulation.ms, alone.ms)}; peak RSS ${withPopulation.maxRssMb.toFixed(0)} MB (+${withPopulation.growthMb.toFixed(0)} MB) against ${alone.maxRssMb.toFixed(0)} MB`,
+  );
+}
+
 async function main(): Promise<void> {
   const startedAt = Date.now();
   console.log(
@@ -649,6 +697,7 @@ async function main(): Promise<void> {
       checkAlone[period.key] = alone;
       naive[period.key] = scan;
       console.log(`  (c) naive cursor scan in Node       ${fmt(scan.ms)}   (${scan.detail})`);
+      printWithPopulation(alone, probeInChild('population', server.url, 'audit_log', period.key));
       console.log(
         `  peak RSS of a process running only this: check ${alone.maxRssMb.toFixed(0)} MB (+${alone.growthMb.toFixed(0)} MB over its idle ${alone.idleRssMb.toFixed(0)} MB), naive scan ${scan.maxRssMb.toFixed(0)} MB (+${scan.growthMb.toFixed(0)} MB)`,
       );
@@ -667,6 +716,10 @@ async function main(): Promise<void> {
     console.log(`\nadded a (user_id, "timestamp") index (${userIndex?.index}) in ${fmt(indexed.ms)}`);
     for (const period of periods) {
       report.push(await measurePeriod(client, server.url, check, 'with (user_id, timestamp) index', period));
+      printWithPopulation(
+        probeInChild('check', server.url, 'audit_log', period.key),
+        probeInChild('population', server.url, 'audit_log', period.key),
+      );
     }
 
     // Memory against rows: the same year with 1/10 of the rows, each check in a fresh process.

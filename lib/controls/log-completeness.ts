@@ -607,13 +607,14 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
                           WHERE ${inPeriod} AND ${action}::text = ANY($3::text[])) AS events) AS numbered
                 ORDER BY id COLLATE "C"`,
         params: [...range, params.requiredActions],
+        // Keys in sorted order: canonical JSON then stringifies the item as it is (no re-sort).
         toItem: (row) => ({
-          id: row.id,
           action: row.action,
           at: row.at,
-          userId: row.user_id,
+          id: row.id,
           resourceId: row.resource_id,
           success: row.success,
+          userId: row.user_id,
         }),
       });
     }
