@@ -22,6 +22,8 @@ function sortObjectKeys(_key: string, inner: unknown): unknown {
  * stringified as it is; otherwise it is rebuilt in order with `Object.fromEntries`, exactly as the
  * general path does (which also keeps integer-like keys where JavaScript puts them, and an own
  * `__proto__` key as data). A differential property test holds the two paths to the same output.
+ * One difference no caller has: a getter is read twice here (once to check its type, once by
+ * `JSON.stringify`), so a getter that returns something else on each read can print its second value.
  */
 function flatRecordJson(value: unknown): string | undefined {
   if (value === null || typeof value !== 'object') return undefined;
