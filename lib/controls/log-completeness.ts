@@ -583,8 +583,12 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
 
     if (params.requiredActions.length > 0) {
       // Streamed: a year of a frequent action is millions of rows. The id is the event's own
-      // content (action, instant, user, resource) plus its rank among identical events, so the same
-      // log gives the same ids on every run; the audit log need not have a key column.
+      // content joined as "action|instant|user|resource" plus its rank among the events that join
+      // to the same text: identical events, but also a NULL and an empty user or resource, or a "|"
+      // inside a value, which numbering per field tuple gave the same id (and `sample` refuses
+      // repeated ids). Ranked by outcome, user, resource and action (NULL first, bytewise), so the
+      // same log gives the same ids on every run whatever its physical order; the audit log need
+      // not have a key column. Without such collisions the ids are those of the per-tuple numbering.
       const resourceId = quoteIdentifier(params.columns.resourceId);
       const at = `to_char(${ts.instant(ts.column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
       await writeSqlPopulation<{
@@ -598,13 +602,17 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
         declaration: REQUIRED_ACTION_EVENTS,
         target: params.target,
         text: `SELECT * FROM (
-                 SELECT action || '|' || at || '|' || coalesce(user_id, '') || '|' || coalesce(resource_id, '') || '|' ||
-                        row_number() OVER (PARTITION BY action, at, user_id, resource_id ORDER BY success NULLS FIRST) AS id,
+                 SELECT joined || '|' ||
+                        row_number() OVER (PARTITION BY joined COLLATE "C"
+                                           ORDER BY success NULLS FIRST, user_id COLLATE "C" NULLS FIRST,
+                                                    resource_id COLLATE "C" NULLS FIRST, action COLLATE "C") AS id,
                         action, at, user_id, resource_id, success
-                   FROM (SELECT ${action}::text AS action, ${at} AS at, ${userId}::text AS user_id,
-                                ${resourceId}::text AS resource_id, ${success} AS success
-                           FROM ${relation}
-                          WHERE ${inPeriod} AND ${action}::text = ANY($3::text[])) AS events) AS numbered
+                   FROM (SELECT action || '|' || at || '|' || coalesce(user_id, '') || '|' || coalesce(resource_id, '') AS joined,
+                                action, at, user_id, resource_id, success
+                           FROM (SELECT ${action}::text AS action, ${at} AS at, ${userId}::text AS user_id,
+                                        ${resourceId}::text AS resource_id, ${success} AS success
+                                   FROM ${relation}
+                                  WHERE ${inPeriod} AND ${action}::text = ANY($3::text[])) AS events) AS joined_events) AS numbered
                 ORDER BY id COLLATE "C"`,
         params: [...range, params.requiredActions],
         // Keys in sorted order: canonical JSON then stringifies the item as it is (no re-sort).

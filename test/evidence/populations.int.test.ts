@@ -169,6 +169,63 @@ describe('populations from PostgreSQL', () => {
     expect(again.byName('required-action-events')?.sha256).toBe(population?.sha256);
   });
 
+  it('gives distinct ids to events whose fields join to the same text (NULL and empty, "|" inside a value)', async () => {
+    // Each pair differs as events but joins to one "action|at|user|resource" text. Numbering
+    // the events within each field tuple gave both members of a pair "...|1", and `sample`
+    // refuses a population whose sample holds a repeated id.
+    await env.sql(
+      url,
+      `CREATE TABLE audit_collisions ("timestamp" timestamptz NOT NULL, user_id text, action text, resource_id text, success boolean);
+       INSERT INTO audit_collisions SELECT '2026-07-01'::timestamptz + n * interval '30 minutes', 'u' || (n % 3), 'login', 'r', true
+         FROM generate_series(0, 4415) AS n;
+       INSERT INTO audit_collisions VALUES
+         ('2026-08-01 10:00:00.25', NULL, 'login', 'r', true), ('2026-08-01 10:00:00.25', '', 'login', 'r', false),
+         ('2026-08-02 10:00:00.25', 'u', 'login', NULL, NULL), ('2026-08-02 10:00:00.25', 'u', 'login', '', true),
+         ('2026-08-03 10:00:00.25', 'a|b', 'login', 'c', true), ('2026-08-03 10:00:00.25', 'a', 'login', 'b|c', true),
+         ('2026-08-04 10:00:00.25', 'twin', 'login', 'x', true), ('2026-08-04 10:00:00.25', 'twin', 'login', 'x', true);
+       CREATE INDEX ON audit_collisions ("timestamp");`,
+    );
+    const test = {
+      type: 'log-completeness',
+      target: 'app',
+      table: 'audit_collisions',
+      requiredActions: ['login'],
+      maxSilence: 'PT2H',
+      retention: 'P1D',
+    };
+    const run = await runWithPopulations(test);
+    const population = run.byName('required-action-events');
+    const items = run.lines(population);
+    expect(population?.rows).toBe(4416 + 8);
+    expect(new Set(items.map((item) => item.id)).size).toBe(items.length);
+    const pairs = items.filter((item) => String(item.at).endsWith(':00.250000Z'));
+    expect(pairs.map((item) => item.id)).toEqual([
+      'login|2026-08-01T10:00:00.250000Z||r|1',
+      'login|2026-08-01T10:00:00.250000Z||r|2',
+      'login|2026-08-02T10:00:00.250000Z|u||1',
+      'login|2026-08-02T10:00:00.250000Z|u||2',
+      'login|2026-08-03T10:00:00.250000Z|a|b|c|1',
+      'login|2026-08-03T10:00:00.250000Z|a|b|c|2',
+      'login|2026-08-04T10:00:00.250000Z|twin|x|1',
+      'login|2026-08-04T10:00:00.250000Z|twin|x|2',
+    ]);
+    // Which event of a pair is "|1" is fixed by the data (outcome, then user, then resource,
+    // NULL first), so the same rows give the same file on every run and in any physical order.
+    expect(pairs.map((item) => [item.userId, item.resourceId, item.success])).toEqual([
+      ['', 'r', false],
+      [null, 'r', true],
+      ['u', null, null],
+      ['u', '', true],
+      ['a', 'b|c', true],
+      ['a|b', 'c', true],
+      ['twin', 'x', true],
+      ['twin', 'x', true],
+    ]);
+    await env.sql(url, 'CLUSTER audit_collisions USING audit_collisions_timestamp_idx');
+    const again = await runWithPopulations(test);
+    expect(again.byName('required-action-events')?.sha256).toBe(population?.sha256);
+  });
+
   it('cuts a population at the configured cap and records that the cap was reached', async () => {
     const run = await runWithPopulations(
       {
