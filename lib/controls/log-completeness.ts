@@ -590,6 +590,13 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
       // same log gives the same ids on every run whatever its physical order; the audit log need
       // not have a key column. Without such collisions the ids are those of the per-tuple numbering.
       const resourceId = quoteIdentifier(params.columns.resourceId);
+      // Events that join to the same text share their action and instant unless a required action
+      // itself holds a "|": the first two "|" then end the action and the instant's text, which
+      // holds none. So the partition can be (action, instant, "user|resource"), which sorts on a
+      // short text and a number instead of the whole joined text (~20% of the query's time).
+      const partition = params.requiredActions.some((name) => name.includes('|'))
+        ? `(action || '|' || at || '|' || user_resource) COLLATE "C"`
+        : `action COLLATE "C", instant, user_resource COLLATE "C"`;
       const at = `to_char(${ts.instant(ts.column)} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
       await writeSqlPopulation<{
         id: string;
@@ -602,17 +609,17 @@ async function run(params: LogCompletenessParams, context: ControlContext): Prom
         declaration: REQUIRED_ACTION_EVENTS,
         target: params.target,
         text: `SELECT * FROM (
-                 SELECT joined || '|' ||
-                        row_number() OVER (PARTITION BY joined COLLATE "C"
+                 SELECT action || '|' || at || '|' || user_resource || '|' ||
+                        row_number() OVER (PARTITION BY ${partition}
                                            ORDER BY success NULLS FIRST, user_id COLLATE "C" NULLS FIRST,
                                                     resource_id COLLATE "C" NULLS FIRST, action COLLATE "C") AS id,
                         action, at, user_id, resource_id, success
-                   FROM (SELECT action || '|' || at || '|' || coalesce(user_id, '') || '|' || coalesce(resource_id, '') AS joined,
-                                action, at, user_id, resource_id, success
-                           FROM (SELECT ${action}::text AS action, ${at} AS at, ${userId}::text AS user_id,
+                   FROM (SELECT coalesce(user_id, '') || '|' || coalesce(resource_id, '') AS user_resource,
+                                instant, action, at, user_id, resource_id, success
+                           FROM (SELECT ${action}::text AS action, ${ts.instant(ts.column)} AS instant, ${at} AS at, ${userId}::text AS user_id,
                                         ${resourceId}::text AS resource_id, ${success} AS success
                                    FROM ${relation}
-                                  WHERE ${inPeriod} AND ${action}::text = ANY($3::text[])) AS events) AS joined_events) AS numbered
+                                  WHERE ${inPeriod} AND ${action}::text = ANY($3::text[])) AS events) AS keyed_events) AS numbered
                 ORDER BY id COLLATE "C"`,
         params: [...range, params.requiredActions],
         // Keys in sorted order: canonical JSON then stringifies the item as it is (no re-sort).

@@ -182,7 +182,8 @@ describe('populations from PostgreSQL', () => {
          ('2026-08-01 10:00:00.25', NULL, 'login', 'r', true), ('2026-08-01 10:00:00.25', '', 'login', 'r', false),
          ('2026-08-02 10:00:00.25', 'u', 'login', NULL, NULL), ('2026-08-02 10:00:00.25', 'u', 'login', '', true),
          ('2026-08-03 10:00:00.25', 'a|b', 'login', 'c', true), ('2026-08-03 10:00:00.25', 'a', 'login', 'b|c', true),
-         ('2026-08-04 10:00:00.25', 'twin', 'login', 'x', true), ('2026-08-04 10:00:00.25', 'twin', 'login', 'x', true);
+         ('2026-08-04 10:00:00.25', 'twin', 'login', 'x', true), ('2026-08-04 10:00:00.25', 'twin', 'login', 'x', true),
+         ('2026-08-05 10:00:00.25', '', 'login', 'r', true), ('2026-08-05 10:00:00.25', NULL, 'login', 'r', true);
        CREATE INDEX ON audit_collisions ("timestamp");`,
     );
     const test = {
@@ -196,7 +197,7 @@ describe('populations from PostgreSQL', () => {
     const run = await runWithPopulations(test);
     const population = run.byName('required-action-events');
     const items = run.lines(population);
-    expect(population?.rows).toBe(4416 + 8);
+    expect(population?.rows).toBe(4416 + 10);
     expect(new Set(items.map((item) => item.id)).size).toBe(items.length);
     const pairs = items.filter((item) => String(item.at).endsWith(':00.250000Z'));
     expect(pairs.map((item) => item.id)).toEqual([
@@ -208,6 +209,8 @@ describe('populations from PostgreSQL', () => {
       'login|2026-08-03T10:00:00.250000Z|a|b|c|2',
       'login|2026-08-04T10:00:00.250000Z|twin|x|1',
       'login|2026-08-04T10:00:00.250000Z|twin|x|2',
+      'login|2026-08-05T10:00:00.250000Z||r|1',
+      'login|2026-08-05T10:00:00.250000Z||r|2',
     ]);
     // Which event of a pair is "|1" is fixed by the data (outcome, then user, then resource,
     // NULL first), so the same rows give the same file on every run and in any physical order.
@@ -220,10 +223,37 @@ describe('populations from PostgreSQL', () => {
       ['a|b', 'c', true],
       ['twin', 'x', true],
       ['twin', 'x', true],
+      [null, 'r', true],
+      ['', 'r', true],
     ]);
     await env.sql(url, 'CLUSTER audit_collisions USING audit_collisions_timestamp_idx');
     const again = await runWithPopulations(test);
     expect(again.byName('required-action-events')?.sha256).toBe(population?.sha256);
+  });
+
+  it('gives distinct ids when a required action itself holds a "|" and two events of different actions join to one text', async () => {
+    // "p" at T1 by user "<T2>" on "u|r" and "p|<T1>" at T2 by "u" on "r" both join to "p|<T1>|<T2>|u|r".
+    await env.sql(
+      url,
+      `CREATE TABLE audit_action_pipes ("timestamp" timestamptz NOT NULL, user_id text, action text, resource_id text, success boolean);
+       INSERT INTO audit_action_pipes VALUES
+         ('2026-08-05 10:00:00+00', '2026-08-06T10:00:00.000000Z', 'p', 'u|r', true),
+         ('2026-08-06 10:00:00+00', 'u', 'p|2026-08-05T10:00:00.000000Z', 'r', true);
+       CREATE INDEX ON audit_action_pipes ("timestamp");`,
+    );
+    const run = await runWithPopulations({
+      type: 'log-completeness',
+      target: 'app',
+      table: 'audit_action_pipes',
+      requiredActions: ['p', 'p|2026-08-05T10:00:00.000000Z'],
+      maxSilence: 'P30D',
+      retention: 'P1D',
+    });
+    const items = run.lines(run.byName('required-action-events'));
+    expect(items.map((item) => [item.id, item.action])).toEqual([
+      ['p|2026-08-05T10:00:00.000000Z|2026-08-06T10:00:00.000000Z|u|r|1', 'p'],
+      ['p|2026-08-05T10:00:00.000000Z|2026-08-06T10:00:00.000000Z|u|r|2', 'p|2026-08-05T10:00:00.000000Z'],
+    ]);
   });
 
   it('cuts a population at the configured cap and records that the cap was reached', async () => {
