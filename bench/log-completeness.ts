@@ -352,6 +352,8 @@ async function naiveScan(
  * The runner streams each run's populations to S3 (multipart, write-once). Here the upload is
  * replaced by hashing the bytes as the store would, so (bp) is the check as deployed minus the
  * network: the required-action events queried, sorted, turned into canonical lines and hashed.
+ * Not `makeMemoryPopulationStore`: it keeps every byte, which would put the population's size
+ * (~200 MB at the cap) into the peak RSS the bench reports.
  */
 const hashingPopulationStore: PopulationObjectStore = {
   async putStreamOnce(_key, chunks, _contentType, beforeCommit) {
